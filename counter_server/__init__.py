@@ -1,0 +1,45 @@
+"""Miz counter server: the one back end of kiosks, counters and the online desk.
+
+`create_app` builds the Flask app; `flask --app counter_server …` runs its commands.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from counter_server import config as default_config
+from counter_server.context import close_session
+from counter_server.db import Database
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, blueprints, error pages and commands."""
+    config = dict(config or {})
+    app = Flask(
+        __name__,
+        instance_path=config.pop("INSTANCE_PATH", None) or os.environ.get("MIZ_INSTANCE_PATH"),
+        instance_relative_config=True,
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(default_config.defaults(app.instance_path))
+    app.config.from_prefixed_env("MIZ")
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = default_config.load_secret_key(app.instance_path)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+    app.teardown_appcontext(close_session)
+
+    from counter_server import api, cli, errors, web
+
+    api.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    errors.register(app)
+    return app

@@ -1,0 +1,34 @@
+"""Configuration defaults; each can be overridden by a `MIZ_` environment variable or by the
+mapping passed to `create_app`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+DEMO_CATALOG = ASSETS_DIR / "catalog"
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{Path(instance_path) / 'miz.sqlite3'}",
+        "SQL_ECHO": False,
+        "ASSETS_DIR": str(ASSETS_DIR),
+        "JSON_AS_ASCII": False,
+    }
+
+
+def load_secret_key(instance_path: str) -> str:
+    """The instance's secret key, generated on first start and kept in the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

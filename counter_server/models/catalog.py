@@ -1,0 +1,60 @@
+"""The published catalog: its versions, categories and services.
+
+A catalog import that changes anything publishes a new `CatalogVersion` holding the whole
+snapshot that the API serves. Categories and services are also kept as rows, so that requests,
+queues and staff assignments can refer to them; a service is withdrawn, never deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from counter_server.db import Base, UTCDateTime, utcnow
+
+ACTIVE = "active"
+WITHDRAWN = "withdrawn"
+
+
+class CatalogVersion(Base):
+    """One published state of the whole catalog."""
+
+    __tablename__ = "catalog_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the canonical catalog")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[bytes] = mapped_column(
+        LargeBinary, comment="The exact JSON body of GET /api/v1/catalog for this version"
+    )
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    icon: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Service(Base):
+    """A service of the catalog; `definition` is its full catalog entry as JSON."""
+
+    __tablename__ = "services"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    category_slug: Mapped[str] = mapped_column(ForeignKey("categories.slug"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE, index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    introduced_in: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
+    updated_in: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
+    withdrawn_in: Mapped[int | None] = mapped_column(ForeignKey("catalog_versions.number"))

@@ -1,0 +1,219 @@
+"""Use cases of the catalog: import, publish versions, read the current snapshot, search.
+
+Views, the API and the command line all call these functions; they take a session and plain
+values, and raise `shared.catalog.loader.CatalogError` or the errors below, never HTTP ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from counter_server.db import utcnow
+from counter_server.models import CatalogVersion, Category, Service
+from counter_server.models.catalog import ACTIVE, WITHDRAWN
+from shared.catalog.schema import Catalog
+from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.search import Hit, SearchIndex
+from shared.workcalendar import WorkCalendar
+
+
+class NoCatalog(Exception):
+    """No catalog has been imported yet."""
+
+
+class ServiceNotFound(Exception):
+    """No service has this slug."""
+
+
+class ServiceWithdrawn(Exception):
+    """The service existed but is no longer offered."""
+
+    def __init__(self, service: Service):
+        super().__init__(service.slug)
+        self.service = service
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(_canonical(data)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One catalog version, ready to serve: parsed, indexed, and its API body encoded once."""
+
+    version: int
+    published_at: datetime
+    catalog: Catalog
+    body: bytes
+    etag: str
+    index: SearchIndex = field(repr=False)
+    calendar: WorkCalendar = field(repr=False)
+
+    @classmethod
+    def from_row(cls, row: CatalogVersion) -> Snapshot:
+        data = json.loads(row.snapshot)
+        catalog = Catalog.model_validate(
+            {k: data[k] for k in ("agency", "calendar", "categories", "services")}
+        )
+        return cls(
+            version=row.number,
+            published_at=row.published_at,
+            catalog=catalog,
+            body=row.snapshot,
+            etag=f'"catalog-{row.number}-{row.digest[:16]}"',
+            index=SearchIndex(catalog),
+            calendar=WorkCalendar.from_spec(catalog.calendar),
+        )
+
+    def categories(self) -> list[Any]:
+        return sorted(self.catalog.categories, key=lambda c: (c.order, c.title))
+
+    def services_in(self, category: str) -> list[ServiceSpec]:
+        return [s for s in self.catalog.services if s.category == category]
+
+    def service(self, slug: str) -> ServiceSpec | None:
+        return self.catalog.service(slug)
+
+    def category_title(self, slug: str) -> str:
+        return next((c.title for c in self.catalog.categories if c.slug == slug), slug)
+
+    def search(self, query: str, category: str | None = None) -> list[Hit]:
+        return self.index.search(query, category=category)
+
+
+class _SnapshotCache:
+    """Snapshots by version; a published version never changes, so one build serves all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[int, str, datetime], Snapshot] = {}
+
+    def get(self, session: Session, key: tuple[int, str, datetime]) -> Snapshot:
+        snapshot = self._items.get(key)
+        if snapshot is None:
+            row = session.get(CatalogVersion, key[0])
+            if row is None:
+                raise NoCatalog(key[0])
+            snapshot = Snapshot.from_row(row)
+            with self._lock:
+                self._items = {key: snapshot}  # only the newest version is asked for
+        return snapshot
+
+
+_cache = _SnapshotCache()
+
+
+def current_version(session: Session) -> int | None:
+    return session.scalar(select(func.max(CatalogVersion.number)))
+
+
+def current_snapshot(session: Session) -> Snapshot:
+    """The catalog as last published (one small query); raises NoCatalog before any import."""
+    latest = session.execute(
+        select(CatalogVersion.number, CatalogVersion.digest, CatalogVersion.published_at)
+        .order_by(CatalogVersion.number.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        raise NoCatalog()
+    return _cache.get(session, tuple(latest))
+
+
+def get_service(session: Session, slug: str) -> tuple[Snapshot, ServiceSpec]:
+    """The current entry of a service; ServiceWithdrawn or ServiceNotFound otherwise."""
+    snapshot = current_snapshot(session)
+    spec = snapshot.service(slug)
+    if spec is not None:
+        return snapshot, spec
+    row = session.get(Service, slug)
+    if row is not None and row.status == WITHDRAWN:
+        raise ServiceWithdrawn(row)
+    raise ServiceNotFound(slug)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: int
+    published: bool
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+
+
+def import_catalog(session: Session, catalog: Catalog, source: str = "") -> ImportResult:
+    """Publish `catalog` as a new version, unless it equals the current one.
+
+    Services missing from `catalog` are withdrawn, never deleted. The caller commits.
+    """
+    content = catalog.model_dump(mode="json")
+    digest = _digest(content)
+    latest = session.scalar(select(CatalogVersion).order_by(CatalogVersion.number.desc()).limit(1))
+    if latest is not None and latest.digest == digest:
+        return ImportResult(version=latest.number, published=False)
+    number = (latest.number if latest else 0) + 1
+    version = CatalogVersion(number=number, digest=digest, source=source[:500],
+                             published_at=utcnow())
+    version.snapshot = _canonical({"version": number,
+                                   "published_at": version.published_at.isoformat(), **content})
+    session.add(version)
+    session.flush()
+    _store_categories(session, catalog)
+    added, changed, withdrawn = _store_services(session, catalog, number)
+    version.changes = {"added": added, "changed": changed, "withdrawn": withdrawn}
+    session.flush()
+    return ImportResult(number, True, added, changed, withdrawn)
+
+
+def _store_categories(session: Session, catalog: Catalog) -> None:
+    rows = {c.slug: c for c in session.scalars(select(Category))}
+    for row in rows.values():
+        row.active = False
+    for spec in catalog.categories:
+        row = rows.get(spec.slug) or Category(slug=spec.slug)
+        row.title, row.position, row.icon, row.active = spec.title, spec.order, spec.icon, True
+        session.add(row)
+    session.flush()
+
+
+def _store_services(
+    session: Session, catalog: Catalog, number: int
+) -> tuple[list[str], list[str], list[str]]:
+    rows = {s.slug: s for s in session.scalars(select(Service))}
+    added, changed = [], []
+    for spec in catalog.services:
+        definition = spec.model_dump(mode="json")
+        digest = _digest(definition)
+        row = rows.pop(spec.slug, None)
+        if row is None:
+            row = Service(slug=spec.slug, introduced_in=number)
+            session.add(row)
+            added.append(spec.slug)
+        elif row.digest != digest or row.status != ACTIVE:
+            changed.append(spec.slug)
+        else:
+            continue
+        row.category_slug, row.title, row.definition = spec.category, spec.title, definition
+        row.digest, row.status, row.updated_in, row.withdrawn_in = digest, ACTIVE, number, None
+    withdrawn = []
+    for row in rows.values():
+        if row.status == ACTIVE:
+            row.status, row.withdrawn_in = WITHDRAWN, number
+            withdrawn.append(row.slug)
+    return added, changed, sorted(withdrawn)
+
+
+def export_catalog(session: Session) -> Catalog:
+    """The current catalog, as it was imported."""
+    return current_snapshot(session).catalog

@@ -1,0 +1,35 @@
+"""Jinja filters that put Persian digits, rials, durations and Jalali dates on pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from shared import jalali, text
+from shared.catalog import labels
+from shared.catalog.schema import Duration
+
+
+def duration_text(duration: Duration) -> str:
+    return text.format_duration(duration.value, duration.unit.value)
+
+
+def duration_words(duration: Duration) -> str:
+    return text.duration_in_words(duration.value, duration.unit.value)
+
+
+def jalali_date(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return jalali.format_datetime(value)
+    return jalali.format_date(value)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(text.to_persian_digits, "fa")
+    app.add_template_filter(text.format_number, "number")
+    app.add_template_filter(text.format_rials, "rials")
+    app.add_template_filter(duration_text, "duration")
+    app.add_template_filter(duration_words, "duration_words")
+    app.add_template_filter(jalali_date, "jalali")
+    app.add_template_global(labels, "labels")

@@ -1,0 +1,62 @@
+"""Public pages of the online desk: home, the service list, a service, search."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from counter_server.context import session
+from counter_server.services import catalog as catalog_service
+from counter_server.services.catalog import Snapshot
+from counter_server.web import bp
+
+MAX_QUERY_LENGTH = 200
+
+
+def _snapshot() -> Snapshot:
+    try:
+        return catalog_service.current_snapshot(session())
+    except catalog_service.NoCatalog:
+        abort(503)
+
+
+@bp.get("/")
+def home() -> str:
+    snapshot = _snapshot()
+    return render_template("home.html", snapshot=snapshot)
+
+
+@bp.get("/services")
+def services() -> str:
+    snapshot = _snapshot()
+    category = request.args.get("category") or None
+    categories = snapshot.categories()
+    if category and category not in {c.slug for c in categories}:
+        abort(404)
+    shown = [c for c in categories if category in (None, c.slug)]
+    return render_template("services.html", snapshot=snapshot,
+                           categories=categories, shown=shown, selected=category)
+
+
+@bp.get("/services/<slug>")
+def service(slug: str) -> tuple[str, int] | str:
+    try:
+        snapshot, spec = catalog_service.get_service(session(), slug)
+    except catalog_service.NoCatalog:
+        abort(503)
+    except catalog_service.ServiceWithdrawn as exc:
+        snapshot = _snapshot()
+        return render_template("withdrawn.html",
+                               title=exc.service.title), 410
+    except catalog_service.ServiceNotFound:
+        abort(404)
+    return render_template("service.html", snapshot=snapshot,
+                           service=spec, category_title=snapshot.category_title(spec.category))
+
+
+@bp.get("/search")
+def search() -> str:
+    snapshot = _snapshot()
+    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    hits = snapshot.search(query) if query else []
+    return render_template("search.html", snapshot=snapshot,
+                           query=query, hits=hits)

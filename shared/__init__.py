@@ -1,0 +1,1 @@
+"""Domain code shared by the counter server and the kiosk: no Flask, no Kivy."""

@@ -1,0 +1,1 @@
+"""The service catalog: its schema, its files and search over it."""

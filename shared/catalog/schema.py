@@ -1,0 +1,396 @@
+"""The catalog schema: one typed description of the agency and every service it offers.
+
+The kiosk, the online desk and the counter all render this one description. Every model
+forbids unknown keys, so a typo in a catalog file is an error, never a silently ignored field.
+The same models generate the JSON Schema that the OpenAPI document publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=80),
+]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{3,30}$")]
+
+
+class Model(BaseModel):
+    """Base of every catalog model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(Model):
+    address: Text
+    phone: Phone
+    email: str | None = None
+    website: AnyHttpUrl | None = None
+
+
+class Agency(Model):
+    """The agency that runs the desk."""
+
+    name: Text
+    short_name: Text | None = None
+    logo: str | None = Field(None, description="Path of the logo image, relative to assets/")
+    contact: Contact
+    public_base_url: AnyHttpUrl = Field(
+        description="Public address of the online desk; receipt QR codes point below it"
+    )
+
+
+class Category(Model):
+    slug: Slug
+    title: Text
+    order: int = 0
+    icon: str = Field(description="Icon name: assets/icons/<icon>.svg")
+    description: Text | None = None
+
+
+class Weekday(str, Enum):
+    """Days of the week, named in English in catalog files (Persian week starts on Saturday)."""
+
+    saturday = "saturday"
+    sunday = "sunday"
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+
+    @property
+    def iso(self) -> int:
+        """ISO weekday number (Monday = 1 … Sunday = 7)."""
+        order = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        return order.index(self.value) + 1
+
+
+class OpeningHours(Model):
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpeningHours:
+        if self.closes <= self.opens:
+            raise ValueError("closes must be later than opens")
+        return self
+
+
+class Holiday(Model):
+    date: Annotated[str, StringConstraints(pattern=r"^1[34][0-9]{2}-[01][0-9]-[0-3][0-9]$")] = Field(
+        description="Jalali date, YYYY-MM-DD"
+    )
+    title: Text
+
+
+def _default_hours() -> dict[Weekday, OpeningHours]:
+    full = OpeningHours(opens=time(7, 30), closes=time(14, 30))
+    days = ["saturday", "sunday", "monday", "tuesday", "wednesday"]
+    hours = {Weekday(d): full for d in days}
+    hours[Weekday.thursday] = OpeningHours(opens=time(7, 30), closes=time(12, 30))
+    return hours
+
+
+class CalendarSpec(Model):
+    """Working time of the agency: weekly hours and the year's official holidays.
+
+    A weekday absent from `working_hours` is a day off (Friday by default); Thursday works
+    only in the morning by default.
+    """
+
+    timezone: str = "Asia/Tehran"
+    working_hours: dict[Weekday, OpeningHours] = Field(default_factory=_default_hours)
+    holidays: list[Holiday] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _some_working_day(self) -> CalendarSpec:
+        if not self.working_hours:
+            raise ValueError("working_hours must name at least one working day")
+        dates = [h.date for h in self.holidays]
+        duplicates = sorted({d for d in dates if dates.count(d) > 1})
+        if duplicates:
+            raise ValueError(f"holiday listed twice: {', '.join(duplicates)}")
+        return self
+
+
+class Channel(str, Enum):
+    kiosk = "kiosk"
+    online = "online"
+    counter = "counter"
+
+
+class Actor(str, Enum):
+    citizen = "citizen"
+    staff = "staff"
+    system = "system"
+    agency = "agency"
+
+
+class DurationUnit(str, Enum):
+    working_days = "working_days"
+    working_hours = "working_hours"
+
+
+class Duration(Model):
+    value: int = Field(gt=0, le=365)
+    unit: DurationUnit = DurationUnit.working_days
+
+
+class Step(Model):
+    """One step of a service's workflow, in order."""
+
+    title: Text
+    description: Text
+    actor: Actor
+    agency: Text | None = Field(
+        None, description="The other agency asked (inquiry), when actor is 'agency'"
+    )
+    duration: Duration | None = None
+    legal_basis: Text | None = None
+
+    @model_validator(mode="after")
+    def _agency_named(self) -> Step:
+        if self.actor is Actor.agency and not self.agency:
+            raise ValueError("a step done by another agency must name it in 'agency'")
+        if self.actor is not Actor.agency and self.agency:
+            raise ValueError("'agency' is only for steps whose actor is 'agency'")
+        return self
+
+
+class DocumentKind(str, Enum):
+    original = "original"
+    copy = "copy"
+    original_and_copy = "original_and_copy"
+
+
+class FileFormat(str, Enum):
+    pdf = "pdf"
+    jpeg = "jpeg"
+    png = "png"
+    tiff = "tiff"
+
+
+class Document(Model):
+    """A document the citizen hands in; `id` names its upload slot."""
+
+    id: Name
+    name: Text
+    description: Text
+    kind: DocumentKind
+    mandatory: bool = True
+    formats: list[FileFormat] = Field(
+        default_factory=lambda: [FileFormat.pdf, FileFormat.jpeg, FileFormat.png], min_length=1
+    )
+    count: int = Field(1, ge=1, le=20, description="How many files or pages at most")
+
+
+class Law(Model):
+    title: Text
+    reference: Text
+    link: AnyHttpUrl | None = None
+
+
+class Faq(Model):
+    question: Text
+    answer: Text
+
+
+class FeeItem(Model):
+    title: Text
+    amount_rials: int = Field(gt=0)
+    legal_basis: Text
+    where_paid: Text
+
+
+class Fees(Model):
+    """What the service costs; a free service says so explicitly."""
+
+    free: bool = False
+    items: list[FeeItem] = Field(default_factory=list)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fees:
+        if self.free and self.items:
+            raise ValueError("a free service cannot list fee items")
+        if not self.free and not self.items:
+            raise ValueError("list the fee items, or set free: true")
+        return self
+
+    @property
+    def total_rials(self) -> int:
+        return sum(item.amount_rials for item in self.items)
+
+
+class Complaint(Model):
+    how: Text = Field(description="How to complain")
+    follow_up: Text = Field(description="How to follow a complaint up")
+    authority: Text = Field(description="To whom the complaint goes")
+    phone: Phone | None = None
+    link: AnyHttpUrl | None = None
+
+
+class Responsible(Model):
+    """The official responsible for the service."""
+
+    name: Text
+    title: Text
+    unit: Text
+    phone: Phone
+    hours: Text
+    email: str | None = None
+
+
+class FieldType(str, Enum):
+    text = "text"
+    textarea = "textarea"
+    number = "number"
+    national_code = "national_code"
+    mobile = "mobile"
+    postal_code = "postal_code"
+    date = "date"
+    select = "select"
+    multiselect = "multiselect"
+    checkbox = "checkbox"
+    email = "email"
+
+
+class Option(Model):
+    value: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    label: Text
+
+
+class FormField(Model):
+    """One question of a service's request form."""
+
+    name: Name
+    type: FieldType
+    label: Text
+    required: bool = True
+    help: Text | None = None
+    options: list[Option] = Field(default_factory=list)
+    min: float | None = Field(None, description="Minimum value (number) or length (text)")
+    max: float | None = Field(None, description="Maximum value (number) or length (text)")
+
+    @model_validator(mode="after")
+    def _options_fit_type(self) -> FormField:
+        choice = self.type in (FieldType.select, FieldType.multiselect)
+        if choice and len(self.options) < 2:
+            raise ValueError(f"a {self.type.value} field needs at least two options")
+        if not choice and self.options:
+            raise ValueError(f"a {self.type.value} field takes no options")
+        values = [o.value for o in self.options]
+        if len(set(values)) != len(values):
+            raise ValueError("option values must be unique")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class QueueLink(Model):
+    """Which walk-in queue serves this service (the queue issue defines queues)."""
+
+    queue: Slug
+
+
+class SurveyQuestion(Model):
+    id: Name
+    text: Text
+    scale: Literal["stars", "faces"] = "faces"
+
+
+class Survey(Model):
+    """The satisfaction survey asked after the service (the kiosk issue renders it)."""
+
+    questions: list[SurveyQuestion] = Field(min_length=1, max_length=3)
+
+
+class Service(Model):
+    """A service, with every field the e-service-desk directive requires."""
+
+    slug: Slug = Field(description="Permanent identifier; never reused for another service")
+    title: Text
+    category: Slug
+    summary: Text
+    channels: list[Channel] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    documents: list[Document] = Field(default_factory=list)
+    laws: list[Law] = Field(min_length=1)
+    faq: list[Faq] = Field(min_length=1)
+    duration: Duration
+    fees: Fees
+    complaint: Complaint
+    responsible: Responsible
+    form: list[FormField] = Field(default_factory=list)
+    queue: QueueLink | None = None
+    survey: Survey | None = None
+    keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Service:
+        for label, names in (
+            ("form field", [f.name for f in self.form]),
+            ("document", [d.id for d in self.documents]),
+            ("channel", [c.value for c in self.channels]),
+        ):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
+        return self
+
+
+class Catalog(Model):
+    """The whole catalog: agency, calendar, categories and services."""
+
+    agency: Agency
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    categories: list[Category] = Field(min_length=1)
+    services: list[Service] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalog:
+        problems: list[str] = []
+        category_slugs = [c.slug for c in self.categories]
+        service_slugs = [s.slug for s in self.services]
+        for label, slugs in (("category", category_slugs), ("service", service_slugs)):
+            repeated = sorted({s for s in slugs if slugs.count(s) > 1})
+            if repeated:
+                problems.append(f"{label} slug listed twice: {', '.join(repeated)}")
+        for service in self.services:
+            if service.category not in category_slugs:
+                problems.append(
+                    f"service {service.slug!r} names unknown category {service.category!r}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def service(self, slug: str) -> Service | None:
+        return next((s for s in self.services if s.slug == slug), None)

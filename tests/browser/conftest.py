@@ -1,0 +1,78 @@
+"""A real server on a free port and headless Chromium driven by Playwright.
+
+Playwright's own browser download does not work here: Debian's `chromium` is used instead
+(installed by `make test`, see scripts/install-system-deps.sh).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from counter_server import create_app, migrate
+from counter_server.context import database
+from counter_server.services.catalog import import_catalog
+from shared.catalog.schema import Catalog
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> Flask:
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
+                      "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(folder)})
+    with app.app_context():
+        migrate.upgrade(database())
+        with database().transaction() as session:
+            import_catalog(session, demo_catalog, source="browser tests")
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free port of 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `make test`, which installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="fa-IR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under var/screenshots/ for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

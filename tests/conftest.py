@@ -1,0 +1,81 @@
+"""Fixtures shared by the whole suite.
+
+Database tests run on a SQLite file and, when TEST_DATABASE_URL names a PostgreSQL database,
+again on PostgreSQL: the `database_url` fixture is parametrized over both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from counter_server import create_app, migrate
+from counter_server.config import DEMO_CATALOG
+from counter_server.context import database
+from counter_server.db import normalize_url
+from counter_server.services.catalog import import_catalog
+from shared.catalog.loader import load_catalog
+from shared.catalog.schema import Catalog
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or the PostgreSQL test database wiped clean."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'miz-test.sqlite3'}"
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    _reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def demo_catalog() -> Catalog:
+    return load_catalog(DEMO_CATALOG)
+
+
+@pytest.fixture
+def empty_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a migrated database with no catalog yet."""
+    instance = tmp_path / "instance"
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+                      "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        migrate.upgrade(database())
+    yield app
+    with app.app_context():
+        database().dispose()
+
+
+@pytest.fixture
+def app(empty_app: Flask, demo_catalog: Catalog) -> Flask:
+    """The app with the demo catalog published as version 1."""
+    with empty_app.app_context(), database().transaction() as session:
+        import_catalog(session, demo_catalog, source="tests")
+    return empty_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(empty_app: Flask) -> FlaskCliRunner:
+    return empty_app.test_cli_runner()
