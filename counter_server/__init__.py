@@ -14,6 +14,9 @@ from flask import Flask
 from counter_server import config as default_config
 from counter_server.context import close_session
 from counter_server.db import Database
+from counter_server.extensions import csrf, limiter
+from counter_server.services.notifications import FakeGateway
+from counter_server.storage import LocalStorage
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,12 +37,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+    app.extensions["miz.storage"] = LocalStorage(app.config["UPLOADS_DIR"])
+    app.extensions["miz.sms"] = FakeGateway()
     app.teardown_appcontext(close_session)
 
-    from counter_server import api, cli, errors, web
+    from counter_server import api, cli, desk, errors, security, web
 
+    limiter.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
     api.init_app(app)
+    csrf.exempt(api.bp)
     web.init_app(app)
+    desk.init_app(app)
     cli.init_app(app)
     errors.register(app)
     return app

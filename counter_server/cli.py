@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from counter_server import migrate
 from counter_server.context import database
 from counter_server.services import catalog as catalog_service
+from counter_server.services import kiosks, notifications, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
 catalog_cli = AppGroup("catalog", help="Import and export the service catalog.")
@@ -66,6 +68,81 @@ def export_command(path: Path) -> None:
     click.echo(f"Wrote the catalog to {path}")
 
 
+kiosk_cli = AppGroup("kiosk", help="Register, list and revoke lobby kiosks.")
+
+
+@kiosk_cli.command("add")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id": …, "token": "…"}.')
+def kiosk_add(name: str, as_json: bool) -> None:
+    """Register kiosk NAME; prints its issuer number and its secret token (shown once)."""
+    try:
+        with database().transaction() as session:
+            registration = kiosks.register_kiosk(session, name)
+            issuer = registration.kiosk.id
+    except kiosks.KioskError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"id": issuer, "token": registration.token}))
+        return
+    click.echo(f"Kiosk {name!r} registered with issuer number {issuer:02d}.")
+    click.echo(f"Token (put it in the kiosk's config; it is not shown again): {registration.token}")
+
+
+@kiosk_cli.command("list")
+def kiosk_list() -> None:
+    """List registered kiosks."""
+    with database().session() as session:
+        for kiosk in kiosks.all_kiosks(session):
+            state = f"revoked {kiosk.revoked_at:%Y-%m-%d}" if kiosk.revoked_at else "active"
+            click.echo(f"{kiosk.id:02d}  {kiosk.name}  ({state})")
+
+
+@kiosk_cli.command("revoke")
+@click.argument("kiosk")
+def kiosk_revoke(kiosk: str) -> None:
+    """Revoke KIOSK (its number or name): its token stops working at once."""
+    try:
+        with database().transaction() as session:
+            revoked = kiosks.revoke(session, kiosk)
+            click.echo(f"Kiosk {revoked.id:02d} ({revoked.name}) revoked.")
+    except kiosks.KioskError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+user_cli = AppGroup("user", help="Staff accounts.")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name, as shown on the desk.")
+@click.option("--role", type=click.Choice([r.value for r in staff.Role]), required=True)
+@click.option("--service", "services", multiple=True, help="A service slug (clerks); repeat.")
+@click.password_option(help="Prompted for when not given.")
+def user_create(username: str, full_name: str, role: str, services: tuple[str, ...],
+                password: str) -> None:
+    """Create a staff account."""
+    try:
+        with database().transaction() as session:
+            staff.create_user(session, username, full_name, staff.Role(role), password,
+                              list(services))
+    except staff.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"User {username!r} created as {role}.")
+
+
+@click.command("send-sms")
+@with_appcontext
+def send_sms() -> None:
+    """Hand pending SMS notifications to the gateway."""
+    with database().transaction() as session:
+        sent = notifications.send_pending(session, current_app.extensions["miz.sms"], limit=1000)
+    click.echo(f"{sent} message(s) sent.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(kiosk_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(send_sms)

@@ -19,7 +19,20 @@ def defaults(instance_path: str) -> dict[str, Any]:
         or f"sqlite:///{Path(instance_path) / 'miz.sqlite3'}",
         "SQL_ECHO": False,
         "ASSETS_DIR": str(ASSETS_DIR),
-        "JSON_AS_ASCII": False,
+        "UPLOADS_DIR": str(Path(instance_path) / "uploads"),
+        "MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "miz_session",
+        "REMEMBER_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "STAFF_IDLE_MINUTES": 30,
+        "APPLICANT_CHECK_MINUTES": 15,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     }
 
 

@@ -1,13 +1,19 @@
-"""The database of the running app and the session of the current request."""
+"""The database of the running app, the session of the current request, and units of work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app, g, has_request_context, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from counter_server.db import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
+RETRIES = 3
 
 
 def database() -> Database:
@@ -27,3 +33,22 @@ def close_session(_exc: BaseException | None = None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+
+
+def unit_of_work(work: Callable[[Session], T]) -> T:
+    """Run `work` and commit; when a concurrent writer won a unique key, roll back and run it
+    again — the idempotent use cases then find the row the other writer committed."""
+    db_session = session()
+    for attempt in range(1, RETRIES + 1):
+        try:
+            result = work(db_session)
+            db_session.commit()
+            return result
+        except IntegrityError:
+            db_session.rollback()
+            if attempt == RETRIES:
+                raise
+        except Exception:
+            db_session.rollback()
+            raise
+    raise RuntimeError("unit_of_work: no attempt was made")  # only if RETRIES < 1

@@ -29,6 +29,7 @@ class Operation:
     description: str = ""
     parameters: list[dict[str, Any]] = field(default_factory=list)
     body: type[BaseModel] | None = None
+    body_media_type: str = "application/json"
 
 
 def operation(summary: str, responses: dict[int, tuple[str, type[BaseModel] | None]],
@@ -111,7 +112,8 @@ def _operation_object(rule: str, method: str, op: Operation) -> dict[str, Any]:
     if op.body:
         result["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}},
+            "content": {op.body_media_type: {
+                "schema": {"$ref": REF.format(model=op.body.__name__)}}},
         }
     return result
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.catalog.schema import Catalog, Channel, Duration, Service
 
@@ -59,3 +60,91 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unreachable"]
     catalog_version: int | None
+
+
+class ApplicantIn(BaseModel):
+    """The applicant; validated by the same rules as every form (shared.forms)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200, examples=["زهرا احمدی"])
+    national_code: str = Field(max_length=30, examples=["0499370899"])
+    mobile: str = Field(max_length=30, examples=["09121234567"])
+
+
+class RequestIn(BaseModel):
+    """A request for a service. Kiosks also send the code they printed, the catalog version
+    the form was filled against, and their clock's time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: UUID = Field(description="Idempotency key: a new UUID per request, kept on retry")
+    service: str = Field(max_length=80)
+    channel: Literal["online", "kiosk", "counter"]
+    applicant: ApplicantIn
+    fields: dict[str, Any] = Field(default_factory=dict)
+    tracking_code: str | None = Field(None, max_length=64, description="Kiosks only")
+    catalog_version: int | None = Field(None, ge=1, description="Kiosks only")
+    created_at: AwareDatetime | None = Field(None, description="Kiosks only: the kiosk's clock")
+
+
+class RequestOut(BaseModel):
+    tracking_code: str
+    status: str
+    status_label: str
+    service: str
+    channel: str
+    created_at: datetime
+    due_date: date
+    flags: list[str]
+    tracking_url: str
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: dict[str, str] | None = Field(None, description="Field → Persian message")
+
+
+class DocumentOut(BaseModel):
+    id: int
+    slot: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+class DocumentUpload(BaseModel):
+    """multipart/form-data: `client_id` (UUID), `slot` (document id) and `file`; an
+    applicant without a kiosk token also sends `national_code` and `mobile`."""
+
+    client_id: UUID
+    slot: str
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+    national_code: str | None = None
+    mobile: str | None = None
+
+
+class StepOut(BaseModel):
+    index: int
+    title: str
+    actor: str
+    state: Literal["done", "current", "pending"]
+    completed_at: datetime | None
+
+
+class TrackOut(BaseModel):
+    """The public state of a request: no personal data."""
+
+    tracking_code: str
+    service: dict[str, str]
+    status: str
+    status_label: str
+    current_step: int
+    steps: list[StepOut]
+    submitted_at: datetime
+    updated_at: datetime
+    due_date: date
+    elapsed_working_days: int
+    promised: Duration
+    overdue: bool
+    citizen_action: str | None
+    decision: str | None

@@ -9,6 +9,7 @@ from flask import Flask
 from shared import jalali, text
 from shared.catalog import labels
 from shared.catalog.schema import Duration
+from shared.tracking import format_code
 
 
 def duration_text(duration: Duration) -> str:
@@ -25,6 +26,11 @@ def jalali_date(value: date | datetime) -> str:
     return jalali.format_date(value)
 
 
+def tracking_code(code: str) -> str:
+    """A tracking code in groups of four, Persian digits (wrap it in an LTR <bdi>)."""
+    return format_code(code, persian=True)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(text.to_persian_digits, "fa")
     app.add_template_filter(text.format_number, "number")
@@ -32,4 +38,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(duration_text, "duration")
     app.add_template_filter(duration_words, "duration_words")
     app.add_template_filter(jalali_date, "jalali")
+    app.add_template_filter(tracking_code, "code")
     app.add_template_global(labels, "labels")

@@ -1,0 +1,197 @@
+"""Requests: filing (`POST /requests`), documents, and public tracking (`GET /track/<code>`)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import current_app, request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from counter_server.api import bp
+from counter_server.api.auth import current_kiosk, current_staff, is_kiosk_call
+from counter_server.api.errors import ApiError
+from counter_server.api.openapi import operation
+from counter_server.api.schemas import (
+    DocumentOut,
+    DocumentUpload,
+    ErrorBody,
+    RequestIn,
+    RequestOut,
+    TrackOut,
+    ValidationErrorBody,
+)
+from counter_server.context import session, unit_of_work
+from counter_server.extensions import limiter
+from counter_server.models import ServiceRequest
+from counter_server.services import catalog as catalog_service
+from counter_server.services import documents, requests, tracking
+from counter_server.services.requests import Submission, SubmissionRefused
+from shared import tracking as codes
+from shared.workflow import STATUS_LABELS, Status
+
+TRACK_LIMIT = "60 per minute"
+FIELD_REQUIRED = "این مورد الزامی است."
+FIELD_INVALID = "مقدار این مورد نامعتبر است."
+
+
+def _body_errors(exc: ValidationError) -> dict[str, str]:
+    return {".".join(str(p) for p in e["loc"]) or "body":
+            FIELD_REQUIRED if e["type"] == "missing" else FIELD_INVALID for e in exc.errors()}
+
+
+def parse_body(model: type[RequestIn]) -> RequestIn:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
+                       errors=_body_errors(exc)) from None
+
+
+def public_url() -> str:
+    snapshot = catalog_service.current_snapshot(session())
+    return str(snapshot.catalog.agency.public_base_url).rstrip("/")
+
+
+def request_json(item: ServiceRequest) -> dict[str, Any]:
+    return {
+        "tracking_code": item.tracking_code,
+        "status": item.status,
+        "status_label": STATUS_LABELS[Status(item.status)],
+        "service": item.service_slug,
+        "channel": item.channel,
+        "created_at": item.created_at.isoformat(),
+        "due_date": item.due_date.isoformat(),
+        "flags": item.flags,
+        "tracking_url": f"{public_url()}/t/{item.tracking_code}",
+    }
+
+
+@bp.post("/requests")
+@operation(
+    "File a request for a service",
+    {201: ("Filed", RequestOut), 200: ("A replay of an earlier submission", RequestOut),
+     401: ("Kiosk token or staff login needed", ErrorBody),
+     409: ("The kiosk's tracking code is already taken", ErrorBody),
+     422: ("Invalid body or fields; `idempotency_key_reused` for a reused client_id",
+           ValidationErrorBody)},
+    tag="requests", body=RequestIn,
+    description="Idempotent by `client_id`: the same id and body return the original result "
+    "(200); the same id with another body is refused (422, `idempotency_key_reused`).",
+)
+def submit_request() -> tuple[dict[str, Any], int]:
+    body = parse_body(RequestIn)
+    submission = Submission(
+        client_id=str(body.client_id), service=body.service, channel=body.channel,
+        applicant=body.applicant.model_dump(), fields=body.fields,
+        tracking_code=body.tracking_code, catalog_version=body.catalog_version,
+        created_at=body.created_at)
+    kiosk, staff = current_kiosk(), current_staff()
+
+    def work(db: Session) -> requests.Filed:
+        return requests.submit(db, submission, kiosk=kiosk, user=staff, public_url=public_url())
+
+    try:
+        filed = unit_of_work(work)
+    except catalog_service.NoCatalog:
+        raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
+    except SubmissionRefused as exc:
+        extra = {"errors": exc.errors} if exc.errors else {}
+        raise ApiError(exc.status, exc.code, exc.message, **extra) from None
+    return request_json(filed.request), 201 if filed.created else 200
+
+
+def _request_or_404(code: str) -> ServiceRequest:
+    try:
+        normalized = codes.normalize(code)
+    except codes.InvalidCode as exc:
+        raise ApiError(400, exc.code, exc.message) from None
+    found = requests.find_by_code(session(), normalized)
+    if found is None:
+        raise ApiError(404, "request_not_found", "درخواستی با این کد رهگیری پیدا نشد.")
+    return found
+
+
+@bp.get("/track/<code>")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
+@operation(
+    "Follow a request by its tracking code (no personal data)",
+    {200: ("The request's public state", TrackOut),
+     400: ("Not a well-formed tracking code (answered without a database lookup)", ErrorBody),
+     404: ("No request has this code", ErrorBody), 429: ("Too many lookups", ErrorBody)},
+    tag="requests",
+)
+def track(code: str) -> dict[str, Any]:
+    item = _request_or_404(code)
+    view = tracking.public_view(item, catalog_service.current_snapshot(session()))
+    return view.as_json()
+
+
+@bp.post("/requests/<code>/documents")
+@operation(
+    "Hand in a document for one of the request's document slots",
+    {201: ("Stored", DocumentOut), 200: ("A replay of an earlier upload", DocumentOut),
+     403: ("Neither the request's kiosk nor its applicant", ErrorBody),
+     404: ("No request has this code", ErrorBody),
+     422: ("The file was refused (format, size, damage, slot)", ErrorBody)},
+    tag="requests", body=DocumentUpload, body_media_type="multipart/form-data",
+    description="Idempotent by `client_id`. Files are checked by their bytes against the "
+    "slot's formats (PDF, JPEG, PNG, TIFF) and bounded in size.",
+)
+def upload_document(code: str) -> tuple[dict[str, Any], int]:
+    item = _request_or_404(code)
+    kiosk = current_kiosk()
+    uploaded_by = _uploader(item, kiosk is not None and kiosk.id == item.kiosk_id)
+    upload = _upload_from_form()
+    storage = current_app.extensions["miz.storage"]
+
+    def work(db: Session) -> tuple[Any, bool]:
+        return documents.attach(db, storage, item, upload, uploaded_by,
+                                max_bytes=current_app.config["MAX_DOCUMENT_BYTES"])
+
+    try:
+        document, created = unit_of_work(work)
+    except documents.DocumentRejected as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    return ({"id": document.id, "slot": document.slot, "media_type": document.media_type,
+             "size": document.size, "sha256": document.sha256}, 201 if created else 200)
+
+
+def _uploader(item: ServiceRequest, own_kiosk: bool) -> str:
+    if own_kiosk:
+        return "kiosk"
+    form = request.form
+    try:
+        proven = tracking.verify_applicant(item, form.get("national_code", ""),
+                                           form.get("mobile", ""))
+    except tracking.CheckLocked:
+        raise ApiError(429, "check_locked",
+                       "به دلیل چند تلاش ناموفق، بررسی هویت برای این کد موقتاً قفل است.") from None
+    finally:
+        session().commit()  # keep the failure count even when refusing
+    if not proven:
+        raise ApiError(403, "not_the_applicant",
+                       "کد ملی و شماره همراه با اطلاعات این درخواست یکسان نیست.")
+    if item.status != Status.waiting_citizen:
+        raise ApiError(422, "not_waiting_for_documents",
+                       "این درخواست اکنون منتظر مدرکی از متقاضی نیست.")
+    return "citizen"
+
+
+def _upload_from_form() -> documents.Upload:
+    file = request.files.get("file")
+    client_id = request.form.get("client_id", "")
+    try:
+        UUID(client_id)
+    except ValueError:
+        raise ApiError(422, "invalid_body", "شناسه بارگذاری (client_id) باید UUID باشد.",
+                       errors={"client_id": FIELD_INVALID}) from None
+    if file is None:
+        raise ApiError(422, "invalid_body", "پرونده‌ای فرستاده نشده است.",
+                       errors={"file": FIELD_REQUIRED})
+    return documents.Upload(client_id=client_id, slot=request.form.get("slot", ""),
+                            filename=file.filename or "", data=file.read())

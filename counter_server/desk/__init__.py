@@ -1,0 +1,14 @@
+"""The counter desk: staff log in, work their inbox, serve walk-ins (`/desk`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+def init_app(app: Flask) -> None:
+    from counter_server.desk import auth, views  # noqa: F401  (registers the routes)
+
+    auth.init_login(app)
+    app.register_blueprint(bp)

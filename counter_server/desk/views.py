@@ -1,0 +1,271 @@
+"""The staff desk: the inbox, one request, actions on it, documents, walk-ins, the outbox."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Response,
+    current_app,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from counter_server import outbox
+from counter_server.context import session, unit_of_work
+from counter_server.db import utcnow
+from counter_server.desk import bp
+from counter_server.desk.auth import roles_required
+from counter_server.models import Notification, RequestDocument, ServiceRequest, User
+from counter_server.services import audit
+from counter_server.services import catalog as catalog_service
+from counter_server.services.staff import ROLE_LABELS, Role
+from counter_server.services.tracking import public_view
+from counter_server.services.workflow import ActionRefused, StaffAction, check_access, perform
+from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
+from counter_server.web.tracking_pages import public_url
+from shared import tracking as codes
+from shared.catalog.schema import Channel
+from shared.catalog.schema import Service as ServiceSpec
+from shared.forms import APPLICANT_FIELDS, display_value
+from shared.workflow import FINAL, RULES, STATUS_LABELS, Action, Status, allowed_actions
+
+PAGE_SIZE = 50
+WORKERS = (Role.clerk, Role.supervisor, Role.admin)
+
+
+@bp.app_context_processor
+def _desk_globals() -> dict[str, Any]:
+    return {"ROLE_LABELS": ROLE_LABELS, "STATUS_LABELS": STATUS_LABELS, "Status": Status}
+
+
+def _visible_services(user: User) -> set[str] | None:
+    """Slugs whose requests `user` may see; None for every service."""
+    if user.role in (Role.supervisor, Role.admin):
+        return None
+    return user.service_slugs if user.role == Role.clerk else set()
+
+
+@bp.get("/")
+@login_required
+def inbox() -> str | Response:
+    if current_user.role == Role.receptionist:
+        return redirect(url_for("desk.walk_in"))
+    filters = {key: request.args.get(key, "") for key in
+               ("service", "status", "channel", "age", "overdue", "mine")}
+    query = _inbox_query(current_user, filters)
+    page = max(int(request.args["page"]) if request.args.get("page", "").isdigit() else 1, 1)
+    total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session().scalars(query.order_by(ServiceRequest.created_at)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    snapshot = catalog_service.current_snapshot(session())
+    visible = _visible_services(current_user)
+    services = [s for s in snapshot.catalog.services if visible is None or s.slug in visible]
+    today = snapshot.calendar.local_date(utcnow())
+    return render_template("desk/inbox.html", items=items, filters=filters, services=services,
+                           total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           today=today, calendar=snapshot.calendar, channels=list(Channel))
+
+
+def _inbox_query(user: User, filters: dict[str, str]) -> Any:
+    query = select(ServiceRequest)
+    visible = _visible_services(user)
+    if visible is not None:
+        query = query.where(ServiceRequest.service_slug.in_(visible or {""}))
+    if filters["service"]:
+        query = query.where(ServiceRequest.service_slug == filters["service"])
+    if filters["status"] in {s.value for s in Status}:
+        query = query.where(ServiceRequest.status == filters["status"])
+    elif filters["status"] != "all":
+        query = query.where(ServiceRequest.status.not_in([s.value for s in FINAL]))
+    if filters["channel"] in {c.value for c in Channel}:
+        query = query.where(ServiceRequest.channel == filters["channel"])
+    if filters["age"].isdigit():
+        since = utcnow() - timedelta(days=int(filters["age"]))
+        query = query.where(ServiceRequest.created_at >= since)
+    if filters["overdue"]:
+        today = catalog_service.current_snapshot(session()).calendar.local_date(utcnow())
+        query = query.where(ServiceRequest.due_date < today,
+                            ServiceRequest.status.not_in([s.value for s in FINAL]))
+    if filters["mine"]:
+        query = query.where(ServiceRequest.assigned_to_id == user.id)
+    return query
+
+
+def _request_for(code: str) -> ServiceRequest:
+    try:
+        normalized = codes.normalize(code)
+    except codes.InvalidCode:
+        abort(404)
+    item = session().scalar(select(ServiceRequest)
+                            .where(ServiceRequest.tracking_code == normalized))
+    if item is None:
+        abort(404)
+    try:
+        check_access(current_user, item)
+    except ActionRefused:
+        abort(403)
+    return item
+
+
+@bp.get("/requests/<code>")
+@roles_required(*WORKERS)
+def request_detail(code: str) -> str:
+    item = _request_for(code)
+    audit.record(session(), current_user, "request.personal_data_viewed", item,
+                 address=request.remote_addr)
+    session().commit()
+    spec = ServiceSpec.model_validate(item.service)
+    snapshot = catalog_service.current_snapshot(session())
+    fields = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form]
+    unknown = [(k, str(v)) for k, v in item.fields.items() if k not in {f.name for f in spec.form}]
+    users = {u.id: u for u in session().scalars(select(User))}
+    notifications = session().scalars(select(Notification).where(
+        Notification.request_id == item.id).order_by(Notification.id)).all()
+    return render_template(
+        "desk/request.html", item=item, spec=spec, fields=fields + unknown,
+        view=public_view(item, snapshot), users=users, notifications=notifications,
+        actions=allowed_actions(Status(item.status)), RULES=RULES, Action=Action,
+        documents_by_slot={d.id: [x for x in item.documents if x.slot == d.id]
+                           for d in spec.documents})
+
+
+@bp.post("/requests/<code>/act")
+@roles_required(*WORKERS)
+def act(code: str) -> Response:
+    item = _request_for(code)
+    try:
+        action = Action(request.form.get("action", ""))
+    except ValueError:
+        abort(400)
+    staff_action = StaffAction(
+        action=action, public_note=request.form.get("public_note", "")[:2000],
+        internal_note=request.form.get("internal_note", "")[:2000],
+        payment_reference=request.form.get("payment_reference", ""))
+
+    def work(db: Session) -> None:
+        perform(db, item, current_user, staff_action, public_url=public_url(),
+                address=request.remote_addr)
+
+    try:
+        unit_of_work(work)
+    except ActionRefused as exc:
+        flash(exc.message, "error")
+    else:
+        outbox.flush()
+        flash(f"انجام شد: {RULES[action].label}", "success")
+    return redirect(url_for("desk.request_detail", code=item.tracking_code))
+
+
+def _document(code: str, document_id: int) -> RequestDocument:
+    item = _request_for(code)
+    document = session().get(RequestDocument, document_id)
+    if document is None or document.request_id != item.id:
+        abort(404)
+    audit.record(session(), current_user, "document.viewed", item,
+                 address=request.remote_addr, document=document.id)
+    session().commit()
+    return document
+
+
+@bp.get("/requests/<code>/documents/<int:document_id>")
+@roles_required(*WORKERS)
+def document_file(code: str, document_id: int) -> Response:
+    document = _document(code, document_id)
+    data = current_app.extensions["miz.storage"].read(document.stored_name)
+    extension = document.stored_name.rsplit(".", 1)[-1]
+    response = send_file(io.BytesIO(data), mimetype=document.media_type,
+                         download_name=f"document-{document.id}.{extension}")
+    response.headers["Content-Disposition"] = f"inline; filename=document-{document.id}.{extension}"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/requests/<code>/documents/<int:document_id>/preview.png")
+@roles_required(*WORKERS)
+def document_preview(code: str, document_id: int) -> Response:
+    """A PNG of an image the browser cannot show itself (TIFF), every page stacked."""
+    document = _document(code, document_id)
+    if not document.media_type.startswith("image/"):
+        abort(404)
+    data = current_app.extensions["miz.storage"].read(document.stored_name)
+    with Image.open(io.BytesIO(data)) as image:
+        pages = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            page = image.convert("RGB")
+            page.thumbnail((1600, 1600))
+            pages.append(page)
+    sheet = Image.new("RGB", (max(p.width for p in pages), sum(p.height for p in pages)), "white")
+    top = 0
+    for page in pages:
+        sheet.paste(page, (0, top))
+        top += page.height
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG")
+    return Response(buffer.getvalue(), mimetype="image/png",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+@bp.get("/walk-in")
+@login_required
+def walk_in() -> str:
+    snapshot = catalog_service.current_snapshot(session())
+    services = [s for s in snapshot.catalog.services if Channel.counter in s.channels]
+    return render_template("desk/walk_in.html", snapshot=snapshot, services=services)
+
+
+@bp.route("/walk-in/<slug>", methods=["GET", "POST"])
+@login_required
+def walk_in_form(slug: str) -> str | Response | tuple[str, int]:
+    snapshot = catalog_service.current_snapshot(session())
+    spec = snapshot.service(slug)
+    if spec is None or Channel.counter not in spec.channels:
+        abort(404)
+    posted = PostedForm(client_id=new_client_id())
+    if request.method == "POST":
+        posted = read_form(spec)
+        filed = file_request(spec, posted, "counter", public_url(), user=current_user)
+        if filed is not None:
+            audit.record(session(), current_user, "request.filed_at_counter", filed,
+                         address=request.remote_addr)
+            session().commit()
+            outbox.flush()
+            return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
+    return render_template("desk/walk_in_form.html", service=spec, posted=posted,
+                           applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200
+
+
+@bp.get("/notifications")
+@roles_required(Role.supervisor, Role.admin)
+def notifications() -> str:
+    items = session().scalars(select(Notification).order_by(Notification.id.desc())
+                              .limit(200)).all()
+    codes_by_id = dict(session().execute(
+        select(ServiceRequest.id, ServiceRequest.tracking_code)
+        .where(ServiceRequest.id.in_({n.request_id for n in items} or {0}))).all())
+    return render_template("desk/notifications.html", items=items, codes=codes_by_id)
+
+
+@bp.get("/find")
+@login_required
+def find() -> Response:
+    code = request.args.get("code", "")
+    try:
+        normalized = codes.normalize(code)
+    except codes.InvalidCode as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("desk.inbox"))
+    return redirect(url_for("desk.request_detail", code=normalized))
+

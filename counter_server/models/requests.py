@@ -1,0 +1,126 @@
+"""Requests for services, their history, their documents and the SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from counter_server.db import Base, UTCDateTime, utcnow
+
+
+class ServiceRequest(Base):
+    """A citizen's request, with its own copy of the service's terms at submission."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True,
+                                           comment="Idempotency key chosen by the client")
+    body_digest: Mapped[str] = mapped_column(String(64))
+    service_slug: Mapped[str] = mapped_column(ForeignKey("services.slug"))
+    catalog_version: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
+    service: Mapped[dict[str, Any]] = mapped_column(
+        JSON, comment="The service's catalog entry when the request was filed")
+    channel: Mapped[str] = mapped_column(String(10))
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_national_code: Mapped[str] = mapped_column(String(10))
+    applicant_mobile: Mapped[str] = mapped_column(String(11))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    current_step: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    flags: Mapped[list[str]] = mapped_column(
+        JSON, default=list, comment="Why staff should look twice (e.g. filed on an old catalog)")
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date)
+    client_created_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="The kiosk's clock when it filed the request")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    check_failures: Mapped[int] = mapped_column(Integer, default=0)
+    check_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan")
+    documents: Mapped[list[RequestDocument]] = relationship(
+        back_populates="request", order_by="RequestDocument.id", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        Index("ix_requests_inbox", "status", "service_slug", "created_at"),
+        Index("ix_requests_created_at", "created_at"),
+    )
+
+
+class RequestEvent(Base):
+    """One thing that happened to a request: who, when, which step, notes."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(10), comment="citizen, staff, kiosk or system")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int] = mapped_column(Integer)
+    public_note: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="events")
+
+
+class RequestDocument(Base):
+    """A file handed in for one of the service's document slots."""
+
+    __tablename__ = "request_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    slot: Mapped[str] = mapped_column(String(60))
+    original_name: Mapped[str] = mapped_column(String(200), comment="For display only")
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    media_type: Mapped[str] = mapped_column(String(50), comment="Detected from the bytes")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(10))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="documents")
+
+
+class Notification(Base):
+    """An SMS to send to the citizen: written in the same transaction as its event."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("request_events.id"))
+    mobile: Mapped[str] = mapped_column(String(11))
+    event: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,151 @@
+"""Documents handed in with a request: checked by their bytes, bounded, stored safely."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counter_server.models import RequestDocument, RequestEvent, ServiceRequest
+from counter_server.storage import Storage
+from shared.catalog.labels import FILE_FORMATS
+from shared.catalog.schema import FileFormat
+from shared.text import format_number
+from shared.workflow import Status
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MEDIA_TYPES = {
+    FileFormat.pdf: "application/pdf",
+    FileFormat.jpeg: "image/jpeg",
+    FileFormat.png: "image/png",
+    FileFormat.tiff: "image/tiff",
+}
+EXTENSIONS = {FileFormat.pdf: "pdf", FileFormat.jpeg: "jpg", FileFormat.png: "png",
+              FileFormat.tiff: "tif"}
+Image.MAX_IMAGE_PIXELS = 100_000_000  # refuse decompression bombs
+
+
+class DocumentRejected(Exception):
+    """A file that cannot be taken, with a stable code and a Persian message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(code)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Upload:
+    client_id: str
+    slot: str
+    filename: str
+    data: bytes
+
+
+def sniff(data: bytes) -> FileFormat | None:
+    """The format the bytes really are, whatever the file is called."""
+    if data.startswith(b"%PDF-"):
+        return FileFormat.pdf
+    if data.startswith(b"\xff\xd8\xff"):
+        return FileFormat.jpeg
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return FileFormat.png
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return FileFormat.tiff
+    return None
+
+
+def _intact(data: bytes, kind: FileFormat) -> bool:
+    if kind is FileFormat.pdf:
+        return b"%%EOF" in data[-2048:]
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
+def display_name(filename: str) -> str:
+    """The file's own name, for display only: no folders, no control characters."""
+    name = PurePath(filename.replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip(" .")
+    return name[:200] or "document"
+
+
+def slot_spec(request: ServiceRequest, slot: str) -> dict[str, Any]:
+    spec = next((d for d in request.service.get("documents", []) if d["id"] == slot), None)
+    if spec is None:
+        raise DocumentRejected("unknown_document_slot", "این مدرک در فهرست مدارک این خدمت نیست.")
+    return spec
+
+
+def check(upload: Upload, spec: dict[str, Any], max_bytes: int) -> FileFormat:
+    """The file's format if it may be taken for this slot; DocumentRejected otherwise."""
+    if not upload.data:
+        raise DocumentRejected("document_empty", f"پرونده «{spec['name']}» خالی است.")
+    if len(upload.data) > max_bytes:
+        limit = format_number(max_bytes // (1024 * 1024))
+        raise DocumentRejected("document_too_large",
+                               f"حجم پرونده «{spec['name']}» بیش از {limit} مگابایت است.")
+    kind = sniff(upload.data)
+    accepted = [FileFormat(f) for f in spec["formats"]]
+    if kind not in accepted:
+        names = "، ".join(FILE_FORMATS[f] for f in accepted)
+        raise DocumentRejected("document_format_not_accepted",
+                               f"قالب پرونده «{spec['name']}» پذیرفته نیست؛ قالب‌های مجاز: {names}.")
+    if not _intact(upload.data, kind):
+        raise DocumentRejected("document_damaged",
+                               f"پرونده «{spec['name']}» خراب یا ناقص است؛ دوباره اسکن یا ذخیره کنید.")
+    return kind
+
+
+def attach(session: Session, storage: Storage, request: ServiceRequest, upload: Upload,
+           uploaded_by: str, max_bytes: int = DEFAULT_MAX_BYTES,
+           user_id: int | None = None) -> tuple[RequestDocument, bool]:
+    """Store `upload` for `request`; (document, created). A replayed client id is a no-op."""
+    digest = hashlib.sha256(upload.data).hexdigest()
+    existing = session.scalar(select(RequestDocument)
+                              .where(RequestDocument.client_id == upload.client_id))
+    if existing is not None:
+        if existing.request_id == request.id and existing.sha256 == digest:
+            return existing, False
+        raise DocumentRejected("idempotency_key_reused",
+                               "این شناسه پیش‌تر برای پرونده دیگری به کار رفته است.")
+    spec = slot_spec(request, upload.slot)
+    kind = check(upload, spec, max_bytes)
+    current = [d for d in request.documents if d.slot == upload.slot and not d.replaced]
+    if len(current) >= spec["count"]:
+        if request.status != Status.waiting_citizen:
+            raise DocumentRejected(
+                "document_slot_full",
+                f"برای «{spec['name']}» بیش از {format_number(spec['count'])} پرونده پذیرفته نمی‌شود.")
+        current[0].replaced = True  # a corrected document replaces the earliest one
+    stored = storage.save(upload.data, EXTENSIONS[kind])
+    try:
+        document = RequestDocument(
+            client_id=upload.client_id, slot=upload.slot, original_name=display_name(upload.filename),
+            stored_name=stored, media_type=MEDIA_TYPES[kind], size=len(upload.data), sha256=digest,
+            uploaded_by=uploaded_by)
+        request.documents.append(document)
+        request.events.append(RequestEvent(
+            action="document_added", actor=uploaded_by, user_id=user_id,
+            from_status=request.status, to_status=request.status, step=request.current_step,
+            details={"slot": upload.slot, "name": document.original_name}))
+        session.flush()
+    except Exception:
+        storage.delete(stored)
+        raise
+    return document, True
+
+
+def missing_mandatory(request: ServiceRequest) -> list[str]:
+    """Names of mandatory documents the request does not have yet."""
+    have = {d.slot for d in request.documents if not d.replaced}
+    return [d["name"] for d in request.service.get("documents", [])
+            if d.get("mandatory", True) and d["id"] not in have]

@@ -1,0 +1,78 @@
+"""Kiosks as devices: registration, their secret tokens (stored hashed), revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from counter_server.db import utcnow
+from counter_server.models import Kiosk
+
+MAX_ISSUER = 99
+
+
+class KioskError(Exception):
+    """A kiosk command that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    kiosk: Kiosk
+    token: str
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so a plain SHA-256 is a safe one-way store."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_kiosk(session: Session, name: str) -> Registration:
+    """Register a kiosk under the next issuer number (never reusing a revoked kiosk's)."""
+    name = name.strip()
+    if not name:
+        raise KioskError("a kiosk needs a name")
+    if session.scalar(select(Kiosk).where(Kiosk.name == name)):
+        raise KioskError(f"a kiosk named {name!r} already exists")
+    issuer = (session.scalar(select(func.max(Kiosk.id))) or 0) + 1
+    if issuer > MAX_ISSUER:
+        raise KioskError(f"all {MAX_ISSUER} kiosk issuer numbers are taken")
+    token = secrets.token_urlsafe(32)
+    kiosk = Kiosk(id=issuer, name=name, token_hash=hash_token(token))
+    session.add(kiosk)
+    session.flush()
+    return Registration(kiosk, token)
+
+
+def authenticate(session: Session, token: str) -> Kiosk | None:
+    """The active kiosk this token belongs to, or None (unknown or revoked)."""
+    if not token:
+        return None
+    kiosk = session.scalar(select(Kiosk).where(Kiosk.token_hash == hash_token(token)))
+    if kiosk is None or kiosk.revoked_at is not None:
+        return None
+    return kiosk
+
+
+def find(session: Session, id_or_name: str) -> Kiosk:
+    query = select(Kiosk).where(Kiosk.name == id_or_name)
+    if id_or_name.isdigit():
+        query = select(Kiosk).where(Kiosk.id == int(id_or_name))
+    kiosk = session.scalar(query)
+    if kiosk is None:
+        raise KioskError(f"no kiosk {id_or_name!r}")
+    return kiosk
+
+
+def revoke(session: Session, id_or_name: str) -> Kiosk:
+    kiosk = find(session, id_or_name)
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = utcnow()
+    return kiosk
+
+
+def all_kiosks(session: Session) -> list[Kiosk]:
+    return list(session.scalars(select(Kiosk).order_by(Kiosk.id)))

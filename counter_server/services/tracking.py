@@ -1,0 +1,157 @@
+"""Following a request by its tracking code: the public view and the applicant's check.
+
+The public view carries no personal data. The applicant proves who they are with the national
+code and mobile number on the request; repeated failures lock the check for that code.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from counter_server.db import utcnow
+from counter_server.models import RequestEvent, ServiceRequest
+from counter_server.services.catalog import Snapshot
+from shared.validators import InvalidValue, clean_mobile, clean_national_code
+from shared.workflow import EVENT_LABELS, FINAL, STATUS_LABELS, Status
+
+MAX_CHECK_FAILURES = 5
+CHECK_LOCK = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class StepView:
+    index: int
+    title: str
+    actor: str
+    state: str  # done, current or pending
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """What anyone holding the code may see."""
+
+    tracking_code: str
+    service_slug: str
+    service_title: str
+    status: Status
+    status_label: str
+    current_step: int
+    steps: list[StepView]
+    submitted_at: datetime
+    updated_at: datetime
+    due_date: date
+    elapsed_working_days: int
+    promised: dict[str, Any]
+    overdue: bool
+    citizen_action: str | None
+    decision: str | None
+    timeline: list[tuple[datetime, str, str | None]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tracking_code": self.tracking_code,
+            "service": {"slug": self.service_slug, "title": self.service_title},
+            "status": self.status.value,
+            "status_label": self.status_label,
+            "current_step": self.current_step,
+            "steps": [{"index": s.index, "title": s.title, "actor": s.actor, "state": s.state,
+                       "completed_at": s.completed_at.isoformat() if s.completed_at else None}
+                      for s in self.steps],
+            "submitted_at": self.submitted_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "elapsed_working_days": self.elapsed_working_days,
+            "promised": self.promised,
+            "overdue": self.overdue,
+            "citizen_action": self.citizen_action,
+            "decision": self.decision,
+        }
+
+
+def _step_completions(events: list[RequestEvent]) -> dict[int, datetime]:
+    """When each step was finished, from the history."""
+    done: dict[int, datetime] = {}
+    for event in events:
+        if event.action == "submit":
+            done.setdefault(0, event.at)
+        elif event.action == "advance":
+            done.setdefault(event.step - 1, event.at)
+        elif event.action == "approve":
+            for index in range(event.step):
+                done.setdefault(index, event.at)
+        elif event.action in ("reject", "complete"):
+            done.setdefault(event.step, event.at)
+    return done
+
+
+def _citizen_action(request: ServiceRequest) -> str | None:
+    if request.status != Status.waiting_citizen:
+        return None
+    asked = [e for e in request.events if e.action == "request_documents"]
+    return asked[-1].public_note if asked else None
+
+
+def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | None = None
+                ) -> PublicView:
+    now = now or utcnow()
+    status = Status(request.status)
+    completions = _step_completions(request.events)
+    steps = []
+    for index, step in enumerate(request.service["steps"]):
+        if index in completions or (status in FINAL and index < request.current_step):
+            state = "done"
+        elif index == request.current_step and status not in FINAL:
+            state = "current"
+        else:
+            state = "pending"
+        steps.append(StepView(index, step["title"], step["actor"], state, completions.get(index)))
+    calendar = snapshot.calendar
+    return PublicView(
+        tracking_code=request.tracking_code, service_slug=request.service_slug,
+        service_title=request.service["title"], status=status,
+        status_label=STATUS_LABELS[status], current_step=request.current_step, steps=steps,
+        submitted_at=request.created_at, updated_at=request.updated_at,
+        due_date=request.due_date,
+        elapsed_working_days=calendar.working_days_between(request.created_at, now),
+        promised=request.service["duration"],
+        overdue=status not in FINAL and calendar.local_date(now) > request.due_date,
+        citizen_action=_citizen_action(request),
+        decision=request.decision_reason if status in FINAL | {Status.approved} else None,
+        timeline=[(e.at, EVENT_LABELS.get(e.action, e.action), e.public_note)
+                  for e in request.events],
+    )
+
+
+class CheckLocked(Exception):
+    """Too many failed checks: the applicant check for this code is locked for a while."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+def verify_applicant(request: ServiceRequest, national_code: str, mobile: str,
+                     now: datetime | None = None) -> bool:
+    """True if these are the applicant's national code and mobile; counts failures."""
+    now = now or utcnow()
+    if request.check_locked_until and request.check_locked_until > now:
+        raise CheckLocked(request.check_locked_until)
+    try:
+        matches = (hmac.compare_digest(clean_national_code(national_code),
+                                       request.applicant_national_code)
+                   & hmac.compare_digest(clean_mobile(mobile), request.applicant_mobile))
+    except InvalidValue:
+        matches = False
+    if matches:
+        request.check_failures = 0
+        return True
+    request.check_failures += 1
+    if request.check_failures >= MAX_CHECK_FAILURES:
+        request.check_failures, request.check_locked_until = 0, now + CHECK_LOCK
+    return False

@@ -1,0 +1,117 @@
+"""Request forms on web pages: read the posted form, file a request with its documents.
+
+The online desk (`/services/<slug>/apply`) and the counter (`/desk/walk-in/<slug>`) both use
+these functions, which call the one filing use case (`services.requests.submit`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from counter_server.context import unit_of_work
+from counter_server.models import Kiosk, ServiceRequest, User
+from counter_server.services import documents, requests
+from counter_server.services.requests import Submission, SubmissionRefused
+from shared.catalog.schema import FieldType
+from shared.catalog.schema import Service as ServiceSpec
+from shared.forms import APPLICANT_FIELDS
+
+
+@dataclass
+class PostedForm:
+    """What a person typed and attached, and what was wrong with it."""
+
+    client_id: str
+    applicant: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    uploads: list[documents.Upload] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def new_client_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _client_id() -> str:
+    raw = request.form.get("client_id", "")
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return new_client_id()
+
+
+def read_form(spec: ServiceSpec) -> PostedForm:
+    """The posted applicant, fields and files of a request form for `spec`."""
+    posted = PostedForm(client_id=_client_id())
+    for item in APPLICANT_FIELDS:
+        posted.applicant[item.name] = request.form.get(f"applicant.{item.name}", "")
+    for item in spec.form:
+        key = f"fields.{item.name}"
+        if item.type is FieldType.multiselect:
+            posted.fields[item.name] = request.form.getlist(key)
+        else:
+            posted.fields[item.name] = request.form.get(key, "")
+    posted.uploads = _uploads(spec, posted.client_id)
+    return posted
+
+
+def _uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
+    uploads = []
+    for slot in spec.documents:
+        files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
+                                    if f and f.filename]
+        for index, file in enumerate(files):
+            upload_id = str(uuid.uuid5(uuid.UUID(client_id), f"{slot.id}:{index}"))
+            uploads.append(documents.Upload(upload_id, slot.id, file.filename or "", file.read()))
+    return uploads
+
+
+def check_documents(spec: ServiceSpec, posted: PostedForm) -> None:
+    """Check every file before anything is saved; mandatory slots must be filled."""
+    limit = current_app.config["MAX_DOCUMENT_BYTES"]
+    for slot in spec.documents:
+        mine = [u for u in posted.uploads if u.slot == slot.id]
+        key = f"documents.{slot.id}"
+        if slot.mandatory and not mine:
+            posted.errors[key] = f"لطفاً «{slot.name}» را بارگذاری کنید."
+        elif len(mine) > slot.count:
+            posted.errors[key] = f"برای «{slot.name}» حداکثر {slot.count} پرونده بفرستید."
+        for upload in mine:
+            try:
+                documents.check(upload, slot.model_dump(mode="json"), limit)
+            except documents.DocumentRejected as exc:
+                posted.errors[key] = exc.message
+
+
+def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
+                 user: User | None = None, kiosk: Kiosk | None = None) -> ServiceRequest | None:
+    """File the request with its documents in one transaction; None when `posted.errors`."""
+    check_documents(spec, posted)
+    submission = Submission(client_id=posted.client_id, service=spec.slug, channel=channel,
+                            applicant=posted.applicant, fields=posted.fields)
+    storage = current_app.extensions["miz.storage"]
+    uploaded_by = "staff" if user else "citizen"
+
+    def work(db: Session) -> ServiceRequest:
+        filed = requests.submit(db, submission, kiosk=kiosk, user=user, public_url=public_url)
+        if filed.created:
+            for upload in posted.uploads:
+                documents.attach(db, storage, filed.request, upload, uploaded_by,
+                                 user_id=user.id if user else None)
+        return filed.request
+
+    try:
+        if posted.errors:
+            # Run the field checks too, so the person sees every problem at once.
+            requests.validate_fields(spec, submission)
+            return None
+        return unit_of_work(work)
+    except SubmissionRefused as exc:
+        posted.errors.update(exc.errors or {"form": exc.message})
+        return None

@@ -1,0 +1,213 @@
+"""Public pages of a request: apply online, the receipt with its QR, tracking by code."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+
+import qrcode
+import qrcode.image.svg
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session as http_session,
+    url_for,
+)
+from sqlalchemy.orm import Session
+
+from counter_server import outbox
+from counter_server.api.auth import is_kiosk_call
+from counter_server.context import session, unit_of_work
+from counter_server.extensions import limiter
+from counter_server.models import ServiceRequest
+from counter_server.services import catalog as catalog_service
+from counter_server.services import documents, requests, tracking
+from counter_server.services.requests import record_event
+from counter_server.web import bp
+from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
+from shared import tracking as codes
+from shared.catalog.schema import Channel, Service as ServiceSpec
+from shared.forms import APPLICANT_FIELDS, display_value
+from shared.workflow import Action, Status, next_status
+
+TRACK_LIMIT = "60 per minute"
+VERIFIED = "verified_requests"
+
+
+def public_url() -> str:
+    snapshot = catalog_service.current_snapshot(session())
+    return str(snapshot.catalog.agency.public_base_url).rstrip("/")
+
+
+def _online_service(slug: str) -> ServiceSpec:
+    try:
+        _snapshot, spec = catalog_service.get_service(session(), slug)
+    except (catalog_service.ServiceNotFound, catalog_service.ServiceWithdrawn):
+        abort(404)
+    except catalog_service.NoCatalog:
+        abort(503)
+    if Channel.online not in spec.channels:
+        abort(404)
+    return spec
+
+
+@bp.route("/services/<slug>/apply", methods=["GET", "POST"])
+def apply(slug: str) -> str | Response:
+    spec = _online_service(slug)
+    posted = PostedForm(client_id=new_client_id())
+    if request.method == "POST":
+        posted = read_form(spec)
+        filed = file_request(spec, posted, "online", public_url())
+        if filed is not None:
+            outbox.flush()
+            return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
+    return render_template("apply.html", service=spec, posted=posted,
+                           applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200
+
+
+def _find(code: str) -> ServiceRequest:
+    """The request with this code: 400 for a malformed code (no database lookup), else 404."""
+    try:
+        normalized = codes.normalize(code)
+    except codes.InvalidCode as exc:
+        abort(Response(render_template("track_invalid.html", message=exc.message,
+                                       code=code[:64]), 400))
+    found = requests.find_by_code(session(), normalized)
+    if found is None:
+        abort(Response(render_template("track_invalid.html", code=code[:64],
+                                       message="درخواستی با این کد رهگیری پیدا نشد."), 404))
+    return found
+
+
+@bp.get("/t")
+def track_form() -> str | Response:
+    code = request.args.get("code", "").strip()
+    if not code:
+        return render_template("track_form.html")
+    try:
+        return redirect(url_for("web.track", code=codes.normalize(code)))
+    except codes.InvalidCode as exc:
+        return Response(render_template("track_form.html", error=exc.message, code=code[:64]),
+                        400)
+
+
+@bp.get("/t/<code>/receipt")
+def receipt(code: str) -> str:
+    item = _find(code)
+    if item.tracking_code != code:
+        abort(404)
+    return render_template("receipt.html", item=item, new=bool(request.args.get("new")),
+                           tracking_url=f"{public_url()}/t/{item.tracking_code}")
+
+
+@bp.get("/t/<code>/qr.svg")
+def qr(code: str) -> Response:
+    item = _find(code)
+    image = qrcode.make(f"{public_url()}/t/{item.tracking_code}",
+                        image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _is_verified(item: ServiceRequest) -> bool:
+    verified = http_session.get(VERIFIED, {})
+    until = verified.get(item.tracking_code, 0)
+    return bool(until and until > time.time())
+
+
+@bp.get("/t/<code>")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
+def track(code: str) -> str | Response:
+    item = _find(code)
+    if item.tracking_code != code:
+        return redirect(url_for("web.track", code=item.tracking_code))
+    snapshot = catalog_service.current_snapshot(session())
+    view = tracking.public_view(item, snapshot)
+    personal = None
+    if _is_verified(item):
+        spec = ServiceSpec.model_validate(item.service)
+        personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
+                    if f.name in item.fields]
+    return render_template("track.html", item=item, view=view, personal=personal,
+                           service=ServiceSpec.model_validate(item.service),
+                           upload_client_id=new_client_id())
+
+
+@bp.post("/t/<code>/verify")
+@limiter.limit("20 per minute")
+def verify(code: str) -> Response:
+    item = _find(code)
+    try:
+        proven = tracking.verify_applicant(item, request.form.get("national_code", ""),
+                                           request.form.get("mobile", ""))
+    except tracking.CheckLocked:
+        flash("به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند دقیقه قفل است.", "error")
+        return redirect(url_for("web.track", code=item.tracking_code))
+    session().commit()
+    if proven:
+        minutes = current_app.config["APPLICANT_CHECK_MINUTES"]
+        verified = {k: v for k, v in http_session.get(VERIFIED, {}).items() if v > time.time()}
+        verified[item.tracking_code] = time.time() + minutes * 60
+        http_session[VERIFIED] = verified
+        flash("هویت شما تأیید شد.", "success")
+    else:
+        flash("کد ملی یا شماره همراه با اطلاعات این درخواست یکسان نیست.", "error")
+    return redirect(url_for("web.track", code=item.tracking_code))
+
+
+@bp.post("/t/<code>/documents")
+def upload_requested(code: str) -> Response:
+    """The applicant sends the documents staff asked for; the request goes back to review."""
+    item = _find(code)
+    if not _is_verified(item):
+        abort(403)
+    if item.status != Status.waiting_citizen:
+        flash("این درخواست اکنون منتظر مدرکی از شما نیست.", "error")
+        return redirect(url_for("web.track", code=item.tracking_code))
+    spec = ServiceSpec.model_validate(item.service)
+    uploads = _requested_uploads(spec)
+    if not uploads:
+        flash("پرونده‌ای انتخاب نشده است.", "error")
+        return redirect(url_for("web.track", code=item.tracking_code))
+    storage = current_app.extensions["miz.storage"]
+
+    def work(db: Session) -> None:
+        for upload in uploads:
+            documents.attach(db, storage, item, upload, "citizen",
+                             max_bytes=current_app.config["MAX_DOCUMENT_BYTES"])
+        before = item.status
+        item.status = next_status(Action.documents_provided, Status(before))
+        record_event(db, item, Action.documents_provided, actor="citizen", user=None,
+                     from_status=before, public_url=public_url())
+
+    try:
+        unit_of_work(work)
+    except documents.DocumentRejected as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.track", code=item.tracking_code))
+    outbox.flush()
+    flash("مدارک شما رسید و درخواست دوباره به کارشناس سپرده شد.", "success")
+    return redirect(url_for("web.track", code=item.tracking_code))
+
+
+def _requested_uploads(spec: ServiceSpec) -> list[documents.Upload]:
+    batch = request.form.get("client_id", "")
+    try:
+        base = uuid.UUID(batch)
+    except ValueError:
+        abort(400)
+    uploads = []
+    for slot in spec.documents:
+        for index, file in enumerate(f for f in request.files.getlist(f"documents.{slot.id}")
+                                     if f and f.filename):
+            uploads.append(documents.Upload(str(uuid.uuid5(base, f"{slot.id}:{index}")), slot.id,
+                                            file.filename or "", file.read()))
+    return uploads
