@@ -26,8 +26,10 @@ system-deps:
 demo: $(STAMP)
 	$(FLASK) init-db
 	$(FLASK) catalog import assets/catalog
-	@echo "Miz online desk: http://$(HOST):$(PORT)/"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) demo-seed
+	@echo "Miz online desk: http://$(HOST):$(PORT)/   staff desk: http://$(HOST):$(PORT)/desk"
+	MIZ_SESSION_COOKIE_SECURE=false MIZ_REMEMBER_COOKIE_SECURE=false \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -140,9 +140,27 @@ def send_sms() -> None:
     click.echo(f"{sent} message(s) sent.")
 
 
+@click.command("demo-seed")
+@with_appcontext
+def demo_seed() -> None:
+    """Create demo staff accounts, a kiosk and requests in several states (once)."""
+    from counter_server.demo import PASSWORD, seed
+
+    with database().transaction() as session:
+        public_url = str(catalog_service.current_snapshot(session).catalog.agency.public_base_url)
+        created = seed(session, current_app.extensions["miz.storage"], public_url)
+    if not created:
+        click.echo("Demo data already present.")
+        return
+    for line in created:
+        click.echo(f"  {line}")
+    click.echo(f"Demo staff password: {PASSWORD}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(kiosk_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(send_sms)
+    app.cli.add_command(demo_seed)

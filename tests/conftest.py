@@ -7,6 +7,7 @@ again on PostgreSQL: the `database_url` fixture is parametrized over both.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def empty_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on a migrated database with no catalog yet."""
     instance = tmp_path / "instance"
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "INSTANCE_PATH": str(instance)})
+                      "INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": False})
     with app.app_context():
         migrate.upgrade(database())
     yield app
@@ -79,3 +80,40 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(empty_app: Flask) -> FlaskCliRunner:
     return empty_app.test_cli_runner()
+
+
+TEST_PASSWORD = "correct horse battery"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def staff_users(app: Flask) -> dict[str, int]:
+    """A clerk for guide services, a clerk for craft services, a supervisor, a receptionist."""
+    from counter_server.services.staff import Role, create_user
+
+    people = {
+        "guides": (Role.clerk, ["tour-guide-card", "tour-guide-card-renewal"]),
+        "crafts": (Role.clerk, ["handicraft-production-licence"]),
+        "boss": (Role.supervisor, []),
+        "front": (Role.receptionist, []),
+    }
+    ids = {}
+    with app.app_context(), database().transaction() as session:
+        for username, (role, services) in people.items():
+            ids[username] = create_user(session, username, username.title(), role,
+                                        TEST_PASSWORD, services).id
+    return ids
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on `path` (the session keeps it for later posts)."""
+    match = CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:
+    token = csrf_token(client, "/desk/login")
+    response = client.post("/desk/login", data={"username": username, "password": password,
+                                                "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]

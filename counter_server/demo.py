@@ -1,0 +1,154 @@
+"""Demo data for `make demo`: staff accounts, a kiosk, and requests in several states.
+
+Runs the same use cases as real traffic (filing, documents, staff actions), so what a
+newcomer sees on the desk is what the system really produces.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counter_server.models import ServiceRequest, User
+from counter_server.services import documents, kiosks, requests, staff
+from counter_server.services.catalog import current_snapshot
+from counter_server.services.requests import Submission
+from counter_server.services.workflow import StaffAction, perform
+from counter_server.storage import Storage
+from shared.catalog.schema import FieldType, FormField
+from shared.workflow import Action
+
+PASSWORD = "miz-demo-1405"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: staff.Role
+    services: tuple[str, ...] = ()
+
+
+USERS = (
+    DemoUser("admin", "مدیر سامانه", staff.Role.admin),
+    DemoUser("supervisor", "فاطمه موسوی", staff.Role.supervisor),
+    DemoUser("clerk-tourism", "مریم کاظمی", staff.Role.clerk, (
+        "travel-agency-licence", "travel-agency-licence-renewal", "tourism-trust-symbol",
+        "ecolodge-licence", "tour-guide-card", "tour-guide-card-renewal",
+        "comprehensive-tourism-exam", "tourism-complaint")),
+    DemoUser("clerk-heritage", "علی رضایی", staff.Role.clerk, (
+        "handicraft-artisan-id-card", "handicraft-production-licence", "handicraft-quality-mark",
+        "heritage-zone-construction-permit", "national-heritage-registration",
+        "heritage-filming-permit", "archaeological-survey-permit", "general-correspondence",
+        "records-certificate", "information-access-request")),
+    DemoUser("reception", "حسین نوری", staff.Role.receptionist),
+)
+
+# (service, applicant, national code, mobile, actions by the service's clerk)
+REQUESTS = (
+    ("tour-guide-card", "زهرا احمدی", "0499370899", "09121234567", ()),
+    ("handicraft-production-licence", "رضا کریمی", "1270022288", "09131112233",
+     (Action.claim,)),
+    ("tourism-trust-symbol", "نگار صادقی", "0067749828", "09351234567",
+     (Action.claim, Action.request_documents)),
+    ("heritage-filming-permit", "امیر حسینی", "1290211388", "09123456780",
+     (Action.claim, Action.advance)),
+    ("records-certificate", "سارا محمدی", "4311243251", "09191234567",
+     (Action.claim, Action.record_payment, Action.approve)),
+    ("general-correspondence", "محمد جعفری", "0010350829", "09901234567",
+     (Action.claim, Action.approve, Action.complete)),
+    ("tour-guide-card-renewal", "لیلا رحیمی", "0084575948", "09371234567",
+     (Action.claim, Action.reject)),
+)
+
+NOTES = {
+    Action.request_documents: "تصویر پروانه بهره‌برداری خوانا نیست؛ لطفاً نسخه واضح‌تری بفرستید.",
+    Action.advance: "مدارک کامل است؛ استعلام از دستگاه مربوط فرستاده شد.",
+    Action.approve: "درخواست تأیید شد.",
+    Action.complete: "پاسخ نامه به نشانی رایانامه شما فرستاده شد.",
+    Action.reject: "گواهی دوره بازآموزی پیوست نشده و مهلت تمدید گذشته است.",
+}
+
+
+def sample_scan(title: str) -> bytes:
+    """A small scanned-looking PNG, standing in for a document."""
+    image = Image.new("RGB", (600, 800), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 30, 570, 770), outline="black", width=3)
+    for y in range(120, 740, 40):
+        draw.line((70, y, 530, y), fill=(150, 150, 150), width=2)
+    draw.text((70, 60), title, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+SAMPLES: dict[str, object] = {
+    "text": "نمونه متن برای نمایش فرم این خدمت", "textarea": "توضیح نمونه برای نمایش میز خدمت.",
+    "national_code": "0499370899", "mobile": "09121234567", "postal_code": "8174673111",
+    "date": "1405/08/20", "email": "citizen@example.ir", "checkbox": True,
+}
+
+
+def sample_value(field: FormField) -> object:
+    """A plausible answer to a form field, from its type and bounds."""
+    if field.type is FieldType.number:
+        return int(field.min or 1)
+    if field.type is FieldType.select:
+        return field.options[0].value
+    if field.type is FieldType.multiselect:
+        return [field.options[0].value]
+    value = SAMPLES[field.type.value]
+    if isinstance(value, str) and field.type in (FieldType.text, FieldType.textarea):
+        value = value.ljust(int(field.min or 0), "ی")[: int(field.max or len(value))]
+    return value
+
+
+def _fields_for(session: Session, slug: str) -> dict[str, object]:
+    spec = current_snapshot(session).service(slug)
+    if spec is None:
+        raise ValueError(f"the demo needs the service {slug!r} in the catalog")
+    return {field.name: sample_value(field) for field in spec.form}
+
+
+def seed(session: Session, storage: Storage, public_url: str) -> list[str]:
+    """Create the demo users, kiosk and requests once; returns what it created."""
+    if session.scalar(select(User).limit(1)) is not None:
+        return []
+    created = []
+    users = {}
+    for demo in USERS:
+        users[demo.username] = staff.create_user(session, demo.username, demo.full_name,
+                                                 demo.role, PASSWORD, list(demo.services))
+        created.append(f"user {demo.username} ({demo.role.value})")
+    registration = kiosks.register_kiosk(session, "کیوسک سالن انتظار همکف")
+    created.append(f"kiosk {registration.kiosk.id:02d}, token {registration.token}")
+    for slug, name, national_code, mobile, actions in REQUESTS:
+        item = _file(session, storage, slug, name, national_code, mobile, public_url)
+        clerk = next(u for u in users.values() if slug in u.service_slugs)
+        for action in actions:
+            perform(session, item, clerk, StaffAction(
+                action, public_note=NOTES.get(action, ""),
+                payment_reference="DEMO-" + item.tracking_code[-6:]), public_url=public_url)
+        created.append(f"request {item.tracking_code} ({slug}: {item.status})")
+    return created
+
+
+def _file(session: Session, storage: Storage, slug: str, name: str, national_code: str,
+          mobile: str, public_url: str) -> ServiceRequest:
+    submission = Submission(
+        client_id=str(uuid.uuid4()), service=slug, channel="online",
+        applicant={"name": name, "national_code": national_code, "mobile": mobile},
+        fields=_fields_for(session, slug))
+    filed = requests.submit(session, submission, public_url=public_url)
+    for slot in filed.request.service["documents"]:
+        if slot.get("mandatory", True) and "png" in slot["formats"]:
+            documents.attach(session, storage, filed.request, documents.Upload(
+                str(uuid.uuid4()), slot["id"], f"{slot['id']}.png", sample_scan(slot["id"])),
+                "citizen")
+    return filed.request
