@@ -15,7 +15,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from counter_server.db import Base, UTCDateTime, utcnow
 
@@ -31,9 +31,9 @@ class ServiceRequest(Base):
                                            comment="Idempotency key chosen by the client")
     body_digest: Mapped[str] = mapped_column(String(64))
     service_slug: Mapped[str] = mapped_column(ForeignKey("services.slug"))
-    catalog_version: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
-    service: Mapped[dict[str, Any]] = mapped_column(
-        JSON, comment="The service's catalog entry when the request was filed")
+    catalog_version: Mapped[int] = mapped_column(
+        ForeignKey("catalog_versions.number"),
+        comment="The catalog version whose terms (steps, fees, duration …) apply")
     channel: Mapped[str] = mapped_column(String(10))
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -60,6 +60,16 @@ class ServiceRequest(Base):
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan")
     documents: Mapped[list[RequestDocument]] = relationship(
         back_populates="request", order_by="RequestDocument.id", cascade="all, delete-orphan")
+
+    @property
+    def service(self) -> dict[str, Any]:
+        """The service's entry in the catalog version this request was filed under."""
+        from counter_server.services.catalog import service_terms
+
+        session = object_session(self)
+        if session is None:
+            raise RuntimeError("a detached request cannot read its service terms")
+        return service_terms(session, self.catalog_version, self.service_slug)
 
     __table_args__ = (
         Index("ix_requests_inbox", "status", "service_slug", "created_at"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,6 +114,40 @@ class _SnapshotCache:
 
 
 _cache = _SnapshotCache()
+
+
+class _TermsCache:
+    """Each version's services as published, for requests filed against that version."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._items: OrderedDict[tuple[int, datetime], dict[str, dict[str, Any]]] = OrderedDict()
+
+    def get(self, session: Session, number: int) -> dict[str, dict[str, Any]]:
+        published = session.scalar(select(CatalogVersion.published_at)
+                                   .where(CatalogVersion.number == number))
+        if published is None:
+            raise NoCatalog(number)
+        key = (number, published)
+        services = self._items.get(key)
+        if services is None:
+            row = session.get(CatalogVersion, number)
+            services = {s["slug"]: s for s in json.loads(row.snapshot)["services"]}
+            with self._lock:
+                self._items[key] = services
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return services
+
+
+_terms = _TermsCache()
+
+
+def service_terms(session: Session, version: int, slug: str) -> dict[str, Any]:
+    """A service's entry exactly as catalog `version` published it (versions never change,
+    so a request keeps the terms it was filed under whatever the catalog says later)."""
+    return _terms.get(session, version)[slug]
 
 
 def current_version(session: Session) -> int | None:

@@ -36,7 +36,8 @@ class FakeGateway:
 
 def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -> str:
     """The Persian SMS for an event of a request."""
-    code = format_code(request.tracking_code)
+    # Dashes keep the groups in order inside right-to-left text (one number run, bidi W4).
+    code = format_code(request.tracking_code).replace(" ", "-")
     title = request.service["title"]
     if event.action == "submit":
         head = f"درخواست «{title}» ثبت شد. کد رهگیری: {code}"

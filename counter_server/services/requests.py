@@ -89,16 +89,15 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
     _check_channel(submission, kiosk, user)
     snapshot = catalog_service.current_snapshot(session)
     if submission.channel == Channel.kiosk:
-        spec, values, applicant, flags = _kiosk_terms(session, snapshot, submission)
+        version, spec, values, applicant, flags = _kiosk_terms(session, snapshot, submission)
         code = _kiosk_code(session, submission, kiosk)
     else:
         spec, values, applicant = _online_terms(snapshot, submission)
-        flags, code = [], _fresh_code(session)
+        version, flags, code = snapshot.version, [], _fresh_code(session)
     now = utcnow()
     request = ServiceRequest(
         tracking_code=code, client_id=submission.client_id, body_digest=digest,
-        service_slug=spec.slug, catalog_version=submission.catalog_version or snapshot.version,
-        service=spec.model_dump(mode="json"), channel=submission.channel,
+        service_slug=spec.slug, catalog_version=version, channel=submission.channel,
         kiosk_id=kiosk.id if kiosk else None, created_by_id=user.id if user else None,
         applicant_name=applicant["name"], applicant_national_code=applicant["national_code"],
         applicant_mobile=applicant["mobile"], fields=values, status=Status.submitted,
@@ -154,11 +153,16 @@ def validate_fields(spec: ServiceSpec, submission: Submission
 
 
 def _kiosk_terms(session: Session, snapshot: Snapshot, submission: Submission
-                 ) -> tuple[ServiceSpec, dict[str, Any], dict[str, str], list[str]]:
-    """Validate against the catalog the kiosk used; flag, never refuse, what no longer fits."""
+                 ) -> tuple[int, ServiceSpec, dict[str, Any], dict[str, str], list[str]]:
+    """Validate against the catalog the kiosk used; flag, never refuse, what no longer fits.
+
+    Returns the catalog version whose terms apply, the service, values, applicant, flags.
+    """
     flags: list[str] = []
-    filled_against = _snapshot_of(session, submission.catalog_version) or snapshot
-    spec = filled_against.service(submission.service) or snapshot.service(submission.service)
+    filled_against = _snapshot_of(session, submission.catalog_version, snapshot)
+    if filled_against.service(submission.service) is None:
+        filled_against = snapshot
+    spec = filled_against.service(submission.service)
     if spec is None:
         raise SubmissionRefused("service_not_found", "خدمتی با این شناسه در فهرست خدمات نیست.")
     current = snapshot.service(submission.service)
@@ -174,14 +178,15 @@ def _kiosk_terms(session: Session, snapshot: Snapshot, submission: Submission
     values = form.values if form.ok else dict(submission.fields)
     person = {key: str(applicant.values.get(key, submission.applicant.get(key, "")))[:100]
               for key in ("name", "national_code", "mobile")}
-    return spec, values, person, flags
+    return filled_against.version, spec, values, person, flags
 
 
-def _snapshot_of(session: Session, version: int | None) -> Snapshot | None:
-    if version is None:
-        return None
+def _snapshot_of(session: Session, version: int | None, current: Snapshot) -> Snapshot:
+    """The snapshot of `version` (the current one when it is that, unknown or not given)."""
+    if version is None or version == current.version:
+        return current
     row = session.get(CatalogVersion, version)
-    return Snapshot.from_row(row) if row else None
+    return Snapshot.from_row(row) if row else current
 
 
 def _kiosk_code(session: Session, submission: Submission, kiosk: Kiosk | None) -> str:

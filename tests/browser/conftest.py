@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from counter_server import create_app, migrate
 from counter_server.context import database
+from counter_server.demo import seed
 from counter_server.services.catalog import import_catalog
 from shared.catalog.schema import Catalog
 
@@ -33,11 +34,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def live_app(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> Flask:
     folder = tmp_path_factory.mktemp("live")
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
-                      "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(folder)})
+                      "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(folder),
+                      "SESSION_COOKIE_SECURE": False})
     with app.app_context():
         migrate.upgrade(database())
         with database().transaction() as session:
             import_catalog(session, demo_catalog, source="browser tests")
+            seed(session, app.extensions["miz.storage"], "http://127.0.0.1")
     return app
 
 

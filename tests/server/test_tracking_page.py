@@ -1,0 +1,110 @@
+"""The public tracking page: progress for anyone, personal data only for the applicant."""
+
+from __future__ import annotations
+
+import html
+import io
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from counter_server.context import database
+from counter_server.models import ServiceRequest
+from shared.catalog.schema import Catalog
+from tests.conftest import csrf_token
+from tests.server.test_documents import png_bytes
+from tests.server.test_requests_api import APPLICANT, body
+
+
+def _text(client: FlaskClient, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _verify(client: FlaskClient, code: str, national_code: str, mobile: str) -> str:
+    token = csrf_token(client, f"/t/{code}")
+    response = client.post(f"/t/{code}/verify", data={
+        "national_code": national_code, "mobile": mobile, "csrf_token": token},
+        follow_redirects=True)
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_stranger_sees_progress_but_no_personal_data(client: FlaskClient,
+                                                     demo_catalog: Catalog) -> None:
+    data = body(demo_catalog)
+    code = client.post("/api/v1/requests", json=data).get_json()["tracking_code"]
+    page = _text(client, f"/t/{code}")
+    spec = demo_catalog.service("tour-guide-card")
+    assert spec.title in page and spec.steps[0].title in page
+    assert spec.complaint.authority in page and spec.responsible.name in page
+    assert "ثبت‌شده، در انتظار بررسی" in page
+    for secret in (APPLICANT["name"], APPLICANT["national_code"], APPLICANT["mobile"],
+                   "۰۴۹۹۳۷۰۸۹۹", "۰۹۱۲۱۲۳۴۵۶۷"):
+        assert secret not in page
+
+
+def test_applicant_check_reveals_data_and_failures_lock_it(client: FlaskClient,
+                                                           demo_catalog: Catalog) -> None:
+    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    for _ in range(5):
+        page = _verify(client, code, APPLICANT["national_code"], "09120000000")
+        assert "یکسان نیست" in page
+    locked = _verify(client, code, APPLICANT["national_code"], APPLICANT["mobile"])
+    assert "قفل" in locked and APPLICANT["name"] not in locked
+
+    other = client.application.test_client()
+    code2 = other.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    page = _verify(other, code2, "۰۴۹۹۳۷۰۸۹۹", "+98 912 123 4567")
+    assert "هویت شما تأیید شد" in page and APPLICANT["name"] in page
+
+
+def test_malformed_and_unknown_codes_get_persian_pages(client: FlaskClient) -> None:
+    assert "۱۶ رقم" in _text(client, "/t/12345", status=400)
+    assert "پیدا نشد" in _text(client, "/t/0000000000000000", status=404)
+    assert "نادرست" in _text(client, "/t/0000000000000001", status=400)
+    redirect = client.get("/t?code=" + "۰۰۰۰ " * 4)
+    assert redirect.status_code == 302 and redirect.headers["Location"].endswith("/t/" + "0" * 16)
+
+
+def test_online_apply_with_a_document(app: Flask, client: FlaskClient,
+                                      demo_catalog: Catalog) -> None:
+    from counter_server.demo import sample_value
+
+    spec = demo_catalog.service("general-correspondence")
+    token = csrf_token(client, f"/services/{spec.slug}/apply")
+    form: dict[str, object] = {
+        "csrf_token": token, "client_id": "0d4c8f8e-3c57-4a3e-8f1e-4c1f5d2a9b10",
+        "applicant.name": "زهرا احمدی", "applicant.national_code": "0499370899",
+        "applicant.mobile": "09121234567"}
+    for field in spec.form:
+        value = sample_value(field)
+        form[f"fields.{field.name}"] = "on" if value is True else value
+    slot = spec.documents[0]
+    form[f"documents.{slot.id}"] = (io.BytesIO(png_bytes()), "letter.png")
+    response = client.post(f"/services/{spec.slug}/apply", data=form,
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-3000:]
+    receipt = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "درخواست شما ثبت شد" in receipt
+    with app.app_context(), database().session() as session:
+        item = session.scalar(select(ServiceRequest))
+        assert [d.slot for d in item.documents] == [slot.id]
+    qr = client.get(f"/t/{item.tracking_code}/qr.svg")
+    assert qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+
+
+def test_apply_form_shows_persian_errors_per_field(client: FlaskClient,
+                                                   demo_catalog: Catalog) -> None:
+    spec = demo_catalog.service("tour-guide-card")
+    token = csrf_token(client, f"/services/{spec.slug}/apply")
+    response = client.post(f"/services/{spec.slug}/apply", data={
+        "csrf_token": token, "applicant.name": "12", "applicant.national_code": "123",
+        "applicant.mobile": "0912"}, content_type="multipart/form-data")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "لطفاً این موارد را درست کنید" in page
+    assert 'aria-invalid="true"' in page
+    mandatory = [d.name for d in spec.documents if d.mandatory]
+    assert all(f"لطفاً «{name}» را بارگذاری کنید." in page for name in mandatory)
