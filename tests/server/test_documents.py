@@ -18,6 +18,7 @@ from counter_server.models import RequestDocument
 from counter_server.services import kiosks
 from shared import tracking
 from shared.catalog.schema import Catalog
+from tests.conftest import login
 from tests.server.test_requests_api import body
 
 
@@ -137,13 +138,20 @@ def test_unknown_slot_and_stranger_are_refused(app: Flask, client: FlaskClient,
     assert stored(app) == []
 
 
-def test_tiff_is_accepted_where_scanners_produce_it(app: Flask, client: FlaskClient,
-                                                    kiosk_request: tuple[str, str, str],
-                                                    demo_catalog: Catalog) -> None:
+def test_tiff_scan_is_accepted_and_previewed_as_png_on_the_desk(
+    app: Flask, client: FlaskClient, kiosk_request: tuple[str, str, str],
+    demo_catalog: Catalog, staff_users: dict[str, int],
+) -> None:
     code, token, _ = kiosk_request
     spec = demo_catalog.service("tour-guide-card")
-    tiff_slots = [d.id for d in spec.documents if "tiff" in d.formats]
-    if not tiff_slots:
-        pytest.skip("no TIFF slot in this service")
-    status, result = upload(client, code, token, tiff_slots[0], tiff_bytes(), "scan.tif")
+    tiff_slot = next(d.id for d in spec.documents if "tiff" in d.formats)
+    status, result = upload(client, code, token, tiff_slot, tiff_bytes(pages=2), "scan.tif")
     assert status == 201 and result["media_type"] == "image/tiff"
+    login(client, "boss")
+    preview = client.get(f"/desk/requests/{code}/documents/{result['id']}/preview.png")
+    assert preview.mimetype == "image/png"
+    with Image.open(io.BytesIO(preview.data)) as image:
+        assert image.size == (50, 140)  # both pages, one above the other
+        assert image.getpixel((25, 10)) == (255, 0, 0) and image.getpixel((25, 130)) == (0, 128, 0)
+    original = client.get(f"/desk/requests/{code}/documents/{result['id']}")
+    assert original.data == tiff_bytes(pages=2) and original.mimetype == "image/tiff"
