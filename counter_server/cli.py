@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from counter_server import migrate
 from counter_server.context import database
 from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosks, notifications, staff
+from counter_server.services import kiosks, lobby_admin, notifications, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
 catalog_cli = AppGroup("catalog", help="Import and export the service catalog.")
@@ -73,12 +73,13 @@ kiosk_cli = AppGroup("kiosk", help="Register, list and revoke lobby kiosks.")
 
 @kiosk_cli.command("add")
 @click.argument("name")
+@click.option("--office", default=None, help="The office (slug) the kiosk stands in.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"id": …, "token": "…"}.')
-def kiosk_add(name: str, as_json: bool) -> None:
+def kiosk_add(name: str, office: str | None, as_json: bool) -> None:
     """Register kiosk NAME; prints its issuer number and its secret token (shown once)."""
     try:
         with database().transaction() as session:
-            registration = kiosks.register_kiosk(session, name)
+            registration = kiosks.register_kiosk(session, name, office)
             issuer = registration.kiosk.id
     except kiosks.KioskError as exc:
         raise click.ClickException(str(exc)) from None
@@ -131,6 +132,43 @@ def user_create(username: str, full_name: str, role: str, services: tuple[str, .
     click.echo(f"User {username!r} created as {role}.")
 
 
+counter_cli = AppGroup("counter", help="Counters where staff serve walk-ins.")
+
+
+@counter_cli.command("add")
+@click.option("--office", required=True, help="Office slug.")
+@click.option("--number", type=int, required=True, help="The number shown on the board.")
+@click.option("--name", default=None, help="Defaults to «باجه <number>».")
+@click.option("--queue", "queues", multiple=True, required=True, help="A queue slug; repeat.")
+def counter_add(office: str, number: int, name: str | None, queues: tuple[str, ...]) -> None:
+    """Add a counter that calls from the given queues."""
+    try:
+        with database().transaction() as session:
+            counter = lobby_admin.add_counter(session, office, number, name, list(queues))
+            click.echo(f"Counter {counter.number} ({counter.name}) added to {office}.")
+    except lobby_admin.LobbyAdminError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@counter_cli.command("list")
+def counter_list() -> None:
+    """List counters and the queues they call from."""
+    with database().session() as session:
+        for counter in lobby_admin.all_counters(session):
+            state = "" if counter.active else " (inactive)"
+            click.echo(f"{counter.office_slug}  {counter.number:>3}  {counter.name}  "
+                       f"[{', '.join(counter.queues)}]{state}")
+
+
+@click.command("queue-rollover")
+@with_appcontext
+def queue_rollover() -> None:
+    """Close earlier days' unserved tickets in every office (they are kept, not deleted)."""
+    with database().transaction() as session:
+        closed = lobby_admin.rollover(session)
+    click.echo(f"{closed} unserved ticket(s) of earlier days closed.")
+
+
 @click.command("send-sms")
 @with_appcontext
 def send_sms() -> None:
@@ -164,3 +202,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(send_sms)
     app.cli.add_command(demo_seed)
+    app.cli.add_command(counter_cli)
+    app.cli.add_command(queue_rollover)

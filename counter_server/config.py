@@ -33,6 +33,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "STAFF_IDLE_MINUTES": 30,
         "APPLICANT_CHECK_MINUTES": 15,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "ENFORCE_QUEUE_HOURS": True,
+        "BOARD_POLL_SECONDS": 0.3,
     }
 
 

@@ -148,3 +148,69 @@ class TrackOut(BaseModel):
     overdue: bool
     citizen_action: str | None
     decision: str | None
+
+
+class TicketIn(BaseModel):
+    """A queue ticket. A kiosk that numbered the ticket itself (from a lease, e.g. offline)
+    also sends `number` and `issued_at`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: UUID = Field(description="Idempotency key: a new UUID per ticket, kept on retry")
+    service: str = Field(max_length=80)
+    priority: str | None = Field(None, max_length=40, description="A priority class slug")
+    tracking_code: str | None = Field(None, max_length=64,
+                                      description="The request this ticket is for, if any")
+    number: int | None = Field(None, ge=1, le=100000, description="Kiosks only: a leased number")
+    issued_at: AwareDatetime | None = Field(None, description="Kiosks only: when it was taken")
+    office: str | None = Field(None, max_length=80,
+                               description="Staff only: the office (kiosks belong to one)")
+
+
+class TicketOut(BaseModel):
+    id: str = Field(description="Public id, in the ticket's QR: /q/<id>")
+    number: str = Field(examples=["A-023"])
+    number_fa: str = Field(examples=["الف-۰۲۳"])
+    queue: str
+    queue_title: str
+    service: str
+    office: str
+    priority: str | None
+    status: str
+    status_label: str
+    ahead: int
+    estimated_wait_minutes: int | None
+    estimated_wait_range: list[int] | None = Field(
+        None, description="[low, high] minutes, when no service time has been measured yet")
+    issued_at: datetime
+    day: date
+    tracking_code: str | None
+    url: str
+
+
+class LeaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queue: str = Field(max_length=80)
+    size: int = Field(50, ge=1, le=200)
+    day: date | None = Field(None, description="Today when absent; at most 7 days ahead")
+
+
+class LeaseOut(BaseModel):
+    """Numbers `first`..`last` of `queue` on `day` are this kiosk's to hand out, even offline."""
+
+    office: str
+    queue: str
+    prefix: str
+    prefix_fa: str
+    day: date
+    first: int
+    last: int
+
+
+class BoardOut(BaseModel):
+    office: dict[str, str]
+    version: int
+    serving: list[dict[str, str]]
+    calls: list[dict[str, Any]]
+    waiting: list[dict[str, Any]]

@@ -1,6 +1,7 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
 from counter_server.models.catalog import CatalogVersion, Category, Service
+from counter_server.models.queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
 from counter_server.models.requests import (
     Notification,
     RequestDocument,
@@ -13,12 +14,18 @@ __all__ = [
     "AuditEntry",
     "CatalogVersion",
     "Category",
+    "Counter",
     "Kiosk",
+    "Lease",
     "Notification",
+    "Office",
+    "QueueDay",
     "RequestDocument",
     "RequestEvent",
     "Service",
     "ServiceAssignment",
     "ServiceRequest",
+    "Ticket",
+    "TicketEvent",
     "User",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
-from counter_server.models import CatalogVersion, Category, Service
+from counter_server.models import CatalogVersion, Category, Office, Service
 from counter_server.models.catalog import ACTIVE, WITHDRAWN
 from shared.catalog.schema import Catalog
 from shared.catalog.schema import Service as ServiceSpec
@@ -66,8 +66,7 @@ class Snapshot:
     def from_row(cls, row: CatalogVersion) -> Snapshot:
         data = json.loads(row.snapshot)
         catalog = Catalog.model_validate(
-            {k: data[k] for k in ("agency", "calendar", "categories", "services")}
-        )
+            {k: v for k, v in data.items() if k not in ("version", "published_at")})
         return cls(
             version=row.number,
             published_at=row.published_at,
@@ -205,6 +204,7 @@ def import_catalog(session: Session, catalog: Catalog, source: str = "") -> Impo
     session.add(version)
     session.flush()
     _store_categories(session, catalog)
+    _store_offices(session, catalog)
     added, changed, withdrawn = _store_services(session, catalog, number)
     version.changes = {"added": added, "changed": changed, "withdrawn": withdrawn}
     session.flush()
@@ -218,6 +218,17 @@ def _store_categories(session: Session, catalog: Catalog) -> None:
     for spec in catalog.categories:
         row = rows.get(spec.slug) or Category(slug=spec.slug)
         row.title, row.position, row.icon, row.active = spec.title, spec.order, spec.icon, True
+        session.add(row)
+    session.flush()
+
+
+def _store_offices(session: Session, catalog: Catalog) -> None:
+    rows = {o.slug: o for o in session.scalars(select(Office))}
+    for row in rows.values():
+        row.active = False
+    for spec in catalog.offices:
+        row = rows.get(spec.slug) or Office(slug=spec.slug)
+        row.name, row.active = spec.name, True
         session.add(row)
     session.flush()
 

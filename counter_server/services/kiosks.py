@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
-from counter_server.models import Kiosk
+from counter_server.models import Kiosk, Office
 
 MAX_ISSUER = 99
 
@@ -30,18 +30,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_kiosk(session: Session, name: str) -> Registration:
+def register_kiosk(session: Session, name: str, office: str | None = None) -> Registration:
     """Register a kiosk under the next issuer number (never reusing a revoked kiosk's)."""
     name = name.strip()
     if not name:
         raise KioskError("a kiosk needs a name")
+    if office is not None and session.get(Office, office) is None:
+        raise KioskError(f"no office {office!r} (import a catalog with offices.yaml first)")
     if session.scalar(select(Kiosk).where(Kiosk.name == name)):
         raise KioskError(f"a kiosk named {name!r} already exists")
     issuer = (session.scalar(select(func.max(Kiosk.id))) or 0) + 1
     if issuer > MAX_ISSUER:
         raise KioskError(f"all {MAX_ISSUER} kiosk issuer numbers are taken")
     token = secrets.token_urlsafe(32)
-    kiosk = Kiosk(id=issuer, name=name, token_hash=hash_token(token))
+    kiosk = Kiosk(id=issuer, name=name, token_hash=hash_token(token), office_slug=office)
     session.add(kiosk)
     session.flush()
     return Registration(kiosk, token)

@@ -8,6 +8,8 @@ and `services`, or a directory laid out as::
     holidays/1405.yaml   one file per Jalali year: a list of {date, title}
     categories.yaml      a list of categories
     services/<slug>.yaml one file per service
+    queues.yaml          walk-in queues: {priority_classes: [...], queues: [...]} (optional)
+    offices.yaml         the branches people visit: a list of offices (needed with queues)
 
 Loading validates everything and either returns a whole `Catalog` or raises `CatalogError`
 listing every problem found, so that a bad catalog is never half used.
@@ -21,9 +23,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from shared.catalog.schema import Agency, CalendarSpec, Catalog, Category, Holiday, Service
+from shared.catalog.schema import (
+    Agency,
+    CalendarSpec,
+    Catalog,
+    Category,
+    Holiday,
+    Office,
+    PriorityClass,
+    QueueSpec,
+    Service,
+)
 
 
 @dataclass(frozen=True)
@@ -148,15 +160,41 @@ def _load_directory(root: Path) -> Catalog:
         "categories.yaml", problems,
     )
     services = _read_services(root, problems)
+    lobby = _read_lobby(root, problems)
     if problems:
         raise CatalogError(problems)
     try:
-        return Catalog(agency=agency, calendar=calendar, categories=categories, services=services)
+        return Catalog(agency=agency, calendar=calendar, categories=categories, services=services,
+                       **lobby)
     except ValidationError as exc:
         raise CatalogError(
             Problem("catalog", "", item["msg"].removeprefix("Value error, "))
             for item in exc.errors()
         ) from None
+
+
+class _QueuesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority_classes: list[PriorityClass] = Field(default_factory=list)
+    queues: list[QueueSpec] = Field(default_factory=list)
+
+
+def _read_lobby(root: Path, problems: list[Problem]) -> dict[str, Any]:
+    """Queues, priority classes and offices; all optional (a catalog with no walk-in queue)."""
+    lobby: dict[str, Any] = {}
+    if (root / "queues.yaml").exists():
+        found = _validate(_QueuesFile, _read_yaml(root / "queues.yaml", "queues.yaml", problems),
+                          "queues.yaml", problems)
+        if found is not None:
+            lobby.update(priority_classes=found.priority_classes, queues=found.queues)
+    if (root / "offices.yaml").exists():
+        offices = _validate(TypeAdapter(list[Office]),
+                            _read_yaml(root / "offices.yaml", "offices.yaml", problems),
+                            "offices.yaml", problems)
+        if offices is not None:
+            lobby["offices"] = offices
+    return lobby
 
 
 def _read_holidays(root: Path, problems: list[Problem]) -> list[Holiday]:
@@ -218,3 +256,8 @@ def write_catalog(catalog: Catalog, path: str | Path) -> None:
     _dump_yaml([_plain(c) for c in catalog.categories], path / "categories.yaml")
     for service in catalog.services:
         _dump_yaml(_plain(service), path / "services" / f"{service.slug}.yaml")
+    if catalog.queues or catalog.priority_classes:
+        _dump_yaml({"priority_classes": [_plain(c) for c in catalog.priority_classes],
+                    "queues": [_plain(q) for q in catalog.queues]}, path / "queues.yaml")
+    if catalog.offices:
+        _dump_yaml([_plain(o) for o in catalog.offices], path / "offices.yaml")

@@ -314,12 +314,6 @@ class FormField(Model):
         return self
 
 
-class QueueLink(Model):
-    """Which walk-in queue serves this service (the queue issue defines queues)."""
-
-    queue: Slug
-
-
 class SurveyQuestion(Model):
     id: Name
     text: Text
@@ -349,7 +343,6 @@ class Service(Model):
     complaint: Complaint
     responsible: Responsible
     form: list[FormField] = Field(default_factory=list)
-    queue: QueueLink | None = None
     survey: Survey | None = None
     keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
 
@@ -366,13 +359,50 @@ class Service(Model):
         return self
 
 
+class PriorityClass(Model):
+    """People served before others: the elderly, people with disabilities, veterans …"""
+
+    slug: Slug
+    title: Text
+
+
+class QueueSpec(Model):
+    """A walk-in queue: its ticket prefix, the services it serves, who goes first."""
+
+    slug: Slug
+    title: Text
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")] = Field(
+        description="Latin letter on tickets and in the API, e.g. A")
+    prefix_fa: Annotated[str, StringConstraints(min_length=1, max_length=3)] = Field(
+        description="Persian letter on screens and printed tickets, e.g. الف")
+    services: list[Slug] = Field(min_length=1)
+    priority_classes: list[Slug] = Field(default_factory=list)
+    max_consecutive_priority: int = Field(
+        3, ge=1, le=20,
+        description="At most this many priority tickets are called in a row while others wait")
+    opening_hours: OpeningHours | None = Field(
+        None, description="When tickets are handed out; the calendar's hours when absent")
+
+
+class Office(Model):
+    """A branch where people come in person; its queues, counters, kiosks and boards."""
+
+    slug: Slug
+    name: Text
+    address: Text
+    queues: list[Slug] = Field(default_factory=list, description="Empty: every queue")
+
+
 class Catalog(Model):
-    """The whole catalog: agency, calendar, categories and services."""
+    """The whole catalog: agency, calendar, categories, services, and the walk-in lobby."""
 
     agency: Agency
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     categories: list[Category] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
+    priority_classes: list[PriorityClass] = Field(default_factory=list)
+    queues: list[QueueSpec] = Field(default_factory=list)
+    offices: list[Office] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
@@ -388,9 +418,48 @@ class Catalog(Model):
                 problems.append(
                     f"service {service.slug!r} names unknown category {service.category!r}"
                 )
+        problems += self._lobby_problems(set(service_slugs))
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
+    def _lobby_problems(self, service_slugs: set[str]) -> list[str]:
+        problems: list[str] = []
+        classes = {c.slug for c in self.priority_classes}
+        queue_slugs = [q.slug for q in self.queues]
+        served: dict[str, str] = {}
+        for label, values in (("queue slug", queue_slugs),
+                              ("queue prefix", [q.prefix for q in self.queues]),
+                              ("office slug", [o.slug for o in self.offices])):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                problems.append(f"{label} listed twice: {', '.join(repeated)}")
+        for queue in self.queues:
+            for slug in queue.services:
+                if slug not in service_slugs:
+                    problems.append(f"queue {queue.slug!r} names unknown service {slug!r}")
+                elif slug in served:
+                    problems.append(f"service {slug!r} is in two queues: "
+                                    f"{served[slug]!r} and {queue.slug!r}")
+                served[slug] = queue.slug
+            for slug in set(queue.priority_classes) - classes:
+                problems.append(f"queue {queue.slug!r} names unknown priority class {slug!r}")
+        for office in self.offices:
+            for slug in set(office.queues) - set(queue_slugs):
+                problems.append(f"office {office.slug!r} names unknown queue {slug!r}")
+        if self.queues and not self.offices:
+            problems.append("queues need at least one office (offices.yaml)")
+        return problems
+
     def service(self, slug: str) -> Service | None:
         return next((s for s in self.services if s.slug == slug), None)
+
+    def queue_for(self, service: str) -> QueueSpec | None:
+        """The walk-in queue that serves `service`, if any."""
+        return next((q for q in self.queues if service in q.services), None)
+
+    def office(self, slug: str) -> Office | None:
+        return next((o for o in self.offices if o.slug == slug), None)
+
+    def queues_of(self, office: Office) -> list[QueueSpec]:
+        return [q for q in self.queues if not office.queues or q.slug in office.queues]

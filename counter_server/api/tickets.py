@@ -1,0 +1,159 @@
+"""Queue tickets: issuing (kiosks and reception), kiosk number leases, a ticket's state, the
+office's board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counter_server.api import bp
+from counter_server.api.auth import current_kiosk, current_staff
+from counter_server.api.errors import ApiError
+from counter_server.api.openapi import operation
+from counter_server.api.requests import _body_errors, public_url
+from counter_server.api.schemas import (
+    BoardOut,
+    ErrorBody,
+    LeaseIn,
+    LeaseOut,
+    TicketIn,
+    TicketOut,
+    ValidationErrorBody,
+)
+from counter_server.clock import now
+from counter_server.context import session, unit_of_work
+from counter_server.models import Ticket
+from counter_server.services import catalog as catalog_service
+from counter_server.services import queue
+from counter_server.services.queue import Lobby, QueueError, TicketOrder
+
+
+def lobby() -> Lobby:
+    try:
+        return Lobby(catalog_service.current_snapshot(session()), now())
+    except catalog_service.NoCatalog:
+        raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
+
+
+def _parse(model: type[BaseModel]) -> Any:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
+                       errors=_body_errors(exc)) from None
+
+
+def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
+    spec = rules.queue(ticket.queue_slug)
+    ahead = queue.ahead_of(db, ticket)
+    guess = queue.estimate(db, rules, ticket, ahead)
+    return {
+        "id": ticket.public_id, "number": queue.ticket_label(spec, ticket.number, persian=False),
+        "number_fa": queue.ticket_label(spec, ticket.number), "queue": spec.slug,
+        "queue_title": spec.title, "service": ticket.service_slug, "office": ticket.office_slug,
+        "priority": ticket.priority, "status": ticket.status,
+        "status_label": queue.STATUS_LABELS[ticket.status], "ahead": ahead,
+        "estimated_wait_minutes": guess.minutes,
+        "estimated_wait_range": list(guess.range) if guess.range else None,
+        "issued_at": ticket.issued_at.isoformat(), "day": ticket.day.isoformat(),
+        "tracking_code": ticket.tracking_code, "url": f"{public_url()}/q/{ticket.public_id}",
+    }
+
+
+def _queue_error(exc: QueueError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+@bp.post("/tickets")
+@operation(
+    "Take a queue ticket for a service",
+    {201: ("Issued", TicketOut), 200: ("A replay of an earlier ticket", TicketOut),
+     401: ("A kiosk token or a staff login is needed", ErrorBody),
+     409: ("A kiosk number outside the kiosk's leases", ErrorBody),
+     422: ("Invalid body, closed queue, or `idempotency_key_reused`", ValidationErrorBody)},
+    tag="queue", body=TicketIn,
+    description="Kiosks (bearer token) or logged-in staff. Idempotent by `client_id`. A kiosk "
+    "that numbered the ticket itself sends `number` (from a lease) and `issued_at`; the queue "
+    "is ordered by `issued_at`.",
+)
+def issue_ticket() -> tuple[dict[str, Any], int]:
+    body: TicketIn = _parse(TicketIn)
+    kiosk, staff = current_kiosk(), current_staff()
+    if kiosk is None and staff is None:
+        raise ApiError(401, "kiosk_token_required",
+                       "نوبت را کیوسک یا کارکنان پذیرش صادر می‌کنند.")
+    order = TicketOrder(client_id=str(body.client_id), service=body.service,
+                        priority=body.priority, tracking_code=body.tracking_code,
+                        number=body.number, issued_at=body.issued_at, office=body.office)
+    rules = lobby()
+    enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
+
+    def work(db: Session) -> tuple[dict[str, Any], bool]:
+        issued = queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
+        return ticket_json(db, rules, issued.ticket), issued.created
+
+    try:
+        result, created = unit_of_work(work)
+    except QueueError as exc:
+        raise _queue_error(exc) from None
+    return result, 201 if created else 200
+
+
+@bp.post("/tickets/leases")
+@operation(
+    "Reserve a block of ticket numbers for a kiosk",
+    {201: ("The numbers are the kiosk's", LeaseOut),
+     401: ("Kiosks only", ErrorBody), 422: ("Invalid queue, size or day", ValidationErrorBody)},
+    tag="queue", body=LeaseIn,
+    description="A kiosk leases numbers ahead (for today or a coming day) so that it can number "
+    "tickets while the server is unreachable; the server never hands out a leased number. A "
+    "kiosk whose leases have run out, or that has been out of touch too long, must send people "
+    "to reception instead of numbering tickets.",
+)
+def lease_numbers() -> tuple[dict[str, Any], int]:
+    body: LeaseIn = _parse(LeaseIn)
+    kiosk = current_kiosk()
+    if kiosk is None:
+        raise ApiError(401, "kiosk_token_required", "فقط کیوسک‌ها شماره نوبت رزرو می‌کنند.")
+    rules = lobby()
+
+    def work(db: Session) -> dict[str, Any]:
+        row = queue.lease(db, rules, kiosk, body.queue, body.size, body.day)
+        spec = rules.queue(row.queue_slug)
+        return {"office": row.office_slug, "queue": row.queue_slug, "prefix": spec.prefix,
+                "prefix_fa": spec.prefix_fa, "day": row.day.isoformat(), "first": row.first,
+                "last": row.last}
+
+    try:
+        return unit_of_work(work), 201
+    except QueueError as exc:
+        raise _queue_error(exc) from None
+
+
+@bp.get("/tickets/<public_id>")
+@operation("A ticket's place in the queue",
+           {200: ("The ticket", TicketOut), 404: ("No such ticket", ErrorBody)}, tag="queue")
+def get_ticket(public_id: str) -> dict[str, Any]:
+    ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id[:16]))
+    if ticket is None:
+        raise ApiError(404, "ticket_not_found", "نوبتی با این شناسه پیدا نشد.")
+    return ticket_json(session(), lobby(), ticket)
+
+
+@bp.get("/offices/<office>/board")
+@operation("What the office's lobby display shows",
+           {200: ("The board", BoardOut), 404: ("No such office", ErrorBody)}, tag="queue")
+def get_board(office: str) -> dict[str, Any]:
+    rules = lobby()
+    try:
+        spec = rules.office(office)
+    except QueueError as exc:
+        raise _queue_error(exc) from None
+    return queue.board(session(), rules, spec)

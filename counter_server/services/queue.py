@@ -1,0 +1,547 @@
+"""The walk-in queue: issuing tickets, kiosk number leases, calling the next person, times.
+
+Numbers come from one counter row per queue, office and day (`QueueDay.next_number`); kiosks
+lease blocks from the same counter ahead of time, so a ticket numbered by an offline kiosk can
+never collide with one the server numbered. Calling the next person claims the ticket with a
+conditional UPDATE (status still 'waiting'), so two counters pressing at once never get the same
+ticket — on SQLite, where `SKIP LOCKED` does nothing, as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from counter_server.models import (
+    Counter,
+    Kiosk,
+    Lease,
+    QueueDay,
+    ServiceRequest,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from counter_server.services.catalog import Snapshot
+from shared.catalog.schema import Office, QueueSpec
+from shared import tracking
+from shared.text import to_persian_digits
+
+WAITING, CALLED, SERVING, DONE, NO_SHOW, CLOSED = (
+    "waiting", "called", "serving", "done", "no_show", "closed")
+OPEN_STATUSES = (WAITING, CALLED, SERVING)
+STATUS_LABELS = {
+    WAITING: "در انتظار", CALLED: "فراخوانده‌شده", SERVING: "در حال خدمت",
+    DONE: "خدمت‌گرفته", NO_SHOW: "حاضر نشد", CLOSED: "بسته‌شده در پایان روز",
+}
+MAX_LEASE = 200
+LEASE_DAYS_AHEAD = 7
+HISTORY_DAYS = 7
+MIN_SAMPLES = 3
+NO_HISTORY_RANGE = (3, 10)  # minutes per person ahead, when nothing has been measured yet
+CALL_RETRIES = 10
+
+
+class QueueError(Exception):
+    """A queue operation that cannot be done: a stable code, a Persian message."""
+
+    def __init__(self, code: str, message: str, status: int = 422):
+        super().__init__(code)
+        self.code, self.message, self.status = code, message, status
+
+
+def ticket_label(queue: QueueSpec, number: int, persian: bool = True) -> str:
+    """«الف-۰۲۳» on screens and paper, "A-023" in the API."""
+    if persian:
+        return f"{queue.prefix_fa}-{to_persian_digits(f'{number:03d}')}"
+    return f"{queue.prefix}-{number:03d}"
+
+
+@dataclass(frozen=True)
+class TicketOrder:
+    """What a kiosk or a receptionist asks for (see POST /api/v1/tickets)."""
+
+    client_id: str
+    service: str
+    priority: str | None = None
+    tracking_code: str | None = None
+    number: int | None = None
+    issued_at: datetime | None = None
+    office: str | None = None
+
+    def digest(self) -> str:
+        body = {**self.__dict__, "issued_at": self.issued_at.isoformat() if self.issued_at
+                else None}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    created: bool
+
+
+@dataclass(frozen=True)
+class Estimate:
+    minutes: int | None
+    range: tuple[int, int] | None
+
+
+class Lobby:
+    """The queue rules of the current catalog, with the clock to apply them at."""
+
+    def __init__(self, snapshot: Snapshot, now: datetime):
+        self.snapshot, self.now = snapshot, now
+        self.today = snapshot.calendar.local_date(now)
+
+    def office(self, slug: str | None) -> Office:
+        offices = self.snapshot.catalog.offices
+        office = self.snapshot.catalog.office(slug) if slug else (offices[0] if offices else None)
+        if office is None:
+            raise QueueError("office_not_found", "این دفتر در فهرست دفترها نیست.", status=404)
+        return office
+
+    def queue(self, slug: str) -> QueueSpec:
+        queue = next((q for q in self.snapshot.catalog.queues if q.slug == slug), None)
+        if queue is None:
+            raise QueueError("queue_not_found", "این صف وجود ندارد.", status=404)
+        return queue
+
+    def queue_for(self, office: Office, service: str) -> QueueSpec:
+        queue = self.snapshot.catalog.queue_for(service)
+        if queue is None or queue not in self.snapshot.catalog.queues_of(office):
+            raise QueueError("no_queue_for_service",
+                             "برای این خدمت در این دفتر نوبت حضوری داده نمی‌شود.")
+        return queue
+
+    def is_open(self, queue: QueueSpec, at: datetime | None = None) -> bool:
+        """Whether tickets are handed out now: a working day, within the queue's hours."""
+        at = at or self.now
+        calendar = self.snapshot.calendar
+        local = at.astimezone(calendar.zone)
+        hours = calendar.hours_on(local.date())
+        if hours is None:
+            return False
+        opens, closes = (queue.opening_hours.opens, queue.opening_hours.closes) \
+            if queue.opening_hours else hours
+        return opens <= local.time() < closes
+
+
+def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay:
+    row = session.get(QueueDay, (office, queue, day))
+    if row is None:
+        row = QueueDay(office_slug=office, queue_slug=queue, day=day, next_number=1,
+                       consecutive_priority=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _take_numbers(session: Session, office: str, queue: str, day: date, count: int) -> int:
+    """Reserve `count` consecutive numbers; returns the first. Atomic on both databases."""
+    _queue_day(session, office, queue, day)
+    first = session.execute(
+        update(QueueDay)
+        .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue, QueueDay.day == day)
+        .values(next_number=QueueDay.next_number + count)
+        .returning(QueueDay.next_number)
+    ).scalar_one() - count
+    return first
+
+
+def log(session: Session, ticket: Ticket, action: str, user: User | None = None) -> None:
+    session.add(TicketEvent(office_slug=ticket.office_slug, ticket_id=ticket.id, action=action,
+                            counter_id=ticket.counter_id, user_id=user.id if user else None))
+
+
+def close_past_days(session: Session, office: str, today: date) -> int:
+    """Day rollover: close earlier days' unserved tickets (kept, never deleted)."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.office_slug == office, Ticket.day < today,
+               Ticket.status.in_(OPEN_STATUSES))
+        .values(status=CLOSED, finished_at=func.coalesce(Ticket.finished_at, Ticket.issued_at))
+    )
+    return result.rowcount or 0
+
+
+def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | None = None,
+          user: User | None = None, enforce_hours: bool = True) -> Issued:
+    """Issue a ticket (or return the one this client id already got). The caller commits."""
+    digest = order.digest()
+    existing = session.scalar(select(Ticket).where(Ticket.client_id == order.client_id))
+    if existing is not None:
+        if existing.body_digest != digest:
+            raise QueueError("idempotency_key_reused",
+                             "این شناسه نوبت پیش‌تر با محتوای دیگری به کار رفته است.")
+        return Issued(existing, created=False)
+    office = lobby.office(kiosk.office_slug if kiosk and kiosk.office_slug else order.office)
+    queue = lobby.queue_for(office, order.service)
+    _check_priority(queue, order.priority)
+    issued_at = order.issued_at or lobby.now
+    if order.number is None:
+        if enforce_hours and not lobby.is_open(queue):
+            raise QueueError("queue_closed", f"نوبت‌دهی صف «{queue.title}» اکنون بسته است.")
+        day = lobby.today
+        number = _take_numbers(session, office.slug, queue.slug, day, 1)
+    else:
+        day = lobby.snapshot.calendar.local_date(issued_at)
+        number = _leased_number(session, kiosk, office.slug, queue.slug, day, order.number)
+    close_past_days(session, office.slug, lobby.today)
+    ticket = Ticket(
+        public_id=secrets.token_urlsafe(9), client_id=order.client_id, body_digest=digest,
+        office_slug=office.slug, queue_slug=queue.slug, service_slug=order.service, day=day,
+        number=number, priority=order.priority, status=WAITING if day >= lobby.today else CLOSED,
+        tracking_code=_linked_code(order.tracking_code),
+        kiosk_id=kiosk.id if kiosk else None, issued_by_id=user.id if user else None,
+        issued_at=issued_at, received_at=lobby.now)
+    session.add(ticket)
+    session.flush()
+    log(session, ticket, "issued", user)
+    return Issued(ticket, created=True)
+
+
+def _check_priority(queue: QueueSpec, priority: str | None) -> None:
+    if priority is not None and priority not in queue.priority_classes:
+        raise QueueError("priority_not_offered", "این گروه اولویت در این صف تعریف نشده است.")
+
+
+def _linked_code(code: str | None) -> str | None:
+    """The request a ticket is for; a kiosk may send it before the request itself arrives."""
+    if not code:
+        return None
+    try:
+        return tracking.normalize(code)
+    except tracking.InvalidCode as exc:
+        raise QueueError(exc.code, exc.message) from None
+
+
+def _leased_number(session: Session, kiosk: Kiosk | None, office: str, queue: str, day: date,
+                   number: int) -> int:
+    if kiosk is None:
+        raise QueueError("kiosk_token_required", "فقط کیوسک می‌تواند شماره نوبت را خودش بدهد.",
+                         status=401)
+    lease = session.scalar(select(Lease).where(
+        Lease.kiosk_id == kiosk.id, Lease.office_slug == office, Lease.queue_slug == queue,
+        Lease.day == day, Lease.first <= number, Lease.last >= number))
+    if lease is None:
+        raise QueueError("number_not_leased",
+                         "این شماره نوبت در بازه‌های رزروشده این کیوسک نیست.", status=409)
+    return number
+
+
+def lease(session: Session, lobby: Lobby, kiosk: Kiosk, queue_slug: str, size: int,
+          day: date | None = None) -> Lease:
+    """Reserve `size` numbers of a queue for `kiosk` on `day` (today by default)."""
+    office = lobby.office(kiosk.office_slug)
+    queue = lobby.queue(queue_slug)
+    if queue not in lobby.snapshot.catalog.queues_of(office):
+        raise QueueError("queue_not_in_office", "این صف در دفتر این کیوسک نیست.")
+    day = day or lobby.today
+    if not lobby.today <= day <= lobby.today + timedelta(days=LEASE_DAYS_AHEAD):
+        raise QueueError("lease_day_out_of_range",
+                         "شماره نوبت فقط برای امروز و هفت روز آینده رزرو می‌شود.")
+    if not 1 <= size <= MAX_LEASE:
+        raise QueueError("lease_size_out_of_range",
+                         f"اندازه بازه باید بین ۱ و {to_persian_digits(MAX_LEASE)} باشد.")
+    first = _take_numbers(session, office.slug, queue.slug, day, size)
+    row = Lease(kiosk_id=kiosk.id, office_slug=office.slug, queue_slug=queue.slug, day=day,
+                first=first, last=first + size - 1)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# -- at the counter ------------------------------------------------------------------------
+
+
+def current_ticket(session: Session, counter: Counter, today: date) -> Ticket | None:
+    return session.scalar(select(Ticket).where(
+        Ticket.counter_id == counter.id, Ticket.day == today,
+        Ticket.status.in_((CALLED, SERVING))).order_by(Ticket.called_at.desc()).limit(1))
+
+
+def _waiting(counter: Counter, office: str, today: date, queue: str) -> Any:
+    return select(Ticket).where(
+        Ticket.office_slug == office, Ticket.day == today, Ticket.status == WAITING,
+        Ticket.queue_slug == queue,
+        or_(Ticket.assigned_counter_id.is_(None), Ticket.assigned_counter_id == counter.id))
+
+
+def _head(session: Session, counter: Counter, lobby: Lobby, queue: QueueSpec
+          ) -> tuple[Ticket | None, bool]:
+    """The ticket this queue offers next and whether it is a priority one."""
+    waiting = _waiting(counter, counter.office_slug, lobby.today, queue.slug)
+    order = (Ticket.issued_at, Ticket.id)
+    priority = session.scalar(waiting.where(Ticket.priority.is_not(None)).order_by(*order)
+                              .limit(1))
+    ordinary = session.scalar(waiting.where(Ticket.priority.is_(None)).order_by(*order).limit(1))
+    if priority is None or ordinary is None:
+        return (priority, True) if priority is not None else (ordinary, False)
+    day = session.get(QueueDay, (counter.office_slug, queue.slug, lobby.today))
+    run = day.consecutive_priority if day else 0
+    return (priority, True) if run < queue.max_consecutive_priority else (ordinary, False)
+
+
+def _choose(session: Session, counter: Counter, lobby: Lobby) -> tuple[Ticket, bool] | None:
+    """Across the counter's queues: priority heads first, then whoever came first."""
+    heads = []
+    for slug in counter.queues:
+        queue = lobby.queue(slug)
+        ticket, is_priority = _head(session, counter, lobby, queue)
+        if ticket is not None:
+            heads.append((not is_priority, ticket.issued_at, ticket.id, ticket, is_priority))
+    if not heads:
+        return None
+    _, _, _, ticket, is_priority = min(heads, key=lambda h: h[:3])
+    return ticket, is_priority
+
+
+def call_next(session: Session, lobby: Lobby, counter: Counter, user: User) -> Ticket | None:
+    """Hand the right waiting ticket to `counter`, never the same one to two counters."""
+    if current_ticket(session, counter, lobby.today) is not None:
+        raise QueueError("counter_busy", "ابتدا کار نوبت کنونی این باجه را تمام کنید.")
+    close_past_days(session, counter.office_slug, lobby.today)
+    for _ in range(CALL_RETRIES):
+        choice = _choose(session, counter, lobby)
+        if choice is None:
+            return None
+        ticket, is_priority = choice
+        claimed = session.execute(
+            update(Ticket).where(Ticket.id == ticket.id, Ticket.status == WAITING)
+            .values(status=CALLED, counter_id=counter.id, called_by_id=user.id,
+                    called_at=lobby.now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed == 1:
+            session.refresh(ticket)
+            _count_priority_run(session, ticket, is_priority)
+            log(session, ticket, "called", user)
+            return ticket
+        session.expire(ticket)  # another counter took it; choose again
+    raise QueueError("busy", "صف شلوغ است؛ دوباره «نفر بعدی» را بزنید.", status=503)
+
+
+def _count_priority_run(session: Session, ticket: Ticket, is_priority: bool) -> None:
+    _queue_day(session, ticket.office_slug, ticket.queue_slug, ticket.day)
+    where = and_(QueueDay.office_slug == ticket.office_slug,
+                 QueueDay.queue_slug == ticket.queue_slug, QueueDay.day == ticket.day)
+    value = QueueDay.consecutive_priority + 1 if is_priority else 0
+    session.execute(update(QueueDay).where(where).values(consecutive_priority=value))
+
+
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "recall": ((CALLED,), CALLED),
+    "start": ((CALLED,), SERVING),
+    "finish": ((SERVING, CALLED), DONE),
+    "no_show": ((CALLED,), NO_SHOW),
+}
+ACTION_LABELS = {"recall": "فراخوانی دوباره", "start": "شروع خدمت", "finish": "پایان خدمت",
+                 "no_show": "حاضر نشد", "transfer": "انتقال"}
+
+
+def act(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, action: str,
+        user: User) -> None:
+    """Recall, start, finish or mark a no-show for the counter's own ticket."""
+    if ticket.counter_id != counter.id:
+        raise QueueError("not_this_counter", "این نوبت به این باجه داده نشده است.", status=403)
+    sources, target = TRANSITIONS.get(action, ((), ""))
+    if ticket.status not in sources:
+        raise QueueError("ticket_action_not_allowed",
+                         f"«{ACTION_LABELS.get(action, action)}» برای نوبتی با وضعیت "
+                         f"«{STATUS_LABELS[ticket.status]}» ممکن نیست.")
+    ticket.status = target
+    if action == "recall":
+        ticket.recalls += 1
+        ticket.called_at = lobby.now
+    elif action == "start":
+        ticket.serving_started_at = lobby.now
+    elif action in ("finish", "no_show"):
+        ticket.finished_at = lobby.now
+        if action == "finish" and ticket.serving_started_at is None:
+            ticket.serving_started_at = ticket.called_at
+    log(session, ticket, action, user)
+
+
+def transfer(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, user: User,
+             queue_slug: str | None = None, to_counter: Counter | None = None) -> None:
+    """Send the counter's ticket to another queue or counter; it keeps its place in line."""
+    if ticket.counter_id != counter.id or ticket.status not in (CALLED, SERVING):
+        raise QueueError("not_this_counter", "این نوبت اکنون در این باجه نیست.", status=403)
+    if to_counter is not None:
+        if to_counter.office_slug != ticket.office_slug or to_counter.id == counter.id:
+            raise QueueError("transfer_invalid", "باجه مقصد درست نیست.")
+        ticket.assigned_counter_id = to_counter.id
+        if ticket.queue_slug not in to_counter.queues:
+            ticket.queue_slug = to_counter.queues[0]
+    elif queue_slug:
+        office = lobby.office(ticket.office_slug)
+        queue = lobby.queue(queue_slug)
+        if queue not in lobby.snapshot.catalog.queues_of(office):
+            raise QueueError("transfer_invalid", "صف مقصد در این دفتر نیست.")
+        ticket.queue_slug, ticket.assigned_counter_id = queue.slug, None
+    else:
+        raise QueueError("transfer_invalid", "صف یا باجه مقصد را انتخاب کنید.")
+    ticket.status, ticket.counter_id, ticket.called_at = WAITING, None, None
+    ticket.serving_started_at = None
+    log(session, ticket, "transferred", user)
+
+
+def serve_without_ticket(session: Session, lobby: Lobby, counter: Counter, service: str,
+                         user: User, client_id: str) -> Ticket:
+    """Someone served with no ticket still counts: a ticket is made and served at once."""
+    issued = issue(session, lobby, TicketOrder(client_id=client_id, service=service,
+                                               office=counter.office_slug),
+                   user=user, enforce_hours=False)
+    ticket = issued.ticket
+    if issued.created:
+        ticket.status, ticket.counter_id, ticket.called_by_id = SERVING, counter.id, user.id
+        ticket.called_at = ticket.serving_started_at = lobby.now
+        log(session, ticket, "served_directly", user)
+    return ticket
+
+
+# -- waiting, estimates and reports -----------------------------------------------------------
+
+
+def ahead_of(session: Session, ticket: Ticket) -> int:
+    """How many people are before this ticket in its queue (priority ones count first)."""
+    if ticket.status != WAITING:
+        return 0
+    before = or_(Ticket.issued_at < ticket.issued_at,
+                 and_(Ticket.issued_at == ticket.issued_at, Ticket.id < ticket.id))
+    if ticket.priority is None:
+        before = or_(before, Ticket.priority.is_not(None))
+    else:
+        before = and_(before, Ticket.priority.is_not(None))
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.office_slug == ticket.office_slug, Ticket.queue_slug == ticket.queue_slug,
+        Ticket.day == ticket.day, Ticket.status == WAITING, Ticket.id != ticket.id, before)) or 0
+
+
+def _average_service_seconds(session: Session, office: str, queue: str, since: date,
+                             until: date) -> float | None:
+    rows = session.execute(select(Ticket.serving_started_at, Ticket.finished_at).where(
+        Ticket.office_slug == office, Ticket.queue_slug == queue, Ticket.status == DONE,
+        Ticket.day >= since, Ticket.day <= until, Ticket.serving_started_at.is_not(None))
+    ).all()
+    spans = [(end - start).total_seconds() for start, end in rows if end and start]
+    return sum(spans) / len(spans) if len(spans) >= MIN_SAMPLES else None
+
+
+def _counters_for(session: Session, office: str, queue: str) -> int:
+    counters = session.scalars(select(Counter).where(Counter.office_slug == office,
+                                                     Counter.active.is_(True))).all()
+    return max(1, sum(1 for c in counters if queue in c.queues))
+
+
+def estimate(session: Session, lobby: Lobby, ticket: Ticket, ahead: int) -> Estimate:
+    """Minutes to wait, from today's service times (recent days' when today has too few);
+    a plain range when nothing has been measured."""
+    if ticket.status != WAITING:
+        return Estimate(0, None)
+    average = _average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
+                                       lobby.today, lobby.today)
+    if average is None:
+        average = _average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
+                                           lobby.today - timedelta(days=HISTORY_DAYS),
+                                           lobby.today - timedelta(days=1))
+    counters = _counters_for(session, ticket.office_slug, ticket.queue_slug)
+    people = ahead + 1
+    if average is None:
+        low, high = NO_HISTORY_RANGE
+        return Estimate(None, (math.ceil(people * low / counters),
+                               math.ceil(people * high / counters)))
+    return Estimate(math.ceil(people * average / 60 / counters), None)
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """Today's measured times for a queue or a counter (seconds)."""
+
+    served: int
+    waiting_now: int
+    average_wait: float | None
+    average_service: float | None
+
+
+def figures(session: Session, lobby: Lobby, office: str, *, queue: str | None = None,
+            counter: int | None = None) -> QueueFigures:
+    query = select(Ticket).where(Ticket.office_slug == office, Ticket.day == lobby.today)
+    if queue:
+        query = query.where(Ticket.queue_slug == queue)
+    if counter:
+        query = query.where(Ticket.counter_id == counter)
+    tickets = session.scalars(query).all()
+    waits = [(t.called_at - t.issued_at).total_seconds() for t in tickets if t.called_at]
+    services = [(t.finished_at - t.serving_started_at).total_seconds() for t in tickets
+                if t.status == DONE and t.finished_at and t.serving_started_at]
+    return QueueFigures(
+        served=sum(1 for t in tickets if t.status == DONE),
+        waiting_now=sum(1 for t in tickets if t.status == WAITING),
+        average_wait=sum(waits) / len(waits) if waits else None,
+        average_service=sum(services) / len(services) if services else None)
+
+
+def request_for(session: Session, ticket: Ticket) -> ServiceRequest | None:
+    """The request filed before this ticket was taken (e.g. at the kiosk), if any."""
+    if not ticket.tracking_code:
+        return None
+    return session.scalar(select(ServiceRequest)
+                          .where(ServiceRequest.tracking_code == ticket.tracking_code))
+
+
+# -- the lobby display ------------------------------------------------------------------------
+
+RECENT_CALLS = 8
+
+
+def board_version(session: Session, office: str) -> int:
+    """Grows with every change in the office's lobby: boards redraw when it moves."""
+    return session.scalar(select(func.max(TicketEvent.id))
+                          .where(TicketEvent.office_slug == office)) or 0
+
+
+def board(session: Session, lobby: Lobby, office: Office) -> dict[str, Any]:
+    """What the lobby TV shows: who is being served where, the last calls, who waits."""
+    counters = {c.id: c for c in session.scalars(select(Counter).where(
+        Counter.office_slug == office.slug))}
+    queues = {q.slug: q for q in lobby.snapshot.catalog.queues_of(office)}
+
+    def label(ticket: Ticket) -> str:
+        queue = queues.get(ticket.queue_slug)
+        return ticket_label(queue, ticket.number) if queue else str(ticket.number)
+
+    serving = session.scalars(select(Ticket).where(
+        Ticket.office_slug == office.slug, Ticket.day == lobby.today,
+        Ticket.status.in_((CALLED, SERVING))).order_by(Ticket.called_at.desc())).all()
+    calls = session.execute(select(TicketEvent, Ticket).join(
+        Ticket, Ticket.id == TicketEvent.ticket_id).where(
+        TicketEvent.office_slug == office.slug, TicketEvent.action.in_(("called", "recall")),
+        Ticket.day == lobby.today).order_by(TicketEvent.id.desc()).limit(RECENT_CALLS)).all()
+    waiting = dict(session.execute(select(Ticket.queue_slug, func.count()).where(
+        Ticket.office_slug == office.slug, Ticket.day == lobby.today,
+        Ticket.status == WAITING).group_by(Ticket.queue_slug)).all())
+    return {
+        "office": {"slug": office.slug, "name": office.name},
+        "version": board_version(session, office.slug),
+        "serving": [{"ticket": label(t), "counter": to_persian_digits(counters[t.counter_id].number),
+                     "counter_name": counters[t.counter_id].name, "status": t.status}
+                    for t in serving if t.counter_id in counters],
+        "calls": [{"id": e.id, "ticket": label(t),
+                   "counter": to_persian_digits(counters[e.counter_id].number)
+                   if e.counter_id in counters else "", "recall": e.action == "recall"}
+                  for e, t in calls],
+        "waiting": [{"queue": q.title, "prefix": q.prefix_fa,
+                     "count": waiting.get(q.slug, 0),
+                     "count_fa": to_persian_digits(waiting.get(q.slug, 0))}
+                    for q in queues.values()],
+    }
