@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(FLASK) catalog import assets/catalog
 	$(FLASK) demo-seed
 	@echo "Miz online desk: http://$(HOST):$(PORT)/   staff desk: http://$(HOST):$(PORT)/desk"
-	MIZ_SESSION_COOKIE_SECURE=false MIZ_REMEMBER_COOKIE_SECURE=false \
+	MIZ_SESSION_COOKIE_SECURE=false MIZ_REMEMBER_COOKIE_SECURE=false MIZ_ENFORCE_QUEUE_HOURS=false \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps

@@ -9,14 +9,17 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from counter_server.db import utcnow
 from counter_server.models import ServiceRequest, User
-from counter_server.services import documents, kiosks, requests, staff
+from counter_server.services import documents, kiosks, lobby_admin, queue, requests, staff
 from counter_server.services.catalog import current_snapshot
+from counter_server.services.queue import Lobby, TicketOrder
 from counter_server.services.requests import Submission
 from counter_server.services.workflow import StaffAction, perform
 from counter_server.storage import Storage
@@ -126,7 +129,7 @@ def seed(session: Session, storage: Storage, public_url: str) -> list[str]:
         users[demo.username] = staff.create_user(session, demo.username, demo.full_name,
                                                  demo.role, PASSWORD, list(demo.services))
         created.append(f"user {demo.username} ({demo.role.value})")
-    registration = kiosks.register_kiosk(session, "کیوسک سالن انتظار همکف")
+    registration = kiosks.register_kiosk(session, "کیوسک سالن انتظار همکف", LOBBY_OFFICE)
     created.append(f"kiosk {registration.kiosk.id:02d}, token {registration.token}")
     for slug, name, national_code, mobile, actions in REQUESTS:
         item = _file(session, storage, slug, name, national_code, mobile, public_url)
@@ -136,6 +139,50 @@ def seed(session: Session, storage: Storage, public_url: str) -> list[str]:
                 action, public_note=NOTES.get(action, ""),
                 payment_reference="DEMO-" + item.tracking_code[-6:]), public_url=public_url)
         created.append(f"request {item.tracking_code} ({slug}: {item.status})")
+    created += _seed_lobby(session, users["supervisor"], utcnow())
+    return created
+
+
+LOBBY_OFFICE = "isfahan-hq"
+COUNTERS = (
+    ("isfahan-hq", 1, ["tourism-licences", "tour-guides"]),
+    ("isfahan-hq", 2, ["tour-guides"]),
+    ("isfahan-hq", 3, ["handicrafts"]),
+    ("isfahan-hq", 4, ["heritage", "citizen-relations"]),
+    ("kashan", 1, ["handicrafts", "heritage"]),
+    ("kashan", 2, ["citizen-relations"]),
+)
+# (service, priority, minutes ago it was taken, minutes of service if already served)
+TICKETS = (
+    ("tour-guide-card", None, 95, 7), ("tour-guide-card-renewal", None, 90, 5),
+    ("comprehensive-tourism-exam", None, 85, 6), ("handicraft-artisan-id-card", None, 80, 9),
+    ("records-certificate", None, 75, 4), ("tour-guide-card", "elderly", 40, None),
+    ("tour-guide-card-renewal", None, 35, None), ("tour-guide-card", None, 30, None),
+    ("travel-agency-licence", None, 25, None), ("handicraft-production-licence", None, 20, None),
+    ("heritage-filming-permit", "veterans", 15, None), ("general-correspondence", None, 5, None),
+)
+
+
+def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
+    """Counters in both offices, and a lobby in mid-morning: some served, some waiting."""
+    for office, number, queues in COUNTERS:
+        lobby_admin.add_counter(session, office, number, None, queues)
+    counters = lobby_admin.all_counters(session)
+    created = [f"{len(counters)} counters"]
+    for service, priority, minutes_ago, served_minutes in TICKETS:
+        taken = now - timedelta(minutes=minutes_ago)
+        lobby = Lobby(current_snapshot(session), taken)
+        ticket = queue.issue(session, lobby, TicketOrder(
+            client_id=str(uuid.uuid4()), service=service, priority=priority,
+            office=LOBBY_OFFICE), user=supervisor, enforce_hours=False).ticket
+        if served_minutes is not None:
+            counter = next(c for c in counters if c.office_slug == LOBBY_OFFICE
+                           and ticket.queue_slug in c.queues)
+            ticket.status, ticket.counter_id, ticket.called_by_id = "done", counter.id, supervisor.id
+            ticket.called_at = ticket.serving_started_at = taken + timedelta(minutes=2)
+            ticket.finished_at = ticket.called_at + timedelta(minutes=served_minutes)
+    waiting = sum(1 for t in TICKETS if t[3] is None)
+    created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created
 
 

@@ -16,7 +16,7 @@ from tests.factories import catalog_data
 
 DIRECTIVE_FIELDS = ("steps", "documents", "laws", "faq", "duration", "fees", "complaint",
                     "responsible")
-SERVICE_FIELDS = ("slug", "title", "category", "summary", "channels", "form", "queue", "survey",
+SERVICE_FIELDS = ("slug", "title", "category", "summary", "channels", "form", "survey",
                   *DIRECTIVE_FIELDS)
 
 

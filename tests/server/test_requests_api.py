@@ -176,13 +176,14 @@ def test_kiosk_submission_on_an_old_catalog_is_filed_and_flagged(
     app: Flask, client: FlaskClient, demo_catalog: Catalog, kiosk_token: tuple[int, str]
 ) -> None:
     issuer, token = kiosk_token
-    changed = demo_catalog.model_copy(deep=True)
-    guide = changed.service("tour-guide-card")
-    extra = guide.form[0].model_copy(update={"name": "new_question", "required": True})
-    services = [s.model_copy(update={"form": [*s.form, extra]}) if s.slug == guide.slug else s
-                for s in changed.services if s.slug != "tourism-complaint"]
+    data = demo_catalog.model_dump(mode="json")
+    guide = next(s for s in data["services"] if s["slug"] == "tour-guide-card")
+    guide["form"].append({**guide["form"][0], "name": "new_question", "required": True})
+    data["services"] = [s for s in data["services"] if s["slug"] != "tourism-complaint"]
+    for lobby_queue in data["queues"]:
+        lobby_queue["services"] = [s for s in lobby_queue["services"] if s != "tourism-complaint"]
     with app.app_context(), database().transaction() as session:
-        catalog_service.import_catalog(session, changed.model_copy(update={"services": services}))
+        catalog_service.import_catalog(session, Catalog.model_validate(data))
     headers = {"Authorization": f"Bearer {token}"}
     response = client.post("/api/v1/requests", json=kiosk_body(demo_catalog, issuer),
                            headers=headers)
