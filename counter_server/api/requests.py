@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from flask import current_app, request
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff, is_kiosk_call
+from counter_server.api.bodies import FIELD_INVALID, FIELD_REQUIRED, parse_body
 from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
@@ -32,24 +32,6 @@ from shared import tracking as codes
 from shared.workflow import STATUS_LABELS, Status
 
 TRACK_LIMIT = "60 per minute"
-FIELD_REQUIRED = "این مورد الزامی است."
-FIELD_INVALID = "مقدار این مورد نامعتبر است."
-
-
-def _body_errors(exc: ValidationError) -> dict[str, str]:
-    return {".".join(str(p) for p in e["loc"]) or "body":
-            FIELD_REQUIRED if e["type"] == "missing" else FIELD_INVALID for e in exc.errors()}
-
-
-def parse_body(model: type[RequestIn]) -> RequestIn:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
-                       errors=_body_errors(exc)) from None
 
 
 def public_url() -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
-from pydantic import BaseModel, ValidationError
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,8 @@ from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff
 from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation
-from counter_server.api.requests import _body_errors, public_url
+from counter_server.api.bodies import parse_body
+from counter_server.api.requests import public_url
 from counter_server.api.schemas import (
     BoardOut,
     ErrorBody,
@@ -37,17 +37,6 @@ def lobby() -> Lobby:
         return Lobby(catalog_service.current_snapshot(session()), now())
     except catalog_service.NoCatalog:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
-
-
-def _parse(model: type[BaseModel]) -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
-                       errors=_body_errors(exc)) from None
 
 
 def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
@@ -84,7 +73,7 @@ def _queue_error(exc: QueueError) -> ApiError:
     "is ordered by `issued_at`.",
 )
 def issue_ticket() -> tuple[dict[str, Any], int]:
-    body: TicketIn = _parse(TicketIn)
+    body: TicketIn = parse_body(TicketIn)
     kiosk, staff = current_kiosk(), current_staff()
     if kiosk is None and staff is None:
         raise ApiError(401, "kiosk_token_required",
@@ -118,7 +107,7 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     "to reception instead of numbering tickets.",
 )
 def lease_numbers() -> tuple[dict[str, Any], int]:
-    body: LeaseIn = _parse(LeaseIn)
+    body: LeaseIn = parse_body(LeaseIn)
     kiosk = current_kiosk()
     if kiosk is None:
         raise ApiError(401, "kiosk_token_required", "فقط کیوسک‌ها شماره نوبت رزرو می‌کنند.")

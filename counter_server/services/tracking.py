@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
