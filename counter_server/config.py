@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "ENFORCE_QUEUE_HOURS": True,
         "BOARD_POLL_SECONDS": 0.3,
+        "BOARD_HEARTBEAT_SECONDS": 15.0,
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, send_from_directory
 
 bp = Blueprint("assets", __name__)
-PUBLIC_FOLDERS = ("fonts", "icons", "images")
+PUBLIC_FOLDERS = ("fonts", "icons", "images", "sounds")
 ONE_DAY = 24 * 3600
 
 

@@ -1,0 +1,99 @@
+"""The lobby's public pages: the office's display board on the TV, and a ticket's page on the
+citizen's phone (the ticket's QR opens it); both follow the queue live over server-sent events."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from counter_server import lobby_events
+from counter_server.clock import now
+from counter_server.context import close_session, session
+from counter_server.models import Ticket
+from counter_server.services import catalog as catalog_service
+from counter_server.services import queue
+from counter_server.services.queue import Lobby, QueueError
+from counter_server.web import bp
+from counter_server.web.tracking_pages import public_url
+from shared.catalog.schema import Office
+
+PUBLIC_ID_LENGTH = 16
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _lobby() -> Lobby:
+    try:
+        return Lobby(catalog_service.current_snapshot(session()), now())
+    except catalog_service.NoCatalog:
+        abort(503)
+
+
+def _office(rules: Lobby, slug: str) -> Office:
+    try:
+        return rules.office(slug)
+    except QueueError:
+        abort(404)
+
+
+def _ticket(public_id: str) -> Ticket:
+    ticket = None
+    if len(public_id) <= PUBLIC_ID_LENGTH:
+        ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id))
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _events(kind: str, key: str, office: str) -> Response:
+    """An SSE response; the request's own session is closed before the stream starts."""
+    close_session()
+    body = lobby_events.open_stream(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                    kind, key, office)
+    return Response(body, mimetype="text/event-stream", headers=STREAM_HEADERS)
+
+
+@bp.get("/display/<office>")
+def display(office: str) -> str:
+    rules = _lobby()
+    spec = _office(rules, office)
+    board = queue.board(session(), rules, spec)
+    return render_template("display.html", office=spec, board=board,
+                           zone=rules.snapshot.calendar.timezone)
+
+
+@bp.get("/display/<office>/events")
+def display_events(office: str) -> Response:
+    spec = _office(_lobby(), office)
+    return _events(lobby_events.BOARD, spec.slug, spec.slug)
+
+
+@bp.get("/q/<public_id>")
+def ticket_page(public_id: str) -> str:
+    ticket = _ticket(public_id)
+    rules = _lobby()
+    view = lobby_events.ticket_view(session(), rules, ticket)
+    return render_template("ticket.html", ticket=ticket, view=view,
+                           office=_office(rules, ticket.office_slug),
+                           printing=request.args.get("print") == "1",
+                           ticket_url=f"{public_url()}/q/{ticket.public_id}")
+
+
+@bp.get("/q/<public_id>/events")
+def ticket_events(public_id: str) -> Response:
+    ticket = _ticket(public_id)
+    return _events(lobby_events.TICKET, ticket.public_id, ticket.office_slug)
+
+
+@bp.get("/q/<public_id>/qr.svg")
+def ticket_qr(public_id: str) -> Response:
+    ticket = _ticket(public_id)
+    image = qrcode.make(f"{public_url()}/q/{ticket.public_id}",
+                        image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})
