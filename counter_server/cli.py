@@ -140,11 +140,14 @@ counter_cli = AppGroup("counter", help="Counters where staff serve walk-ins.")
 @click.option("--number", type=int, required=True, help="The number shown on the board.")
 @click.option("--name", default=None, help="Defaults to «باجه <number>».")
 @click.option("--queue", "queues", multiple=True, required=True, help="A queue slug; repeat.")
-def counter_add(office: str, number: int, name: str | None, queues: tuple[str, ...]) -> None:
+@click.option("--printer", default=None, help="host[:port] of a network ESC/POS printer.")
+def counter_add(office: str, number: int, name: str | None, queues: tuple[str, ...],
+                printer: str | None) -> None:
     """Add a counter that calls from the given queues."""
     try:
         with database().transaction() as session:
-            counter = lobby_admin.add_counter(session, office, number, name, list(queues))
+            counter = lobby_admin.add_counter(session, office, number, name, list(queues),
+                                              printer)
             click.echo(f"Counter {counter.number} ({counter.name}) added to {office}.")
     except lobby_admin.LobbyAdminError as exc:
         raise click.ClickException(str(exc)) from None

@@ -16,8 +16,8 @@ from counter_server.clock import now
 from counter_server.context import session, unit_of_work
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
-from counter_server.models import Counter, Ticket
-from counter_server.services import audit, queue
+from counter_server.models import Counter, ServiceRequest, Ticket
+from counter_server.services import audit, printing, queue
 from counter_server.services import catalog as catalog_service
 from counter_server.services.queue import Lobby, QueueError, TicketOrder
 from counter_server.services.staff import Role
@@ -154,6 +154,51 @@ def serve_directly(counter_id: int) -> Response:
 
     _run(work, "خدمت بدون نوبت ثبت شد.")
     return redirect(url_for("desk.counter_screen", counter_id=counter.id))
+
+
+@bp.post("/counter/<int:counter_id>/print/<kind>/<key>")
+@login_required
+def print_at_counter(counter_id: int, kind: str, key: str) -> Response:
+    """Print a request's receipt or a ticket on the counter's network printer."""
+    counter = _counter(counter_id)
+    if not counter.printer:
+        abort(404)
+    lobby = _lobby()
+    if kind == "request":
+        item = session().scalar(select(ServiceRequest)
+                                .where(ServiceRequest.tracking_code == key[:16]))
+        if item is None:
+            abort(404)
+        layout = printing.request_layout(lobby.snapshot, item, counter.name)
+        back = url_for("web.receipt", code=item.tracking_code)
+    elif kind == "ticket":
+        ticket = session().scalar(select(Ticket).where(Ticket.public_id == key[:16]))
+        if ticket is None:
+            abort(404)
+        layout = printing.ticket_layout(session(), lobby, ticket)
+        back = url_for("web.ticket_page", public_id=ticket.public_id)
+    else:
+        abort(404)
+    try:
+        printing.send(counter.printer, layout)
+    except printing.PrintFailed as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"روی چاپگر {counter.name} چاپ شد.", "success")
+    return redirect(request.form.get("next") or back)
+
+
+def counter_printer() -> Counter | None:
+    """The chosen counter of this member of staff, when it has a network printer."""
+    if not current_user.is_authenticated or CHOSEN_COUNTER not in http_session:
+        return None
+    counter = session().get(Counter, http_session[CHOSEN_COUNTER])
+    return counter if counter is not None and counter.printer else None
+
+
+@bp.app_context_processor
+def _printer_globals() -> dict[str, Any]:
+    return {"counter_printer": counter_printer}
 
 
 @bp.route("/tickets", methods=["GET", "POST"])

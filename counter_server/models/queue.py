@@ -39,6 +39,8 @@ class Counter(Base):
     number: Mapped[int] = mapped_column(Integer, comment="Shown on the board: «باجه ۳»")
     name: Mapped[str] = mapped_column(String(100))
     queues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    printer: Mapped[str | None] = mapped_column(
+        String(200), comment="host[:port] of the counter's network ESC/POS printer, if any")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (UniqueConstraint("office_slug", "number"),)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from counter_server.db import utcnow
 from counter_server.models import Counter, Office
 from counter_server.services.catalog import current_snapshot
+from counter_server.services.printing import parse_printer
 from counter_server.services.queue import close_past_days
 from shared.text import to_persian_digits
 
@@ -17,7 +18,7 @@ class LobbyAdminError(Exception):
 
 
 def add_counter(session: Session, office: str, number: int, name: str | None,
-                queues: list[str]) -> Counter:
+                queues: list[str], printer: str | None = None) -> Counter:
     snapshot = current_snapshot(session)
     spec = snapshot.catalog.office(office)
     if spec is None or session.get(Office, office) is None:
@@ -26,12 +27,17 @@ def add_counter(session: Session, office: str, number: int, name: str | None,
     unknown = sorted(set(queues) - known)
     if unknown:
         raise LobbyAdminError(f"queues not run in {office}: {', '.join(unknown)}")
+    if printer:
+        try:
+            parse_printer(printer)
+        except ValueError as exc:
+            raise LobbyAdminError(str(exc)) from None
     if session.scalar(select(Counter).where(Counter.office_slug == office,
                                             Counter.number == number)):
         raise LobbyAdminError(f"{office} already has a counter {number}")
     counter = Counter(office_slug=office, number=number,
                       name=name or f"باجه {to_persian_digits(number)}",
-                      queues=list(dict.fromkeys(queues)), active=True)
+                      queues=list(dict.fromkeys(queues)), printer=printer or None, active=True)
     session.add(counter)
     session.flush()
     return counter

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('number', sa.Integer(), nullable=False, comment='Shown on the board: «باجه ۳»'),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('queues', sa.JSON(), nullable=False),
+    sa.Column('printer', sa.String(length=200), nullable=True, comment="host[:port] of the counter's network ESC/POS printer, if any"),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['office_slug'], ['offices.slug'], name=op.f('fk_counters_office_slug_offices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_counters')),

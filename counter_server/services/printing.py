@@ -1,0 +1,84 @@
+"""Printing at the counter: the same receipt and ticket layouts the kiosks print
+(shared.receipts), sent to a counter's network ESC/POS printer (raw TCP, usually port 9100).
+Counters without one print through the browser (the receipt and ticket pages' print styles).
+"""
+
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy.orm import Session
+
+from counter_server.config import ASSETS_DIR
+from counter_server.models import ServiceRequest, Ticket
+from counter_server.services import queue
+from counter_server.services.catalog import Snapshot
+from counter_server.services.queue import Lobby
+from shared.receipts import PAPER_80, Receipt, queue_ticket, request_receipt, to_escpos
+
+DEFAULT_PORT = 9100
+TIMEOUT_SECONDS = 5.0
+
+
+class PrintFailed(Exception):
+    """The counter's printer could not be reached; `message` is for the clerk."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _logo(snapshot: Snapshot) -> str | None:
+    logo = snapshot.catalog.agency.logo
+    return str(ASSETS_DIR / logo) if logo else None
+
+
+def request_layout(snapshot: Snapshot, item: ServiceRequest, place: str) -> Receipt:
+    agency = snapshot.catalog.agency
+    terms = item.service
+    names = {d["id"]: d["name"] for d in terms.get("documents", [])}
+    return request_receipt(
+        agency_name=agency.name, service_title=terms["title"], tracking_code=item.tracking_code,
+        public_base_url=str(agency.public_base_url), filed_at=item.created_at,
+        channel=item.channel, place=place,
+        documents=[names.get(d.slot, d.original_name) for d in item.documents if not d.replaced],
+        duration=terms["duration"]["value"], duration_unit=terms["duration"]["unit"],
+        due=item.due_date, logo=_logo(snapshot), phone=agency.contact.phone)
+
+
+def ticket_layout(session: Session, lobby: Lobby, ticket: Ticket) -> Receipt:
+    snapshot = lobby.snapshot
+    spec = lobby.queue(ticket.queue_slug)
+    ahead = queue.ahead_of(session, ticket)
+    guess = queue.estimate(session, lobby, ticket, ahead)
+    service = snapshot.service(ticket.service_slug)
+    office = snapshot.catalog.office(ticket.office_slug)
+    return queue_ticket(
+        agency_name=snapshot.catalog.agency.name, ticket_label=queue.ticket_label(
+            spec, ticket.number), ticket_id=ticket.public_id,
+        public_base_url=str(snapshot.catalog.agency.public_base_url), queue_title=spec.title,
+        issued_at=ticket.issued_at, people_ahead=ahead, wait_minutes=guess.range or guess.minutes,
+        service_title=service.title if service else None,
+        office_name=office.name if office else None, logo=_logo(snapshot))
+
+
+def parse_printer(address: str) -> tuple[str, int]:
+    """"host" or "host:port" → (host, port)."""
+    host, colon, port = address.strip().rpartition(":")
+    if not colon:
+        host, port = address.strip(), ""
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"not a printer address: {address!r} (use host or host:port)")
+    return host, int(port or DEFAULT_PORT)
+
+
+def send(address: str, receipt: Receipt) -> None:
+    """Print `receipt` on the ESC/POS printer at `address` (80 mm paper)."""
+    data = to_escpos(receipt, PAPER_80, qr="native")
+    host, port = parse_printer(address)
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT_SECONDS) as connection:
+            connection.sendall(data)
+    except OSError:
+        raise PrintFailed("چاپگر باجه در دسترس نیست؛ از دکمه «چاپ رسید» مرورگر استفاده کنید "
+                          "یا روشن بودن و اتصال چاپگر را بررسی کنید.") from None
