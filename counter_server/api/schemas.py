@@ -148,6 +148,8 @@ class TrackOut(BaseModel):
     overdue: bool
     citizen_action: str | None
     decision: str | None
+    channel: Literal["online", "kiosk", "counter"]
+    documents: list[str] = Field(description="Titles of the documents received (no files)")
 
 
 class TicketIn(BaseModel):

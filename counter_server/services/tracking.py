@@ -51,6 +51,8 @@ class PublicView:
     citizen_action: str | None
     decision: str | None
     timeline: list[tuple[datetime, str, str | None]]
+    channel: str
+    documents: list[str]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +72,8 @@ class PublicView:
             "overdue": self.overdue,
             "citizen_action": self.citizen_action,
             "decision": self.decision,
+            "channel": self.channel,
+            "documents": self.documents,
         }
 
 
@@ -124,7 +128,15 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
         decision=request.decision_reason if status in FINAL | {Status.approved} else None,
         timeline=[(e.at, EVENT_LABELS.get(e.action, e.action), e.public_note)
                   for e in request.events],
+        channel=request.channel,
+        documents=_received(request),
     )
+
+
+def _received(request: ServiceRequest) -> list[str]:
+    """The names of the documents received (the slots' titles, never the files' names)."""
+    names = {d["id"]: d["name"] for d in request.service.get("documents", [])}
+    return [names[d.slot] for d in request.documents if not d.replaced and d.slot in names]
 
 
 class CheckLocked(Exception):

@@ -67,7 +67,7 @@ def stored(app: Flask) -> list[RequestDocument]:
 
 
 def test_scan_is_stored_with_its_hash_and_a_replay_changes_nothing(
-    app: Flask, client: FlaskClient, kiosk_request: tuple[str, str, str]
+    app: Flask, client: FlaskClient, kiosk_request: tuple[str, str, str], demo_catalog: Catalog
 ) -> None:
     code, token, slot = kiosk_request
     data, client_id = png_bytes(), str(uuid.uuid4())
@@ -78,6 +78,10 @@ def test_scan_is_stored_with_its_hash_and_a_replay_changes_nothing(
     (document,) = stored(app)
     uploads = Path(app.config["UPLOADS_DIR"])
     assert (uploads / document.stored_name[:2] / document.stored_name).read_bytes() == data
+    public = client.get(f"/api/v1/track/{code}").get_json()
+    slot_name = next(d.name for d in demo_catalog.service("tour-guide-card").documents
+                     if d.id == slot)
+    assert public["documents"] == [slot_name]  # the slot's title, never the file's name
 
 
 @pytest.mark.parametrize(("data", "filename", "code"), [

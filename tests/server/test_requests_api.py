@@ -236,6 +236,7 @@ def test_tracking_shows_progress_but_no_personal_data(
     result = response.get_json()
     assert response.status_code == 200 and result["tracking_code"] == code
     assert result["status"] == "submitted"
+    assert (result["channel"], result["documents"]) == ("online", [])
     assert [s["state"] for s in result["steps"]][:2] == ["done", "current"]
     text = response.get_data(as_text=True)
     for secret in (APPLICANT["name"], APPLICANT["national_code"], APPLICANT["mobile"],
