@@ -13,7 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from counter_server.api import catalog, requests, tickets  # noqa: F401  (the routes)
+    from counter_server.api import catalog, kiosks, requests, tickets  # noqa: F401  (routes)
     from counter_server.api.openapi import build_document
 
     app.register_blueprint(bp)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.catalog.schema import Catalog, Channel, Duration, Service
 
@@ -216,3 +216,39 @@ class BoardOut(BaseModel):
     serving: list[dict[str, str]]
     calls: list[dict[str, Any]]
     waiting: list[dict[str, Any]]
+
+
+class SurveyIn(BaseModel):
+    """Answers to the satisfaction survey, about a request or a ticket (or neither)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: UUID
+    service: str | None = Field(None, max_length=80)
+    tracking_code: str | None = Field(None, max_length=64)
+    ticket_id: str | None = Field(None, max_length=16)
+    answers: dict[Annotated[str, StringConstraints(min_length=1, max_length=60)],
+                  Annotated[int, Field(ge=1, le=5)]] = Field(
+        description="Question id → 1 (worst) … 5 (best)")
+    comment: str | None = Field(None, max_length=500)
+    created_at: AwareDatetime | None = None
+
+
+class SurveyOut(BaseModel):
+    id: int
+    received_at: datetime
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    software_version: str = Field(max_length=40)
+    outbox_depth: int = Field(ge=0)
+    last_sync_at: AwareDatetime | None = None
+    printer_state: str = Field(max_length=20)
+    kiosk_time: AwareDatetime
+
+
+class HeartbeatOut(BaseModel):
+    server_time: datetime
+    clock_offset_seconds: float = Field(description="Server time minus the kiosk's clock")

@@ -28,7 +28,8 @@ from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
-from counter_server.services import audit
+from counter_server.clock import now
+from counter_server.services import audit, kiosk_status, kiosks
 from counter_server.services import catalog as catalog_service
 from counter_server.services.staff import ROLE_LABELS, Role
 from counter_server.services.tracking import public_view
@@ -269,3 +270,13 @@ def find() -> Response:
         return redirect(url_for("desk.inbox"))
     return redirect(url_for("desk.request_detail", code=normalized))
 
+
+
+@bp.get("/kiosks")
+@login_required
+def kiosk_health() -> str:
+    """The lobby kiosks as they last reported: online, outbox, printer, clock."""
+    moment = now()
+    items = [kiosk_status.health(k, moment) for k in kiosks.all_kiosks(session())
+             if k.revoked_at is None]
+    return render_template("desk/kiosks.html", items=items)

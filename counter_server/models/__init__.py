@@ -9,6 +9,7 @@ from counter_server.models.requests import (
     ServiceRequest,
 )
 from counter_server.models.staff import AuditEntry, Kiosk, ServiceAssignment, User
+from counter_server.models.surveys import SurveyAnswer
 
 __all__ = [
     "AuditEntry",
@@ -25,6 +26,7 @@ __all__ = [
     "Service",
     "ServiceAssignment",
     "ServiceRequest",
+    "SurveyAnswer",
     "Ticket",
     "TicketEvent",
     "User",

@@ -56,6 +56,9 @@ class Kiosk(Base):
     office_slug: Mapped[str | None] = mapped_column(ForeignKey("offices.slug"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, comment="The kiosk's last report: version, outbox, printer, clock")
 
 
 class AuditEntry(Base):

@@ -26,6 +26,11 @@ def jalali_date(value: date | datetime) -> str:
     return jalali.format_date(value)
 
 
+def jalali_iso(value: str) -> str:
+    """An ISO timestamp (as kept in JSON) in Jalali, Tehran time."""
+    return jalali.format_datetime(datetime.fromisoformat(value))
+
+
 def tracking_code(code: str) -> str:
     """A tracking code in groups of four, Persian digits (wrap it in an LTR <bdi>)."""
     return format_code(code, persian=True)
@@ -39,4 +44,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(duration_words, "duration_words")
     app.add_template_filter(jalali_date, "jalali")
     app.add_template_filter(tracking_code, "code")
+    app.add_template_filter(jalali_iso, "jalali_iso")
     app.add_template_global(labels, "labels")

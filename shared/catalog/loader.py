@@ -10,6 +10,7 @@ and `services`, or a directory laid out as::
     services/<slug>.yaml one file per service
     queues.yaml          walk-in queues: {priority_classes: [...], queues: [...]} (optional)
     offices.yaml         the branches people visit: a list of offices (needed with queues)
+    survey.yaml          the default satisfaction survey: {questions: [...]} (optional)
 
 Loading validates everything and either returns a whole `Catalog` or raises `CatalogError`
 listing every problem found, so that a bad catalog is never half used.
@@ -35,6 +36,7 @@ from shared.catalog.schema import (
     PriorityClass,
     QueueSpec,
     Service,
+    Survey,
 )
 
 
@@ -188,6 +190,11 @@ def _read_lobby(root: Path, problems: list[Problem]) -> dict[str, Any]:
                           "queues.yaml", problems)
         if found is not None:
             lobby.update(priority_classes=found.priority_classes, queues=found.queues)
+    if (root / "survey.yaml").exists():
+        survey = _validate(Survey, _read_yaml(root / "survey.yaml", "survey.yaml", problems),
+                           "survey.yaml", problems)
+        if survey is not None:
+            lobby["survey"] = survey
     if (root / "offices.yaml").exists():
         offices = _validate(TypeAdapter(list[Office]),
                             _read_yaml(root / "offices.yaml", "offices.yaml", problems),
@@ -261,3 +268,5 @@ def write_catalog(catalog: Catalog, path: str | Path) -> None:
                     "queues": [_plain(q) for q in catalog.queues]}, path / "queues.yaml")
     if catalog.offices:
         _dump_yaml([_plain(o) for o in catalog.offices], path / "offices.yaml")
+    if catalog.survey:
+        _dump_yaml(_plain(catalog.survey), path / "survey.yaml")

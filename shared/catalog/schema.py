@@ -403,6 +403,8 @@ class Catalog(Model):
     priority_classes: list[PriorityClass] = Field(default_factory=list)
     queues: list[QueueSpec] = Field(default_factory=list)
     offices: list[Office] = Field(default_factory=list)
+    survey: Survey | None = Field(
+        None, description="The satisfaction survey of every service that has none of its own")
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
@@ -457,6 +459,11 @@ class Catalog(Model):
     def queue_for(self, service: str) -> QueueSpec | None:
         """The walk-in queue that serves `service`, if any."""
         return next((q for q in self.queues if service in q.services), None)
+
+    def survey_for(self, service: str | None) -> Survey | None:
+        """The service's own survey, else the catalog's default one."""
+        spec = self.service(service) if service else None
+        return (spec.survey if spec and spec.survey else None) or self.survey
 
     def office(self, slug: str) -> Office | None:
         return next((o for o in self.offices if o.slug == slug), None)
