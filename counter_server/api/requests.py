@@ -87,12 +87,12 @@ def submit_request() -> tuple[dict[str, Any], int]:
     return request_json(filed.request), 201 if filed.created else 200
 
 
-def _request_or_404(code: str) -> ServiceRequest:
+def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
     try:
         normalized = codes.normalize(code)
     except codes.InvalidCode as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    found = requests.find_by_code(session(), normalized)
+    found = requests.find_by_code(session(), normalized, with_history)
     if found is None:
         raise ApiError(404, "request_not_found", "درخواستی با این کد رهگیری پیدا نشد.")
     return found
@@ -108,7 +108,7 @@ def _request_or_404(code: str) -> ServiceRequest:
     tag="requests",
 )
 def track(code: str) -> dict[str, Any]:
-    item = _request_or_404(code)
+    item = _request_or_404(code, with_history=True)
     view = tracking.public_view(item, catalog_service.current_snapshot(session()))
     return view.as_json()
 

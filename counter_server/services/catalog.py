@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
+import time
+from weakref import WeakKeyDictionary
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Pool, func, select
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
@@ -115,38 +116,66 @@ class _SnapshotCache:
 _cache = _SnapshotCache()
 
 
-class _TermsCache:
-    """Each version's services as published, for requests filed against that version."""
+FRESH_SECONDS = 1.0
 
-    def __init__(self, size: int = 16) -> None:
+
+def _database_of(session: Session) -> Pool:
+    """One key per database: the engine's pool, shared with its execution-option copies."""
+    return session.get_bind().pool
+
+
+class _PerEngine:
+    """What each database's catalog looks like from this process: the latest version (checked
+    again at most once a FRESH_SECONDS) and the terms of each version (never change)."""
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._size = size
-        self._items: OrderedDict[tuple[int, datetime], dict[str, dict[str, Any]]] = OrderedDict()
+        self._latest: WeakKeyDictionary[Pool, tuple[float, tuple[Any, ...]]] = (
+            WeakKeyDictionary())
+        self._terms: WeakKeyDictionary[Pool, dict[int, dict[str, dict[str, Any]]]] = (
+            WeakKeyDictionary())
 
-    def get(self, session: Session, number: int) -> dict[str, dict[str, Any]]:
-        published = session.scalar(select(CatalogVersion.published_at)
-                                   .where(CatalogVersion.number == number))
-        if published is None:
-            raise NoCatalog(number)
-        key = (number, published)
-        services = self._items.get(key)
+    def latest(self, session: Session) -> tuple[Any, ...] | None:
+        engine = _database_of(session)
+        seen = self._latest.get(engine)
+        if seen is not None and time.monotonic() - seen[0] < FRESH_SECONDS:
+            return seen[1]
+        row = session.execute(
+            select(CatalogVersion.number, CatalogVersion.digest, CatalogVersion.published_at)
+            .order_by(CatalogVersion.number.desc()).limit(1)).first()
+        if row is None:
+            return None
+        with self._lock:
+            self._latest[engine] = (time.monotonic(), tuple(row))
+        return tuple(row)
+
+    def terms(self, session: Session, number: int) -> dict[str, dict[str, Any]]:
+        engine = _database_of(session)
+        services = self._terms.get(engine, {}).get(number)
         if services is None:
             row = session.get(CatalogVersion, number)
+            if row is None:
+                raise NoCatalog(number)
             services = {s["slug"]: s for s in json.loads(row.snapshot)["services"]}
             with self._lock:
-                self._items[key] = services
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
+                self._terms.setdefault(engine, {})[number] = services
         return services
 
+    def forget(self, session: Session) -> None:
+        """After an import: look again (this process at once, others within FRESH_SECONDS)."""
+        engine = _database_of(session)
+        with self._lock:
+            self._latest.pop(engine, None)
+            self._terms.pop(engine, None)
 
-_terms = _TermsCache()
+
+_seen = _PerEngine()
 
 
 def service_terms(session: Session, version: int, slug: str) -> dict[str, Any]:
     """A service's entry exactly as catalog `version` published it (versions never change,
     so a request keeps the terms it was filed under whatever the catalog says later)."""
-    return _terms.get(session, version)[slug]
+    return _seen.terms(session, version)[slug]
 
 
 def current_version(session: Session) -> int | None:
@@ -154,15 +183,11 @@ def current_version(session: Session) -> int | None:
 
 
 def current_snapshot(session: Session) -> Snapshot:
-    """The catalog as last published (one small query); raises NoCatalog before any import."""
-    latest = session.execute(
-        select(CatalogVersion.number, CatalogVersion.digest, CatalogVersion.published_at)
-        .order_by(CatalogVersion.number.desc())
-        .limit(1)
-    ).first()
+    """The catalog as last published; raises NoCatalog before any import."""
+    latest = _seen.latest(session)
     if latest is None:
         raise NoCatalog()
-    return _cache.get(session, tuple(latest))
+    return _cache.get(session, latest)
 
 
 def get_service(session: Session, slug: str) -> tuple[Snapshot, ServiceSpec]:
@@ -196,6 +221,7 @@ def import_catalog(session: Session, catalog: Catalog, source: str = "") -> Impo
     latest = session.scalar(select(CatalogVersion).order_by(CatalogVersion.number.desc()).limit(1))
     if latest is not None and latest.digest == digest:
         return ImportResult(version=latest.number, published=False)
+    _seen.forget(session)
     number = (latest.number if latest else 0) + 1
     version = CatalogVersion(number=number, digest=digest, source=source[:500],
                              published_at=utcnow())

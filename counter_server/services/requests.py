@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from counter_server.db import utcnow
 from counter_server.models import CatalogVersion, Kiosk, RequestEvent, ServiceRequest, User
@@ -64,8 +64,15 @@ class Filed:
     created: bool  # False when this was a replay of an earlier submission
 
 
-def find_by_code(session: Session, code: str) -> ServiceRequest | None:
-    return session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
+def find_by_code(session: Session, code: str, with_history: bool = False
+                 ) -> ServiceRequest | None:
+    """The request with this code; `with_history` loads its events and documents in the
+    same indexed query (what the tracking page shows)."""
+    query = select(ServiceRequest).where(ServiceRequest.tracking_code == code)
+    if with_history:
+        query = query.options(joinedload(ServiceRequest.events),
+                              joinedload(ServiceRequest.documents))
+    return session.scalars(query).unique().first()
 
 
 def _replay(session: Session, submission: Submission, digest: str) -> Filed | None:

@@ -71,14 +71,14 @@ def apply(slug: str) -> str | Response:
                            applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200
 
 
-def _find(code: str) -> ServiceRequest:
+def _find(code: str, with_history: bool = False) -> ServiceRequest:
     """The request with this code: 400 for a malformed code (no database lookup), else 404."""
     try:
         normalized = codes.normalize(code)
     except codes.InvalidCode as exc:
         abort(Response(render_template("track_invalid.html", message=exc.message,
                                        code=code[:64]), 400))
-    found = requests.find_by_code(session(), normalized)
+    found = requests.find_by_code(session(), normalized, with_history)
     if found is None:
         abort(Response(render_template("track_invalid.html", code=code[:64],
                                        message="درخواستی با این کد رهگیری پیدا نشد."), 404))
@@ -126,7 +126,7 @@ def _is_verified(item: ServiceRequest) -> bool:
 @bp.get("/t/<code>")
 @limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
 def track(code: str) -> str | Response:
-    item = _find(code)
+    item = _find(code, with_history=True)
     if item.tracking_code != code:
         return redirect(url_for("web.track", code=item.tracking_code))
     snapshot = catalog_service.current_snapshot(session())
