@@ -22,7 +22,7 @@ from counter_server.api.schemas import (
     TrackOut,
     ValidationErrorBody,
 )
-from counter_server.context import session, unit_of_work
+from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.services import catalog as catalog_service
@@ -32,11 +32,6 @@ from shared import tracking as codes
 from shared.workflow import STATUS_LABELS, Status
 
 TRACK_LIMIT = "60 per minute"
-
-
-def public_url() -> str:
-    snapshot = catalog_service.current_snapshot(session())
-    return str(snapshot.catalog.agency.public_base_url).rstrip("/")
 
 
 def request_json(item: ServiceRequest) -> dict[str, Any]:

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff
+from counter_server.api.bodies import parse_body
 from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation
-from counter_server.api.bodies import parse_body
-from counter_server.api.requests import public_url
 from counter_server.api.schemas import (
     BoardOut,
     ErrorBody,
@@ -25,11 +24,12 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import session, unit_of_work
+from counter_server.context import public_url, session, unit_of_work
 from counter_server.models import Ticket
 from counter_server.services import catalog as catalog_service
 from counter_server.services import queue
 from counter_server.services.queue import Lobby, QueueError, TicketOrder
+from shared.receipts import ticket_url
 
 
 def lobby() -> Lobby:
@@ -52,7 +52,7 @@ def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
         "estimated_wait_minutes": guess.minutes,
         "estimated_wait_range": list(guess.range) if guess.range else None,
         "issued_at": ticket.issued_at.isoformat(), "day": ticket.day.isoformat(),
-        "tracking_code": ticket.tracking_code, "url": f"{public_url()}/q/{ticket.public_id}",
+        "tracking_code": ticket.tracking_code, "url": ticket_url(public_url(), ticket.public_id),
     }
 
 

@@ -16,8 +16,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session as http_session,
     url_for,
+)
+from flask import (
+    session as http_session,
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response

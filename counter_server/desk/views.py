@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import (
     Response,
-    current_app,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,19 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from counter_server import outbox
-from counter_server.context import session, unit_of_work
+from counter_server.clock import now
+from counter_server.context import public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
-from counter_server.clock import now
 from counter_server.services import audit, kiosk_status, kiosks
 from counter_server.services import catalog as catalog_service
 from counter_server.services.staff import ROLE_LABELS, Role
 from counter_server.services.tracking import public_view
 from counter_server.services.workflow import ActionRefused, StaffAction, check_access, perform
 from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
-from counter_server.web.tracking_pages import public_url
 from shared import tracking as codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import Service as ServiceSpec

@@ -10,10 +10,10 @@ import hashlib
 import json
 import threading
 import time
-from weakref import WeakKeyDictionary
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Pool, func, select
 from sqlalchemy.orm import Session

@@ -31,8 +31,8 @@ from counter_server.models import (
     User,
 )
 from counter_server.services.catalog import Snapshot
-from shared.catalog.schema import Office, QueueSpec
 from shared import tracking
+from shared.catalog.schema import Office, QueueSpec
 from shared.text import to_persian_digits
 
 WAITING, CALLED, SERVING, DONE, NO_SHOW, CLOSED = (

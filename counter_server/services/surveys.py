@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-
 from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
 from counter_server.services.catalog import Snapshot

@@ -3,23 +3,20 @@ citizen's phone (the ticket's QR opens it); both follow the queue live over serv
 
 from __future__ import annotations
 
-import io
-
-import qrcode
-import qrcode.image.svg
 from flask import Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from counter_server import lobby_events
 from counter_server.clock import now
-from counter_server.context import close_session, session
+from counter_server.context import close_session, public_url, session
 from counter_server.models import Ticket
 from counter_server.services import catalog as catalog_service
 from counter_server.services import queue
 from counter_server.services.queue import Lobby, QueueError
 from counter_server.web import bp
-from counter_server.web.tracking_pages import public_url
+from counter_server.web.qr import qr_svg
 from shared.catalog.schema import Office
+from shared.receipts import ticket_url
 
 PUBLIC_ID_LENGTH = 16
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -79,7 +76,7 @@ def ticket_page(public_id: str) -> str:
     return render_template("ticket.html", ticket=ticket, view=view,
                            office=_office(rules, ticket.office_slug),
                            printing=request.args.get("print") == "1",
-                           ticket_url=f"{public_url()}/q/{ticket.public_id}")
+                           ticket_url=ticket_url(public_url(), ticket.public_id))
 
 
 @bp.get("/q/<public_id>/events")
@@ -91,9 +88,4 @@ def ticket_events(public_id: str) -> Response:
 @bp.get("/q/<public_id>/qr.svg")
 def ticket_qr(public_id: str) -> Response:
     ticket = _ticket(public_id)
-    image = qrcode.make(f"{public_url()}/q/{ticket.public_id}",
-                        image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Response(buffer.getvalue(), mimetype="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return qr_svg(ticket_url(public_url(), ticket.public_id))

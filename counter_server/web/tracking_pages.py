@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 
-import qrcode
-import qrcode.image.svg
 from flask import (
     Response,
     abort,
@@ -16,14 +13,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    session as http_session,
     url_for,
+)
+from flask import (
+    session as http_session,
 )
 from sqlalchemy.orm import Session
 
 from counter_server import outbox
 from counter_server.api.auth import is_kiosk_call
-from counter_server.context import session, unit_of_work
+from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.services import catalog as catalog_service
@@ -31,18 +30,16 @@ from counter_server.services import documents, requests, tracking
 from counter_server.services.requests import record_event
 from counter_server.web import bp
 from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
+from counter_server.web.qr import qr_svg
 from shared import tracking as codes
-from shared.catalog.schema import Channel, Service as ServiceSpec
+from shared.catalog.schema import Channel
+from shared.catalog.schema import Service as ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
+from shared.receipts import tracking_url
 from shared.workflow import Action, Status, next_status
 
 TRACK_LIMIT = "60 per minute"
 VERIFIED = "verified_requests"
-
-
-def public_url() -> str:
-    snapshot = catalog_service.current_snapshot(session())
-    return str(snapshot.catalog.agency.public_base_url).rstrip("/")
 
 
 def _online_service(slug: str) -> ServiceSpec:
@@ -109,12 +106,7 @@ def receipt(code: str) -> str:
 @bp.get("/t/<code>/qr.svg")
 def qr(code: str) -> Response:
     item = _find(code)
-    image = qrcode.make(f"{public_url()}/t/{item.tracking_code}",
-                        image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Response(buffer.getvalue(), mimetype="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return qr_svg(tracking_url(public_url(), item.tracking_code))
 
 
 def _is_verified(item: ServiceRequest) -> bool:
