@@ -181,6 +181,7 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
             ticket.status, ticket.counter_id, ticket.called_by_id = "done", counter.id, supervisor.id
             ticket.called_at = ticket.serving_started_at = taken + timedelta(minutes=2)
             ticket.finished_at = ticket.called_at + timedelta(minutes=served_minutes)
+            queue.record_service_time(session, ticket)
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created

@@ -24,7 +24,7 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import public_url, session, unit_of_work
+from counter_server.context import database, public_url, session, unit_of_work
 from counter_server.models import Ticket
 from counter_server.services import catalog as catalog_service
 from counter_server.services import queue
@@ -84,15 +84,17 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     rules = lobby()
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 
-    def work(db: Session) -> tuple[dict[str, Any], bool]:
+    def work(db: Session) -> tuple[int, bool]:
         issued = queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
-        return ticket_json(db, rules, issued.ticket), issued.created
+        return issued.ticket.id, issued.created
 
     try:
-        result, created = unit_of_work(work)
+        ticket_id, created = unit_of_work(work)
     except QueueError as exc:
         raise _queue_error(exc) from None
-    return result, 201 if created else 200
+    with database().session() as reads:  # the place in line is read outside the write lock
+        ticket = reads.get(Ticket, ticket_id)
+        return ticket_json(reads, rules, ticket), 201 if created else 200
 
 
 @bp.post("/tickets/leases")

@@ -56,6 +56,10 @@ class QueueDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     next_number: Mapped[int] = mapped_column(Integer, default=1)
     consecutive_priority: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    service_seconds: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0",
+        comment="Total time spent serving this day's finished tickets (for wait estimates)")
 
 
 class Lease(Base):

@@ -162,6 +162,17 @@ def log(session: Session, ticket: Ticket, action: str, user: User | None = None)
                             counter_id=ticket.counter_id, user_id=user.id if user else None))
 
 
+_rolled_over: dict[tuple[int, str], date] = {}
+
+
+def roll_over(session: Session, office: str, today: date) -> None:
+    """Close earlier days' tickets once a day per office (this process remembers it did)."""
+    key = (id(session.get_bind().pool), office)
+    if _rolled_over.get(key) != today:
+        close_past_days(session, office, today)
+        _rolled_over[key] = today
+
+
 def close_past_days(session: Session, office: str, today: date) -> int:
     """Day rollover: close earlier days' unserved tickets (kept, never deleted)."""
     result = session.execute(
@@ -195,7 +206,7 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
     else:
         day = lobby.snapshot.calendar.local_date(issued_at)
         number = _leased_number(session, kiosk, office.slug, queue.slug, day, order.number)
-    close_past_days(session, office.slug, lobby.today)
+    roll_over(session, office.slug, lobby.today)
     ticket = Ticket(
         public_id=secrets.token_urlsafe(9), client_id=order.client_id, body_digest=digest,
         office_slug=office.slug, queue_slug=queue.slug, service_slug=order.service, day=day,
@@ -309,7 +320,7 @@ def call_next(session: Session, lobby: Lobby, counter: Counter, user: User) -> T
     """Hand the right waiting ticket to `counter`, never the same one to two counters."""
     if current_ticket(session, counter, lobby.today) is not None:
         raise QueueError("counter_busy", "ابتدا کار نوبت کنونی این باجه را تمام کنید.")
-    close_past_days(session, counter.office_slug, lobby.today)
+    roll_over(session, counter.office_slug, lobby.today)
     for _ in range(CALL_RETRIES):
         choice = _choose(session, counter, lobby)
         if choice is None:
@@ -366,9 +377,20 @@ def act(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, action
         ticket.serving_started_at = lobby.now
     elif action in ("finish", "no_show"):
         ticket.finished_at = lobby.now
-        if action == "finish" and ticket.serving_started_at is None:
-            ticket.serving_started_at = ticket.called_at
+        if action == "finish":
+            ticket.serving_started_at = ticket.serving_started_at or ticket.called_at
+            record_service_time(session, ticket)
     log(session, ticket, action, user)
+
+
+def record_service_time(session: Session, ticket: Ticket) -> None:
+    """Add a finished ticket's service time to its day's totals (they feed the estimates)."""
+    seconds = int((ticket.finished_at - ticket.serving_started_at).total_seconds())
+    _queue_day(session, ticket.office_slug, ticket.queue_slug, ticket.day)
+    session.execute(update(QueueDay).where(
+        QueueDay.office_slug == ticket.office_slug, QueueDay.queue_slug == ticket.queue_slug,
+        QueueDay.day == ticket.day).values(served=QueueDay.served + 1,
+                                            service_seconds=QueueDay.service_seconds + seconds))
 
 
 def transfer(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, user: User,
@@ -429,12 +451,12 @@ def ahead_of(session: Session, ticket: Ticket) -> int:
 
 def _average_service_seconds(session: Session, office: str, queue: str, since: date,
                              until: date) -> float | None:
-    rows = session.execute(select(Ticket.serving_started_at, Ticket.finished_at).where(
-        Ticket.office_slug == office, Ticket.queue_slug == queue, Ticket.status == DONE,
-        Ticket.day >= since, Ticket.day <= until, Ticket.serving_started_at.is_not(None))
-    ).all()
-    spans = [(end - start).total_seconds() for start, end in rows if end and start]
-    return sum(spans) / len(spans) if len(spans) >= MIN_SAMPLES else None
+    served, seconds = session.execute(
+        select(func.coalesce(func.sum(QueueDay.served), 0),
+               func.coalesce(func.sum(QueueDay.service_seconds), 0))
+        .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue,
+               QueueDay.day >= since, QueueDay.day <= until)).one()
+    return seconds / served if served >= MIN_SAMPLES else None
 
 
 def _counters_for(session: Session, office: str, queue: str) -> int:

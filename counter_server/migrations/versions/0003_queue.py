@@ -45,6 +45,8 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('next_number', sa.Integer(), nullable=False),
     sa.Column('consecutive_priority', sa.Integer(), nullable=False),
+    sa.Column('served', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('service_seconds', sa.Integer(), server_default='0', nullable=False, comment="Total time spent serving this day's finished tickets (for wait estimates)"),
     sa.ForeignKeyConstraint(['office_slug'], ['offices.slug'], name=op.f('fk_queue_days_office_slug_offices')),
     sa.PrimaryKeyConstraint('office_slug', 'queue_slug', 'day', name=op.f('pk_queue_days'))
     )
@@ -124,7 +126,6 @@ def upgrade() -> None:
     with op.batch_alter_table('kiosks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('office_slug', sa.String(length=80), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_kiosks_office_slug_offices'), 'offices', ['office_slug'], ['slug'])
-
 
 
 def downgrade() -> None:
