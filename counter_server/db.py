@@ -3,11 +3,13 @@
 SQLite gets the settings a multi-process server needs (see DESIGN.md, "Known traps"):
 WAL, a busy timeout, foreign keys on every connection, and SQLAlchemy — not the driver —
 beginning transactions, so that sessions that write take the write lock up front with
-`BEGIN IMMEDIATE` instead of failing with "database is locked" half-way through.
+`BEGIN IMMEDIATE` instead of failing with "database is locked" half-way through; within one
+process, writers wait their turn on a lock rather than in SQLite's sleeping busy handler.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +62,9 @@ def normalize_url(url: str) -> str:
     return url
 
 
+_WRITER = "miz_holds_writer_lock"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -72,10 +77,29 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    # Writers of this process queue on a lock before asking SQLite for its write lock: SQLite's
+    # own busy handler sleeps with growing back-off, which makes contended writers very slow.
+    writers = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        writes = connection.get_execution_options().get("miz_writes", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if not connection.get_execution_options().get("miz_writes", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        writers.acquire()
+        connection.info[_WRITER] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer(connection)
+            raise
+
+    def _release_writer(connection: Any) -> None:
+        if connection.info.pop(_WRITER, False):
+            writers.release()
+
+    event.listen(engine, "commit", _release_writer)
+    event.listen(engine, "rollback", _release_writer)
 
 
 class Database:
