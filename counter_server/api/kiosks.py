@@ -71,4 +71,5 @@ def heartbeat() -> dict[str, Any]:
         return kiosk_status.record_heartbeat(db, db.merge(kiosk), beat, moment)
 
     offset = unit_of_work(work)
-    return {"server_time": moment.isoformat(), "clock_offset_seconds": round(offset, 3)}
+    return {"server_time": moment.isoformat(), "clock_offset_seconds": round(offset, 3),
+            "office": kiosk.office_slug}

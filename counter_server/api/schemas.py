@@ -167,6 +167,9 @@ class TicketIn(BaseModel):
     issued_at: AwareDatetime | None = Field(None, description="Kiosks only: when it was taken")
     office: str | None = Field(None, max_length=80,
                                description="Staff only: the office (kiosks belong to one)")
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{12,16}$",
+                           description="Kiosks only: the public id the kiosk printed in the "
+                           "ticket's QR (/q/<id>), for a ticket it numbered itself")
 
 
 class TicketOut(BaseModel):
@@ -251,4 +254,5 @@ class HeartbeatIn(BaseModel):
 
 class HeartbeatOut(BaseModel):
     server_time: datetime
+    office: str | None = Field(None, description="The office the kiosk stands in")
     clock_offset_seconds: float = Field(description="Server time minus the kiosk's clock")

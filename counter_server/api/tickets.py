@@ -80,7 +80,8 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
                        "نوبت را کیوسک یا کارکنان پذیرش صادر می‌کنند.")
     order = TicketOrder(client_id=str(body.client_id), service=body.service,
                         priority=body.priority, tracking_code=body.tracking_code,
-                        number=body.number, issued_at=body.issued_at, office=body.office)
+                        number=body.number, issued_at=body.issued_at, office=body.office,
+                        public_id=body.id)
     rules = lobby()
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 

@@ -76,6 +76,7 @@ class TicketOrder:
     number: int | None = None
     issued_at: datetime | None = None
     office: str | None = None
+    public_id: str | None = None
 
     def digest(self) -> str:
         body = {**self.__dict__, "issued_at": self.issued_at.isoformat() if self.issued_at
@@ -208,7 +209,8 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
         number = _leased_number(session, kiosk, office.slug, queue.slug, day, order.number)
     roll_over(session, office.slug, lobby.today)
     ticket = Ticket(
-        public_id=secrets.token_urlsafe(9), client_id=order.client_id, body_digest=digest,
+        public_id=_public_id(session, order, kiosk), client_id=order.client_id,
+        body_digest=digest,
         office_slug=office.slug, queue_slug=queue.slug, service_slug=order.service, day=day,
         number=number, priority=order.priority, status=WAITING if day >= lobby.today else CLOSED,
         tracking_code=_linked_code(order.tracking_code),
@@ -218,6 +220,19 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
     session.flush()
     log(session, ticket, "issued", user)
     return Issued(ticket, created=True)
+
+
+def _public_id(session: Session, order: TicketOrder, kiosk: Kiosk | None) -> str:
+    """The id in the ticket's QR: the one a kiosk already printed, or a new random one."""
+    if order.public_id is None:
+        return secrets.token_urlsafe(9)
+    if kiosk is None or order.number is None:
+        raise QueueError("ticket_id_not_allowed",
+                         "فقط کیوسکی که نوبت را خودش شماره زده شناسه آن را تعیین می‌کند.")
+    if session.scalar(select(Ticket.id).where(Ticket.public_id == order.public_id)):
+        raise QueueError("ticket_id_taken", "این شناسه نوبت پیش‌تر به کار رفته است.",
+                         status=409)
+    return order.public_id
 
 
 def _check_priority(queue: QueueSpec, priority: str | None) -> None:

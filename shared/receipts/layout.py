@@ -284,7 +284,7 @@ def queue_ticket(
     public_base_url: str,
     queue_title: str,
     issued_at: datetime,
-    people_ahead: int,
+    people_ahead: int | None,
     wait_minutes: int | tuple[int, int] | None = None,
     service_title: str | None = None,
     office_name: str | None = None,
@@ -296,7 +296,7 @@ def queue_ticket(
     `ticket_id` the ticket's public id, in the QR as `<public_base_url>/q/<ticket_id>`;
     `wait_minutes` an estimate in minutes, a (low, high) range, or None when unknown.
     """
-    if people_ahead < 0:
+    if people_ahead is not None and people_ahead < 0:
         raise ValueError(f"negative people ahead: {people_ahead}")
     url = ticket_url(public_base_url, ticket_id)
     blocks: list[Block] = []
@@ -313,7 +313,10 @@ def queue_ticket(
     ]
     if service_title:
         blocks.append(Line(service_title, align="center"))
-    ahead = f"{format_number(people_ahead)} نفر" if people_ahead else "هیچ‌کس؛ نوبت بعدی شمایید"
+    if people_ahead is None:  # numbered by a kiosk out of touch with the server
+        ahead = "نامشخص"
+    else:
+        ahead = f"{format_number(people_ahead)} نفر" if people_ahead else "هیچ‌کس؛ نوبت بعدی شمایید"
     blocks += [
         Rule(dashed=True),
         Field("پیش از شما", ahead),

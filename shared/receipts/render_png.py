@@ -177,6 +177,11 @@ def _draw_line(
         x = left
     baseline = top + round(face.size * BASELINE)
     direction, language = _layout(text)
+    # Keep the ink itself inside the margins: a glyph may overhang its advance box (bold
+    # letters, and Pillow versions measure the box slightly differently).
+    ink_left, _, ink_right, _ = draw.textbbox((x, baseline), text, font=face, anchor="ls",
+                                              direction=direction, language=language)
+    x += max(0, left - ink_left) - max(0, ink_right - right)
     draw.text((x, baseline), text, font=face, fill=0, anchor="ls", direction=direction,
               language=language)
 

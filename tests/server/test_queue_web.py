@@ -80,6 +80,12 @@ def test_kiosk_lease_and_offline_numbers_over_the_api(lobby_app: Flask, client: 
                    issued_at=(MORNING - timedelta(minutes=20)).isoformat())
     assert offline.status_code == 201 and offline.get_json()["number"] == "B-003"
     assert offline.get_json()["ahead"] == 0
+    printed = take(client, kiosk, number=4, issued_at=MORNING.isoformat(), id="KioskPrinted1")
+    assert printed.get_json()["id"] == "KioskPrinted1"
+    assert printed.get_json()["url"].endswith("/q/KioskPrinted1")
+    assert take(client, kiosk, number=5, issued_at=MORNING.isoformat(),
+                id="KioskPrinted1").status_code == 409
+    assert take(client, kiosk, id="ServerNumber1").get_json()["code"] == "ticket_id_not_allowed"
     outside = take(client, kiosk, number=12, issued_at=MORNING.isoformat())
     assert outside.status_code == 409 and outside.get_json()["code"] == "number_not_leased"
     staff_lease = client.post("/api/v1/tickets/leases", json={"queue": "tour-guides"})

@@ -489,3 +489,11 @@ def test_decoder_rebuilds_a_raster_and_a_native_qr() -> None:
     size = printout.qr_codes[0].size
     assert image.height == 1 + size + 30 + 2 * 30
     assert printout.cuts == 1
+
+
+def test_offline_ticket_says_the_place_is_unknown() -> None:
+    ticket = queue_ticket(agency_name="اداره کل", ticket_label="ب-۰۲۳", ticket_id="AbC123xyz_-0",
+                          public_base_url="https://miz.example.ir", queue_title="راهنمایان",
+                          issued_at=datetime(2026, 11, 26, 7, 5, tzinfo=UTC), people_ahead=None)
+    fields = {b.label: b.value for b in ticket.blocks if isinstance(b, Field)}
+    assert fields["پیش از شما"] == "نامشخص"
