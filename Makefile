@@ -24,15 +24,21 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 demo: $(STAMP)
+	bash scripts/install-system-deps.sh runtime
 	$(FLASK) init-db
 	$(FLASK) catalog import assets/catalog
 	$(FLASK) demo-seed
 	@echo "Miz online desk: http://$(HOST):$(PORT)/   staff desk: http://$(HOST):$(PORT)/desk"
+	@if [ -n "$$DISPLAY" ] && [ -f instance/kiosk-demo.toml ]; then \
+	  echo "Kiosk window: $(PY) -m kiosk --config instance/kiosk-demo.toml"; \
+	  (sleep 3; $(PY) -m kiosk --config instance/kiosk-demo.toml) & \
+	fi
 	MIZ_SESSION_COOKIE_SECURE=false MIZ_REMEMBER_COOKIE_SECURE=false MIZ_ENFORCE_QUEUE_HOURS=false \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest tests/kiosk_ui $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -196,6 +197,25 @@ def demo_seed() -> None:
     for line in created:
         click.echo(f"  {line}")
     click.echo(f"Demo staff password: {PASSWORD}")
+    kiosk_config = Path(current_app.instance_path) / "kiosk-demo.toml"
+    write_demo_kiosk_config(kiosk_config, created)
+    click.echo(f"Demo kiosk configuration: {kiosk_config}")
+
+
+def write_demo_kiosk_config(path: Path, created: list[str]) -> None:
+    """The demo kiosk's TOML (kiosk_config/example-file.toml with its number and token)."""
+    from counter_server.config import REPO_ROOT
+
+    kiosk_line = next(line for line in created if line.startswith("kiosk "))
+    issuer, token = re.fullmatch(r"kiosk (\d+), token (\S+)", kiosk_line).groups()
+    values = {"kiosk_id": str(int(issuer)), "token": f'"{token}"',
+              "data_dir": f'"{REPO_ROOT / "var" / "kiosk-demo" / "data"}"',
+              "path": f'"{REPO_ROOT / "var" / "kiosk-demo" / "receipts.escpos"}"',
+              "folder": f'"{REPO_ROOT / "kiosk_config" / "demo-scans"}"'}
+    text = (REPO_ROOT / "kiosk_config" / "example-file.toml").read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+    path.write_text(text, encoding="utf-8")
 
 
 def init_app(app: Flask) -> None:

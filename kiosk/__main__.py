@@ -1,20 +1,33 @@
 """`python -m kiosk`: the kiosk's command line.
 
-    python -m kiosk --config FILE                  the touchscreen app (arrives with the kiosk issue)
+    python -m kiosk --config FILE                  the touchscreen app, full screen, with the sync
+                                                   in the background (MIZ_KIOSK_WINDOW=1080x1920
+                                                   runs it in a window instead)
+    python -m kiosk screenshots OUTDIR --config FILE
+                                                   every screen with demo data, as PNG (no server,
+                                                   no devices, an empty store; Xvfb if no DISPLAY)
     python -m kiosk print-test --config FILE       print the printer test page
     python -m kiosk reprint CODE --config FILE     print a receipt again: a tracking code (from
                                                    the local store, else from the server's public
                                                    tracking API) or a ticket id (local store)
+    python -m kiosk sync --config FILE [--once]    push the outbox, pull the catalog, keep ticket
+                                                   leases and send heartbeats, until SIGINT or
+                                                   SIGTERM (the app runs the same in a thread);
+                                                   --once: one round, then exit
 
 Exit status: 0 done; 1 the printer refused or failed (the record stays saved); 2 a wrong
 command line or configuration (every problem is listed); 3 nothing to reprint (unknown code,
-or the server could not be asked).
+or the server could not be asked); 4 `sync --once` could not finish its round (the server
+unreachable, or refusing the kiosk's token): nothing is lost, the next round goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,13 +47,8 @@ from shared import tracking
 from shared.receipts import Receipt
 from shared.text import to_ascii_digits
 
-EXIT_OK, EXIT_PRINTER, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_PRINTER, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_SYNC_INCOMPLETE = 0, 1, 2, 3, 4
 CODE_CHARACTERS = frozenset("0123456789 -\u200c\u200e\u200f")
-APP_NOT_YET = (
-    "The kiosk's touchscreen app is not part of this version: it arrives with the kiosk issue.\n"
-    "For now this command can print the printer test page (print-test) and reprint receipts "
-    "(reprint CODE)."
-)
 
 
 class Failure(Exception):
@@ -63,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
                                   help="print a request's receipt or a ticket again")
     reprint.add_argument("code", metavar="CODE",
                          help="a tracking code (16 digits, any digit script) or a ticket id")
+    shots = commands.add_parser("screenshots", parents=[config],
+                                help="render every screen with demo data to PNG files")
+    shots.add_argument("outdir", metavar="OUTDIR", help="the folder for the PNG files")
+    sync = commands.add_parser("sync", parents=[config],
+                               help="sync with the server until stopped (SIGINT, SIGTERM)")
+    sync.add_argument("--once", action="store_true", help="one round, then exit")
     return parser
 
 
@@ -152,12 +166,79 @@ def reprint(config: KioskConfig, text: str) -> str:
     return f"{kind} {stored.key} (from the {origin}) {line}"
 
 
+def _log_to_stderr() -> None:
+    """INFO lines on stderr, national codes and mobile numbers redacted."""
+    from kiosk.sync import RedactPersonalData
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactPersonalData())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def sync(config: KioskConfig, once: bool) -> int:
+    """Run the sync alone; a clean stop on SIGINT/SIGTERM (after the record in flight)."""
+    from kiosk.sync import SyncEngine
+
+    _log_to_stderr()
+    try:
+        store = KioskStore(config.data_dir)
+    except (StoreError, OSError) as exc:
+        raise Failure(EXIT_USAGE, f"cannot open the local store: {exc}") from None
+    with store:
+        engine = SyncEngine(config, store)
+        if once:
+            report = engine.run_once()
+            print(report.summary())
+            return EXIT_OK if report.ok else EXIT_SYNC_INCOMPLETE
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        engine.run_forever(stop)
+    print("sync stopped")
+    return EXIT_OK
+
+
+def run_app(config: KioskConfig) -> int:
+    """The touchscreen app (Kivy is imported only here)."""
+    from kiosk.app.boot import prepare_kivy, window_size
+
+    size = window_size()
+    prepare_kivy(fullscreen=size is None, size=size)
+    from kiosk.app.app import run  # Kivy opens its window on this import
+
+    try:
+        return run(config)
+    except (StoreError, OSError) as exc:
+        raise Failure(EXIT_USAGE, f"cannot start the kiosk: {exc}") from None
+
+
+def screenshots(config: KioskConfig, outdir: str) -> int:
+    """Every screen with demo data, as PNG files in `outdir`."""
+    from pathlib import Path
+
+    from kiosk.app.screenshots import render_all
+    from kiosk.app.xvfb import NoDisplay
+
+    try:
+        written = render_all(config, Path(outdir))
+    except NoDisplay as exc:
+        raise Failure(EXIT_USAGE, f"no display for the screenshots: {exc}") from None
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = _config(args)
         if args.command is None:
-            raise Failure(EXIT_USAGE, APP_NOT_YET)
+            return run_app(config)
+        if args.command == "screenshots":
+            return screenshots(config, args.outdir)
+        if args.command == "sync":
+            return sync(config, args.once)
         commands: dict[str, Any] = {"print-test": lambda: print_test(config),
                                     "reprint": lambda: reprint(config, args.code)}
         print(commands[args.command]())

@@ -3,16 +3,26 @@
 # Playwright's own browser download does not work here); FriBiDi, which Pillow's raqm text
 # layout loads at run time (the Pillow wheel bundles raqm and HarfBuzz; without FriBiDi it
 # falls back to a layout that prints Persian reversed and unjoined); cairo, which draws the
-# SVG agency logo on receipts (cairosvg). Installs only what is missing.
+# SVG agency logo on receipts (cairosvg); for the kiosk's Kivy app, the libraries its wheel's
+# bundled SDL2 loads at run time (X11, GL — Mesa's software renderer where there is no GPU
+# driver — and mtdev for touchscreens), and Xvfb with xauth, a virtual screen for its UI
+# tests. Installs only what is missing. With the argument `runtime` (make demo), only what
+# the server and the kiosk need to run: no Chromium, no Xvfb.
 set -euo pipefail
+purpose="${1:-tests}"
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
 packages=()
-command -v chromium >/dev/null 2>&1 || packages+=(chromium)
-for package in libfribidi0 libcairo2; do
+wanted=(libfribidi0 libcairo2 libgl1 libgl1-mesa-dri libegl1 libx11-6 libxext6 libxrender1
+        libxcursor1 libxi6 libxrandr2 libxss1 libxfixes3 libx11-xcb1 libmtdev1)
+if [ "$purpose" != "runtime" ]; then
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+  wanted+=(xvfb xauth)
+fi
+for package in "${wanted[@]}"; do
   installed "$package" || packages+=("$package")
 done
 
