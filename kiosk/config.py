@@ -107,6 +107,14 @@ class DocumentScannerConfig:
 
 
 @dataclass(frozen=True)
+class ScreenConfig:
+    """The `[screen]` table: when an unattended screen asks «هنوز اینجا هستید؟» and resets."""
+
+    idle_seconds: float = 60.0
+    idle_countdown_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     """One kiosk's whole configuration."""
 
@@ -119,6 +127,7 @@ class KioskConfig:
     printer: PrinterConfig
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     document_scanner: DocumentScannerConfig = field(default_factory=DocumentScannerConfig)
+    screen: ScreenConfig = field(default_factory=ScreenConfig)
 
 
 class _Bad(Exception):
@@ -321,6 +330,17 @@ def _document_scanner(table: _Table | None) -> DocumentScannerConfig:
     return config
 
 
+def _screen(table: _Table | None) -> ScreenConfig:
+    if table is None:
+        return ScreenConfig()
+    config = ScreenConfig(
+        idle_seconds=table.take("idle_seconds", number(10, 3600), default=60.0),
+        idle_countdown_seconds=table.take("idle_countdown_seconds", number(3, 120),
+                                          default=15.0))
+    table.finish()
+    return config
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -349,11 +369,12 @@ def parse_config(raw: dict[str, Any], source: Path) -> KioskConfig:
     printer = _printer(_subtable(top, "printer", required=True))
     scanner = _scanner(_subtable(top, "scanner", required=False))
     documents = _document_scanner(_subtable(top, "document_scanner", required=False))
+    screen = _screen(_subtable(top, "screen", required=False))
     top.finish()
     if problems or printer is None:
         raise ConfigError(problems)
     return KioskConfig(source=source, printer=printer, scanner=scanner,
-                       document_scanner=documents, **values)
+                       document_scanner=documents, screen=screen, **values)
 
 
 def load_config(path: str | os.PathLike[str]) -> KioskConfig:

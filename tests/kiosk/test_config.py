@@ -120,3 +120,10 @@ def test_the_printer_profile_must_be_one_python_escpos_knows(tmp_path: Path) -> 
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}: [printer] profile: must be a python-escpos printer profile")
     assert problem.endswith('(got "Epson 9000")')
+
+
+def test_screen_idle_times() -> None:
+    from kiosk.config import ScreenConfig
+
+    examples = Path(__file__).resolve().parents[2] / "kiosk_config"
+    assert load_config(examples / "example-file.toml").screen == ScreenConfig(60.0, 15.0)
