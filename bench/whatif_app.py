@@ -35,7 +35,7 @@ from counter_server.models import Kiosk, ServiceRequest
 from counter_server.services import catalog as catalog_service
 from counter_server.services import kiosks, requests
 
-ALL = ("terms", "snapshot", "events", "kiosk", "noping", "autocommit", "lean")
+ALL = ("terms", "snapshot", "events", "kiosk", "noping", "autocommit", "lean", "gc")
 
 
 def _fixes() -> set[str]:
@@ -168,5 +168,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                  expire_on_commit=False)
     if "lean" in fixes:
         _lean_track(app)
+    if "gc" in fixes:
+        import gc
+
+        from counter_server.context import close_session, session
+
+        with app.app_context():
+            catalog_service.current_snapshot(session())
+            close_session()
+        gc.collect()
+        gc.freeze()
     app.logger.warning("what-if fixes applied: %s", ",".join(sorted(fixes)))
     return app
