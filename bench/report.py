@@ -21,11 +21,17 @@ def main() -> None:
     parser.add_argument("--server", action="append", help="only these gunicorn configurations")
     parser.add_argument("--endpoint", action="append", help="only these endpoints")
     parser.add_argument("--since", default="", help="only runs at or after this ISO time")
+    parser.add_argument("--app", help="only runs of this app version (commit)")
+    parser.add_argument("--database", help="only this database (sqlite or postgresql)")
     args = parser.parse_args()
     latest: dict[tuple[str, str, str, int], dict] = {}
     for line in RESULTS.read_text().splitlines():
         run = json.loads(line)
         if run["at"] < args.since:
+            continue
+        if args.app and run.get("app") != args.app:
+            continue
+        if args.database and run["database"] != args.database:
             continue
         if args.server and run["server"] not in args.server:
             continue

@@ -301,7 +301,7 @@ def main() -> None:
     parser.add_argument("--endpoint", action="append", choices=list(ENDPOINTS))
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--duration", type=int, default=15, help="seconds per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of warm-up per endpoint")
     parser.add_argument("--wsgi", default=DEFAULT_WSGI,
                         help="the app gunicorn serves (bench/whatif_app.py, bench/ceiling_app.py)")
     parser.add_argument("--quiet", type=float, default=15,
