@@ -48,7 +48,7 @@ from common import APP_ROOT, PROTECTED_DATABASES, REPO_ROOT, VAR_DIR, app_versio
 from kiosk.config import load_config
 from kiosk.store import KioskStore, NewRecord
 from kiosk.sync import KioskPolicy, SyncEngine
-from shared import tracking
+from shared import tracking_codes
 
 WORK = VAR_DIR / "kiosk-sync"
 RESULTS = VAR_DIR / "results.jsonl"
@@ -68,8 +68,8 @@ def prepare_server(database_url: str) -> tuple[int, str, str, str]:
     from counter_server import create_app, migrate
     from counter_server.config import DEMO_CATALOG
     from counter_server.context import database
-    from counter_server.services import kiosks
-    from counter_server.services.catalog import import_catalog
+    from counter_server.usecases import kiosks
+    from counter_server.usecases.catalog_versions import import_catalog
     from shared.catalog.loader import load_catalog
 
     catalog = load_catalog(DEMO_CATALOG)
@@ -238,7 +238,7 @@ def seed_kiosk(store: KioskStore, kiosk_id: int, service: str, slot: str, record
         now = datetime.now(UTC)
         with store.unit_of_work() as unit:
             for (doc_id, _), path in zip(files, paths, strict=True):
-                code = unit.claim_code(lambda: tracking.new_code(kiosk_id), service, now)
+                code = unit.claim_code(lambda: tracking_codes.new_code(kiosk_id), service, now)
                 client_id = str(uuid.uuid4())
                 body = {"client_id": client_id, "service": service, "channel": "kiosk",
                         "applicant": applicant, "fields": fields, "tracking_code": code,

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,8 +50,8 @@ def prepare(url: str) -> str:
     returns the kiosk's token."""
     from counter_server import create_app, migrate
     from counter_server.context import database
-    from counter_server.services import kiosks, lobby_admin, staff
-    from counter_server.services.catalog import import_catalog
+    from counter_server.usecases import kiosks, lobby_admin, staff
+    from counter_server.usecases.catalog_versions import import_catalog
     from shared.catalog.loader import load_catalog
 
     _fresh(url)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from shared.receipts import PAPERS, request_receipt, to_escpos, to_png
 from shared.receipts.paper import DOTS_PER_MM
-from shared.tracking import new_code
+from shared.tracking_codes import new_code
 
 LOGO = REPO_ROOT / "assets" / "images" / "logo.svg"
 

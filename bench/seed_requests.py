@@ -42,10 +42,10 @@ from counter_server.config import DEMO_CATALOG
 from counter_server.db import Database, normalize_url
 from counter_server.demo import sample_value
 from counter_server.models import Kiosk, ServiceRequest
-from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosks, requests, tracking
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import kiosks, service_requests, public_tracking
 from shared.catalog.loader import load_catalog
-from shared.tracking import RANDOM_DIGITS, damm_check_digit
+from shared.tracking_codes import RANDOM_DIGITS, damm_check_digit
 from shared.validators import national_code_check_digit
 from shared.workflow import FINAL
 
@@ -117,7 +117,7 @@ def prepare_database(url: str, recreate: bool) -> None:
     admin.dispose()
 
 
-def setup_app_data(db: Database) -> tuple[catalog_service.Snapshot, int, str]:
+def setup_app_data(db: Database) -> tuple[catalog_versions.Snapshot, int, str]:
     """Schema, demo catalog and kiosk: returns (snapshot, kiosk issuer, kiosk token)."""
     migrate.upgrade(db)
     if "requests" in inspect(db.engine).get_table_names():
@@ -127,7 +127,7 @@ def setup_app_data(db: Database) -> tuple[catalog_service.Snapshot, int, str]:
                          "pass --recreate to start over")
     catalog = load_catalog(DEMO_CATALOG)
     with db.transaction() as session:
-        catalog_service.import_catalog(session, catalog, source=str(DEMO_CATALOG))
+        catalog_versions.import_catalog(session, catalog, source=str(DEMO_CATALOG))
         existing = session.scalar(select(Kiosk).where(Kiosk.name == KIOSK_NAME))
         if existing is not None:  # a re-run on an emptied database: a new token
             existing.token_hash = kiosks.hash_token(token := secrets.token_urlsafe(32))
@@ -136,7 +136,7 @@ def setup_app_data(db: Database) -> tuple[catalog_service.Snapshot, int, str]:
             registration = kiosks.register_kiosk(session, KIOSK_NAME)
             issuer, token = registration.kiosk.id, registration.token
     with db.session() as session:
-        snapshot = catalog_service.current_snapshot(session)
+        snapshot = catalog_versions.current_snapshot(session)
     return snapshot, issuer, token
 
 
@@ -155,7 +155,7 @@ class Chooser:
 
 
 class RowMaker:
-    def __init__(self, snapshot: catalog_service.Snapshot, kiosk_issuer: int, count: int,
+    def __init__(self, snapshot: catalog_versions.Snapshot, kiosk_issuer: int, count: int,
                  days: int, seed: int):
         self.rng = rng = random.Random(seed)
         self.snapshot, self.kiosk_issuer, self.count = snapshot, kiosk_issuer, count
@@ -375,9 +375,9 @@ def main() -> None:
 
     # Read one back the way the app does: it must be a valid, trackable request.
     with db.session() as session:
-        item = requests.find_by_code(session, sample[0])
+        item = service_requests.find_by_code(session, sample[0])
         assert item is not None, sample[0]
-        view = tracking.public_view(item, catalog_service.current_snapshot(session))
+        view = public_tracking.public_view(item, catalog_versions.current_snapshot(session))
         assert view.status.value == item.status and (view.status in FINAL) == (
             item.status in ("completed", "rejected"))
         counts = dict(session.execute(select(ServiceRequest.status, func.count())

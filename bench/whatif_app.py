@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from counter_server import create_app as create_miz_app
 from counter_server.models import Kiosk, ServiceRequest
-from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosks, requests
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import kiosks, service_requests
 
 ALL = ("terms", "snapshot", "events", "kiosk", "noping", "autocommit", "lean", "gc")
 
@@ -49,7 +49,7 @@ def _fixes() -> set[str]:
 
 def _patch_terms() -> None:
     terms: dict[tuple[int, str], dict[str, Any]] = {}
-    original = catalog_service.service_terms
+    original = catalog_versions.service_terms
 
     def service_terms(session: Session, version: int, slug: str) -> dict[str, Any]:
         key = (version, slug)
@@ -58,15 +58,15 @@ def _patch_terms() -> None:
             found = terms[key] = original(session, version, slug)
         return found
 
-    catalog_service.service_terms = service_terms
+    catalog_versions.service_terms = service_terms
 
 
 def _patch_snapshot() -> None:
-    original = catalog_service.current_snapshot
+    original = catalog_versions.current_snapshot
     lock = threading.Lock()
     state: dict[str, Any] = {"at": 0.0, "snapshot": None}
 
-    def current_snapshot(session: Session) -> catalog_service.Snapshot:
+    def current_snapshot(session: Session) -> catalog_versions.Snapshot:
         now = time.monotonic()
         if state["snapshot"] is None or now - state["at"] > 1.0:
             snapshot = original(session)
@@ -74,7 +74,7 @@ def _patch_snapshot() -> None:
                 state["at"], state["snapshot"] = now, snapshot
         return state["snapshot"]
 
-    catalog_service.current_snapshot = current_snapshot
+    catalog_versions.current_snapshot = current_snapshot
 
 
 def _patch_events() -> None:
@@ -84,7 +84,7 @@ def _patch_events() -> None:
                      .where(ServiceRequest.tracking_code == code))
         return session.scalars(statement).unique().first()
 
-    requests.find_by_code = find_by_code  # type: ignore[assignment,unused-ignore]
+    service_requests.find_by_code = find_by_code  # type: ignore[assignment,unused-ignore]
 
 
 def _patch_kiosk() -> None:
@@ -113,8 +113,8 @@ def _lean_track(app: Flask) -> None:
     from counter_server.context import session
     from counter_server.extensions import limiter
     from counter_server.models import RequestDocument, RequestEvent
-    from counter_server.services import tracking
-    from shared import tracking as codes
+    from counter_server.usecases import public_tracking
+    from shared import tracking_codes
 
     r, e, d = ServiceRequest, RequestEvent, RequestDocument
     columns = (r.id, r.tracking_code, r.service_slug, r.catalog_version, r.channel, r.status,
@@ -127,8 +127,8 @@ def _lean_track(app: Flask) -> None:
     @limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
     def lean_track(code: str) -> dict[str, Any]:
         try:
-            normalized = codes.normalize(code)
-        except codes.InvalidCode as exc:
+            normalized = tracking_codes.normalize(code)
+        except tracking_codes.InvalidCode as exc:
             raise ApiError(400, exc.code, exc.message) from None
         db = session()
         rows = db.execute(query.where(r.tracking_code == normalized)).all()
@@ -146,9 +146,9 @@ def _lean_track(app: Flask) -> None:
                 "due_date", "created_at", "updated_at", "decision_reason")},
             events=[events[k] for k in sorted(events)],
             documents=[documents[k] for k in sorted(documents)],
-            service=catalog_service.service_terms(db, first.catalog_version, first.service_slug))
-        snapshot = catalog_service.current_snapshot(db)
-        return tracking.public_view(item, snapshot).as_json()  # type: ignore[arg-type]
+            service=catalog_versions.service_terms(db, first.catalog_version, first.service_slug))
+        snapshot = catalog_versions.current_snapshot(db)
+        return public_tracking.public_view(item, snapshot).as_json()  # type: ignore[arg-type]
 
     app.view_functions["api.track"] = lean_track
 
@@ -174,7 +174,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from counter_server.context import close_session, session
 
         with app.app_context():
-            catalog_service.current_snapshot(session())
+            catalog_versions.current_snapshot(session())
             close_session()
         gc.collect()
         gc.freeze()

@@ -15,7 +15,7 @@ from counter_server import config as default_config
 from counter_server.context import close_session
 from counter_server.db import Database
 from counter_server.extensions import csrf, limiter
-from counter_server.services.notifications import FakeGateway
+from counter_server.usecases.notifications import FakeGateway
 from counter_server.storage import LocalStorage
 
 

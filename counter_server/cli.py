@@ -13,8 +13,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from counter_server import migrate
 from counter_server.context import database
-from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosks, lobby_admin, notifications, staff
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import kiosks, lobby_admin, notifications, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
 catalog_cli = AppGroup("catalog", help="Import and export the service catalog.")
@@ -44,7 +44,7 @@ def import_command(path: Path) -> None:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
     with database().transaction() as session:
-        result = catalog_service.import_catalog(session, catalog, source=str(path))
+        result = catalog_versions.import_catalog(session, catalog, source=str(path))
     if not result.published:
         click.echo(f"No change: the catalog equals version {result.version}.")
         return
@@ -61,8 +61,8 @@ def export_command(path: Path) -> None:
     """Write the current catalog to PATH: one file if it ends in .yaml, else a directory."""
     with database().session() as session:
         try:
-            catalog = catalog_service.export_catalog(session)
-        except catalog_service.NoCatalog:
+            catalog = catalog_versions.export_catalog(session)
+        except catalog_versions.NoCatalog:
             click.echo("No catalog has been imported yet.", err=True)
             sys.exit(1)
     write_catalog(catalog, path)
@@ -189,7 +189,7 @@ def demo_seed() -> None:
     from counter_server.demo import PASSWORD, seed
 
     with database().transaction() as session:
-        public_url = str(catalog_service.current_snapshot(session).catalog.agency.public_base_url)
+        public_url = str(catalog_versions.current_snapshot(session).catalog.agency.public_base_url)
         created = seed(session, current_app.extensions["miz.storage"], public_url)
     if not created:
         click.echo("Demo data already present.")

@@ -57,6 +57,6 @@ def unit_of_work(work: Callable[[Session], T]) -> T:
 def public_url() -> str:
     """The online desk's public address (the catalog's agency), without a trailing slash:
     what receipt and ticket QR codes and SMS links point below."""
-    from counter_server.services.catalog import current_snapshot
+    from counter_server.usecases.catalog_versions import current_snapshot
 
     return str(current_snapshot(session()).catalog.agency.public_base_url).rstrip("/")

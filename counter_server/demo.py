@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
 from counter_server.models import ServiceRequest, User
-from counter_server.services import documents, kiosks, lobby_admin, queue, requests, staff
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby, TicketOrder
-from counter_server.services.requests import Submission
-from counter_server.services.workflow import StaffAction, perform
+from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
+from counter_server.usecases.service_requests import Submission
+from counter_server.usecases.workflow import StaffAction, perform
 from counter_server.storage import Storage
 from shared.catalog.schema import FieldType, FormField
 from shared.workflow import Action
@@ -172,7 +172,7 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
     for service, priority, minutes_ago, served_minutes in TICKETS:
         taken = now - timedelta(minutes=minutes_ago)
         lobby = Lobby(current_snapshot(session), taken)
-        ticket = queue.issue(session, lobby, TicketOrder(
+        ticket = walk_in_queue.issue(session, lobby, TicketOrder(
             client_id=str(uuid.uuid4()), service=service, priority=priority,
             office=LOBBY_OFFICE), user=supervisor, enforce_hours=False).ticket
         if served_minutes is not None:
@@ -181,7 +181,7 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
             ticket.status, ticket.counter_id, ticket.called_by_id = "done", counter.id, supervisor.id
             ticket.called_at = ticket.serving_started_at = taken + timedelta(minutes=2)
             ticket.finished_at = ticket.called_at + timedelta(minutes=served_minutes)
-            queue.record_service_time(session, ticket)
+            walk_in_queue.record_service_time(session, ticket)
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created
@@ -193,7 +193,7 @@ def _file(session: Session, storage: Storage, slug: str, name: str, national_cod
         client_id=str(uuid.uuid4()), service=slug, channel="online",
         applicant={"name": name, "national_code": national_code, "mobile": mobile},
         fields=_fields_for(session, slug))
-    filed = requests.submit(session, submission, public_url=public_url)
+    filed = service_requests.submit(session, submission, public_url=public_url)
     for slot in filed.request.service["documents"]:
         if slot.get("mandatory", True) and "png" in slot["formats"]:
             documents.attach(session, storage, filed.request, documents.Upload(

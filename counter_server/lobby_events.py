@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from counter_server.clock import now
 from counter_server.db import Database
 from counter_server.models import Counter, Ticket, TicketEvent
-from counter_server.services import queue
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby
 from shared.text import to_persian_digits
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Feed:
 # -- what the viewers are sent ------------------------------------------------------------------
 
 
-def estimate_text(guess: queue.Estimate) -> str:
+def estimate_text(guess: walk_in_queue.Estimate) -> str:
     """«حدود ۱۲ دقیقه» from measured times, «۳ تا ۱۰ دقیقه» when nothing is measured yet."""
     if guess.minutes:
         return f"حدود {to_persian_digits(guess.minutes)} دقیقه"
@@ -75,12 +75,12 @@ def estimate_text(guess: queue.Estimate) -> str:
 
 def _status_message(status: str, counter: str) -> str:
     messages = {
-        queue.WAITING: "لطفاً در سالن انتظار بمانید؛ شماره شما روی نمایشگر و با صدا اعلام می‌شود.",
-        queue.CALLED: f"نوبت شما رسید؛ لطفاً به باجه {counter} بروید.",
-        queue.SERVING: f"در حال دریافت خدمت در باجه {counter}.",
-        queue.DONE: "خدمت شما انجام شد. از شکیبایی شما سپاسگزاریم.",
-        queue.NO_SHOW: "شماره شما فراخوانده شد ولی حاضر نبودید؛ لطفاً به پذیرش مراجعه کنید.",
-        queue.CLOSED: "این نوبت با پایان روز کاری بسته شد.",
+        walk_in_queue.WAITING: "لطفاً در سالن انتظار بمانید؛ شماره شما روی نمایشگر و با صدا اعلام می‌شود.",
+        walk_in_queue.CALLED: f"نوبت شما رسید؛ لطفاً به باجه {counter} بروید.",
+        walk_in_queue.SERVING: f"در حال دریافت خدمت در باجه {counter}.",
+        walk_in_queue.DONE: "خدمت شما انجام شد. از شکیبایی شما سپاسگزاریم.",
+        walk_in_queue.NO_SHOW: "شماره شما فراخوانده شد ولی حاضر نبودید؛ لطفاً به پذیرش مراجعه کنید.",
+        walk_in_queue.CLOSED: "این نوبت با پایان روز کاری بسته شد.",
     }
     return messages[status]
 
@@ -88,15 +88,15 @@ def _status_message(status: str, counter: str) -> str:
 def ticket_view(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
     """A ticket's place in line, in the words and digits its page shows."""
     spec = rules.queue(ticket.queue_slug)
-    ahead = queue.ahead_of(db, ticket)
+    ahead = walk_in_queue.ahead_of(db, ticket)
     counter = db.get(Counter, ticket.counter_id) if ticket.counter_id else None
     counter_number = to_persian_digits(counter.number) if counter else ""
     return {
-        "id": ticket.public_id, "number": queue.ticket_label(spec, ticket.number),
+        "id": ticket.public_id, "number": walk_in_queue.ticket_label(spec, ticket.number),
         "queue": spec.title, "status": ticket.status,
-        "status_label": queue.STATUS_LABELS[ticket.status],
+        "status_label": walk_in_queue.STATUS_LABELS[ticket.status],
         "ahead": ahead, "ahead_fa": to_persian_digits(ahead),
-        "estimate": estimate_text(queue.estimate(db, rules, ticket, ahead)),
+        "estimate": estimate_text(walk_in_queue.estimate(db, rules, ticket, ahead)),
         "counter": counter_number, "counter_name": counter.name if counter else "",
         "message": _status_message(ticket.status, counter_number),
     }
@@ -104,7 +104,7 @@ def ticket_view(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
 
 def _build(db: Session, rules: Lobby, feed: Feed) -> dict[str, Any] | None:
     if feed.kind == BOARD:
-        return queue.board(db, rules, rules.office(feed.office))
+        return walk_in_queue.board(db, rules, rules.office(feed.office))
     ticket = db.scalar(select(Ticket).where(Ticket.public_id == feed.key))
     return ticket_view(db, rules, ticket) if ticket is not None else None
 
@@ -230,7 +230,7 @@ class BoardWatcher:
             for feed in stale:
                 try:
                     body = _build(db, rules, feed)
-                except queue.QueueError:  # the office or queue left the catalog
+                except walk_in_queue.QueueError:  # the office or queue left the catalog
                     body = None
                 text = json.dumps(body, ensure_ascii=False) if body is not None else None
                 built.append((feed, versions.get(feed.office, 0), text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from counter_server.context import session
-from counter_server.services.notifications import send_pending
+from counter_server.usecases.notifications import send_pending
 
 
 def flush() -> int:

@@ -43,7 +43,7 @@ from kiosk.printing import (
     to_plain,
 )
 from kiosk.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
-from shared import tracking
+from shared import tracking_codes
 from shared.receipts import Receipt
 from shared.text import to_ascii_digits
 
@@ -138,8 +138,8 @@ def _find(store: KioskStore, config: KioskConfig, text: str
           ) -> tuple[ReceiptKind, StoredReceipt, str]:
     if _is_tracking_code(text):
         try:
-            code = tracking.normalize(text)
-        except tracking.InvalidCode as exc:
+            code = tracking_codes.normalize(text)
+        except tracking_codes.InvalidCode as exc:
             raise Failure(EXIT_USAGE, f"{text!r} is not a valid tracking code: {exc.message}"
                           ) from None
         return ("request", *_local_or_server(store, config, code))

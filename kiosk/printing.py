@@ -22,7 +22,7 @@ from urllib.request import Request, urlopen
 from kiosk.config import KioskConfig, PrinterConfig
 from kiosk.printer import PrinterStatus, ReceiptPrinter
 from kiosk.store import KioskStore, ReceiptKind
-from shared import tracking
+from shared import tracking_codes
 from shared.receipts import (
     Receipt,
     paper_for,
@@ -167,7 +167,7 @@ def fetch_request_values(config: KioskConfig, code: str) -> dict[str, Any] | Non
 
     Raises LookupFailed when the server cannot be asked.
     """
-    code = tracking.normalize(code)
+    code = tracking_codes.normalize(code)
     found = _get_json(config, f"/api/v1/track/{quote(code)}")
     if found is None:
         return None
@@ -177,7 +177,7 @@ def fetch_request_values(config: KioskConfig, code: str) -> dict[str, Any] | Non
         values: dict[str, Any] = {
             "agency_name": agency.get("name") or DEFAULT_AGENCY_NAME,
             "service_title": found["service"]["title"],
-            "tracking_code": tracking.normalize(found["tracking_code"]),
+            "tracking_code": tracking_codes.normalize(found["tracking_code"]),
             "public_base_url": config.public_base_url,
             "filed_at": datetime.fromisoformat(found["submitted_at"]),
             "channel": found["channel"],

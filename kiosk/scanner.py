@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import serial
 
-from shared import tracking
+from shared import tracking_codes
 from shared.text import to_ascii_digits
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def _clean(text: str) -> str:
 def _from_path(kind: str, segment: str) -> Scan | None:
     value = unquote(segment)
     if kind == "t":
-        return Scan(ScanKind.REQUEST, tracking.normalize(value))
+        return Scan(ScanKind.REQUEST, tracking_codes.normalize(value))
     if TICKET_ID.fullmatch(value):
         return Scan(ScanKind.TICKET, value)
     return None
@@ -99,7 +99,7 @@ def _recognise_plain(text: str, public_base_url: str | None) -> Scan | None:
     text = _clean(text)
     if "://" in text:
         return _recognise_url(text, public_base_url)
-    return Scan(ScanKind.REQUEST, tracking.normalize(text))
+    return Scan(ScanKind.REQUEST, tracking_codes.normalize(text))
 
 
 def recognise(text: object, public_base_url: str | None = None,

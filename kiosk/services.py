@@ -78,8 +78,8 @@ from kiosk.sync import (
     parse_time,
     send_record,
 )
-from shared import tracking
-from shared.catalog.schema import Catalog, Channel, DurationUnit, QueueSpec, Service, Survey
+from shared import tracking_codes
+from shared.catalog.schema import Catalog, Channel, DurationUnit, QueueSpec, ServiceSpec, Survey
 from shared.forms import validate_applicant, validate_form
 from shared.text import to_persian_digits
 from shared.workcalendar import WorkCalendar
@@ -311,7 +311,7 @@ class Kiosk:
         """The service's own survey, else the catalog's default one (None: no survey)."""
         return self.catalog().survey_for(service)
 
-    def _service(self, catalog: Catalog, slug: str) -> Service:
+    def _service(self, catalog: Catalog, slug: str) -> ServiceSpec:
         spec = catalog.service(slug)
         if spec is None:
             raise KioskError(SERVICE_NOT_FOUND, f"unknown service {slug!r}")
@@ -329,7 +329,7 @@ class Kiosk:
         return ({f"applicant.{k}": v for k, v in person.errors.items()}
                 | {f"fields.{k}": v for k, v in form.errors.items()})
 
-    def _cleaned(self, spec: Service, applicant: Mapping[str, Any],
+    def _cleaned(self, spec: ServiceSpec, applicant: Mapping[str, Any],
                  fields: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
         person = validate_applicant(applicant)
         form = validate_form(spec.form, fields)
@@ -350,7 +350,7 @@ class Kiosk:
         except ScanError as exc:
             raise ScanFailed(exc.message, exc.detail) from exc
 
-    def _uploads(self, spec: Service, documents: Mapping[str, list[ScannedDocument]]
+    def _uploads(self, spec: ServiceSpec, documents: Mapping[str, list[ScannedDocument]]
                  ) -> list[_Upload]:
         """Every scan as the bytes the server takes for its slot, in the service's order."""
         slots = {d.id: d for d in spec.documents}
@@ -413,12 +413,12 @@ class Kiosk:
         return Filed(code, printed.printed, printed.print_error)
 
     def _commit_request(self, catalog: Catalog, calendar: WorkCalendar, version: int | None,
-                        spec: Service, person: dict[str, str], values: dict[str, Any],
+                        spec: ServiceSpec, person: dict[str, str], values: dict[str, Any],
                         uploads: list[_Upload], files: list[Any], now: datetime
                         ) -> tuple[str, dict[str, Any]]:
         client_id = new_client_id()
         with self.store.unit_of_work() as unit:
-            code = unit.claim_code(lambda: tracking.new_code(self.config.kiosk_id),
+            code = unit.claim_code(lambda: tracking_codes.new_code(self.config.kiosk_id),
                                    spec.slug, now)
             body = {"client_id": client_id, "service": spec.slug, "channel": "kiosk",
                     "applicant": person, "fields": values, "tracking_code": code,
@@ -437,7 +437,7 @@ class Kiosk:
             unit.save_receipt("request", code, to_plain(receipt), created_at=now)
         return code, receipt
 
-    def _request_receipt(self, catalog: Catalog, calendar: WorkCalendar, spec: Service,
+    def _request_receipt(self, catalog: Catalog, calendar: WorkCalendar, spec: ServiceSpec,
                          code: str, filed_at: datetime, titles: list[str]) -> dict[str, Any]:
         """`shared.receipts.request_receipt` values (nothing personal on the paper)."""
         if spec.duration.unit is DurationUnit.working_hours:
@@ -641,8 +641,8 @@ class Kiosk:
 
     def _normalized(self, code: str) -> str:
         try:
-            return tracking.normalize(code)
-        except tracking.InvalidCode as exc:
+            return tracking_codes.normalize(code)
+        except tracking_codes.InvalidCode as exc:
             raise KioskError(exc.message, exc.code) from None
 
     def _live(self, code: str, answer: dict[str, Any]) -> Tracked:
@@ -728,8 +728,8 @@ class Kiosk:
         """Print a receipt again: a tracking code, or a ticket's id (the kiosk's or the
         server's). NotFound when this kiosk has no such receipt."""
         kind: ReceiptKind = "ticket"
-        if tracking.is_valid(key):
-            kind, key = "request", tracking.normalize(key)
+        if tracking_codes.is_valid(key):
+            kind, key = "request", tracking_codes.normalize(key)
         else:
             key = key.strip()
             if self.store.find_receipt("ticket", key) is None:

@@ -20,7 +20,7 @@ from counter_server import create_app, migrate
 from counter_server.config import DEMO_CATALOG
 from counter_server.context import database
 from counter_server.db import normalize_url
-from counter_server.services.catalog import import_catalog
+from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.loader import load_catalog
 from shared.catalog.schema import Catalog
 
@@ -89,7 +89,7 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def staff_users(app: Flask) -> dict[str, int]:
     """A clerk for guide services, a clerk for craft services, a supervisor, a receptionist."""
-    from counter_server.services.staff import Role, create_user
+    from counter_server.usecases.staff import Role, create_user
 
     people = {
         "guides": (Role.clerk, ["tour-guide-card", "tour-guide-card-renewal"]),

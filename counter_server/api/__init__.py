@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int] | Response:
-        from counter_server.services.catalog import current_version
+        from counter_server.usecases.catalog_versions import current_version
 
         try:
             session().execute(text("SELECT 1"))

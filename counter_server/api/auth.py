@@ -9,7 +9,7 @@ from flask_login import current_user
 from counter_server.api.errors import ApiError
 from counter_server.context import session
 from counter_server.models import Kiosk, User
-from counter_server.services import kiosks
+from counter_server.usecases import kiosks
 
 BEARER = "Bearer "
 

@@ -11,9 +11,9 @@ from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation, query_param
 from counter_server.api.schemas import CatalogBody, ErrorBody, ServiceBody, ServiceList
 from counter_server.context import session
-from counter_server.services import catalog as catalog_service
-from counter_server.services.catalog import Snapshot
-from shared.catalog.schema import Service
+from counter_server.usecases import catalog_versions
+from counter_server.usecases.catalog_versions import Snapshot
+from shared.catalog.schema import ServiceSpec
 
 MAX_QUERY_LENGTH = 200
 NO_CATALOG = ("catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است؛ کمی بعد دوباره تلاش کنید.")
@@ -21,8 +21,8 @@ NO_CATALOG = ("catalog_unavailable", "فهرست خدمات هنوز منتشر 
 
 def _snapshot() -> Snapshot:
     try:
-        return catalog_service.current_snapshot(session())
-    except catalog_service.NoCatalog:
+        return catalog_versions.current_snapshot(session())
+    except catalog_versions.NoCatalog:
         raise ApiError(503, *NO_CATALOG) from None
 
 
@@ -53,18 +53,18 @@ def get_catalog() -> Response:
 )
 def get_service(slug: str) -> dict[str, Any]:
     try:
-        snapshot, spec = catalog_service.get_service(session(), slug)
-    except catalog_service.NoCatalog:
+        snapshot, spec = catalog_versions.get_service(session(), slug)
+    except catalog_versions.NoCatalog:
         raise ApiError(503, *NO_CATALOG) from None
-    except catalog_service.ServiceWithdrawn:
+    except catalog_versions.ServiceWithdrawn:
         raise ApiError(410, "service_withdrawn", "این خدمت دیگر ارائه نمی‌شود.") from None
-    except catalog_service.ServiceNotFound:
+    except catalog_versions.ServiceNotFound:
         raise ApiError(404, "service_not_found", "خدمتی با این شناسه وجود ندارد.") from None
     return {**spec.model_dump(mode="json"), "catalog_version": snapshot.version,
             "category_title": snapshot.category_title(spec.category)}
 
 
-def summary(snapshot: Snapshot, spec: Service, score: int | None = None) -> dict[str, Any]:
+def summary(snapshot: Snapshot, spec: ServiceSpec, score: int | None = None) -> dict[str, Any]:
     return {
         "slug": spec.slug,
         "title": spec.title,

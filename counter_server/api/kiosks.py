@@ -21,8 +21,8 @@ from counter_server.api.schemas import (
 )
 from counter_server.clock import now
 from counter_server.context import unit_of_work
-from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosk_status, surveys
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import kiosk_status, surveys
 
 
 @bp.post("/surveys")
@@ -42,7 +42,7 @@ def answer_survey() -> tuple[dict[str, Any], int]:
         created_at=body.created_at)
 
     def work(db: Session) -> tuple[dict[str, Any], bool]:
-        row, created = surveys.record(db, catalog_service.current_snapshot(db), given, kiosk)
+        row, created = surveys.record(db, catalog_versions.current_snapshot(db), given, kiosk)
         return {"id": row.id, "received_at": row.received_at.isoformat()}, created
 
     try:

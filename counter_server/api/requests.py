@@ -25,10 +25,10 @@ from counter_server.api.schemas import (
 from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
-from counter_server.services import catalog as catalog_service
-from counter_server.services import documents, requests, tracking
-from counter_server.services.requests import Submission, SubmissionRefused
-from shared import tracking as codes
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import documents, service_requests, public_tracking
+from counter_server.usecases.service_requests import Submission, SubmissionRefused
+from shared import tracking_codes
 from shared.workflow import STATUS_LABELS, Status
 
 TRACK_LIMIT = "60 per minute"
@@ -69,12 +69,12 @@ def submit_request() -> tuple[dict[str, Any], int]:
         created_at=body.created_at)
     kiosk, staff = current_kiosk(), current_staff()
 
-    def work(db: Session) -> requests.Filed:
-        return requests.submit(db, submission, kiosk=kiosk, user=staff, public_url=public_url())
+    def work(db: Session) -> service_requests.Filed:
+        return service_requests.submit(db, submission, kiosk=kiosk, user=staff, public_url=public_url())
 
     try:
         filed = unit_of_work(work)
-    except catalog_service.NoCatalog:
+    except catalog_versions.NoCatalog:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
     except SubmissionRefused as exc:
         extra = {"errors": exc.errors} if exc.errors else {}
@@ -84,10 +84,10 @@ def submit_request() -> tuple[dict[str, Any], int]:
 
 def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
     try:
-        normalized = codes.normalize(code)
-    except codes.InvalidCode as exc:
+        normalized = tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    found = requests.find_by_code(session(), normalized, with_history)
+    found = service_requests.find_by_code(session(), normalized, with_history)
     if found is None:
         raise ApiError(404, "request_not_found", "درخواستی با این کد رهگیری پیدا نشد.")
     return found
@@ -104,7 +104,7 @@ def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
 )
 def track(code: str) -> dict[str, Any]:
     item = _request_or_404(code, with_history=True)
-    view = tracking.public_view(item, catalog_service.current_snapshot(session()))
+    view = public_tracking.public_view(item, catalog_versions.current_snapshot(session()))
     return view.as_json()
 
 
@@ -143,9 +143,9 @@ def _uploader(item: ServiceRequest, own_kiosk: bool) -> str:
         return "kiosk"
     form = request.form
     try:
-        proven = tracking.verify_applicant(item, form.get("national_code", ""),
+        proven = public_tracking.verify_applicant(item, form.get("national_code", ""),
                                            form.get("mobile", ""))
-    except tracking.CheckLocked:
+    except public_tracking.CheckLocked:
         raise ApiError(429, "check_locked",
                        "به دلیل چند تلاش ناموفق، بررسی هویت برای این کد موقتاً قفل است.") from None
     finally:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.catalog.schema import Catalog, Channel, Duration, Service
+from shared.catalog.schema import Catalog, Channel, Duration, ServiceSpec
 
 
 class ErrorBody(BaseModel):
@@ -26,7 +26,7 @@ class CatalogBody(Catalog):
     published_at: datetime
 
 
-class ServiceBody(Service):
+class ServiceBody(ServiceSpec):
     """One service, as published in the current catalog version."""
 
     catalog_version: int

@@ -26,29 +26,29 @@ from counter_server.api.schemas import (
 from counter_server.clock import now
 from counter_server.context import database, public_url, session, unit_of_work
 from counter_server.models import Ticket
-from counter_server.services import catalog as catalog_service
-from counter_server.services import queue
-from counter_server.services.queue import Lobby, QueueError, TicketOrder
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 from shared.receipts import ticket_url
 
 
 def lobby() -> Lobby:
     try:
-        return Lobby(catalog_service.current_snapshot(session()), now())
-    except catalog_service.NoCatalog:
+        return Lobby(catalog_versions.current_snapshot(session()), now())
+    except catalog_versions.NoCatalog:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
 
 
 def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
     spec = rules.queue(ticket.queue_slug)
-    ahead = queue.ahead_of(db, ticket)
-    guess = queue.estimate(db, rules, ticket, ahead)
+    ahead = walk_in_queue.ahead_of(db, ticket)
+    guess = walk_in_queue.estimate(db, rules, ticket, ahead)
     return {
-        "id": ticket.public_id, "number": queue.ticket_label(spec, ticket.number, persian=False),
-        "number_fa": queue.ticket_label(spec, ticket.number), "queue": spec.slug,
+        "id": ticket.public_id, "number": walk_in_queue.ticket_label(spec, ticket.number, persian=False),
+        "number_fa": walk_in_queue.ticket_label(spec, ticket.number), "queue": spec.slug,
         "queue_title": spec.title, "service": ticket.service_slug, "office": ticket.office_slug,
         "priority": ticket.priority, "status": ticket.status,
-        "status_label": queue.STATUS_LABELS[ticket.status], "ahead": ahead,
+        "status_label": walk_in_queue.STATUS_LABELS[ticket.status], "ahead": ahead,
         "estimated_wait_minutes": guess.minutes,
         "estimated_wait_range": list(guess.range) if guess.range else None,
         "issued_at": ticket.issued_at.isoformat(), "day": ticket.day.isoformat(),
@@ -86,7 +86,7 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 
     def work(db: Session) -> tuple[int, bool]:
-        issued = queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
+        issued = walk_in_queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
         return issued.ticket.id, issued.created
 
     try:
@@ -117,7 +117,7 @@ def lease_numbers() -> tuple[dict[str, Any], int]:
     rules = lobby()
 
     def work(db: Session) -> dict[str, Any]:
-        row = queue.lease(db, rules, kiosk, body.queue, body.size, body.day)
+        row = walk_in_queue.lease(db, rules, kiosk, body.queue, body.size, body.day)
         spec = rules.queue(row.queue_slug)
         return {"office": row.office_slug, "queue": row.queue_slug, "prefix": spec.prefix,
                 "prefix_fa": spec.prefix_fa, "day": row.day.isoformat(), "first": row.first,
@@ -148,4 +148,4 @@ def get_board(office: str) -> dict[str, Any]:
         spec = rules.office(office)
     except QueueError as exc:
         raise _queue_error(exc) from None
-    return queue.board(session(), rules, spec)
+    return walk_in_queue.board(session(), rules, spec)

@@ -28,7 +28,7 @@ from counter_server.context import session
 from counter_server.desk import bp
 from counter_server.extensions import limiter, login_manager
 from counter_server.models import User
-from counter_server.services import audit, staff
+from counter_server.usecases import audit, staff
 
 F = TypeVar("F", bound=Callable[..., Any])
 LAST_SEEN = "last_seen"

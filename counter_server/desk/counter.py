@@ -17,18 +17,18 @@ from counter_server.context import session, unit_of_work
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Counter, ServiceRequest, Ticket
-from counter_server.services import audit, printing, queue
-from counter_server.services import catalog as catalog_service
-from counter_server.services.queue import Lobby, QueueError, TicketOrder
-from counter_server.services.staff import Role
-from shared import tracking
+from counter_server.usecases import audit, counter_printing, walk_in_queue
+from counter_server.usecases import catalog_versions
+from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
+from counter_server.usecases.staff import Role
+from shared import tracking_codes
 
 COUNTER_STAFF = (Role.clerk, Role.supervisor, Role.admin)
 CHOSEN_COUNTER = "counter_id"
 
 
 def _lobby() -> Lobby:
-    return Lobby(catalog_service.current_snapshot(session()), now())
+    return Lobby(catalog_versions.current_snapshot(session()), now())
 
 
 def _counter(counter_id: int) -> Counter:
@@ -77,11 +77,11 @@ def choose_counter() -> str | Response:
 def counter_screen(counter_id: int) -> str:
     counter = _counter(counter_id)
     lobby = _lobby()
-    current = queue.current_ticket(session(), counter, lobby.today)
-    linked = queue.request_for(session(), current) if current else None
+    current = walk_in_queue.current_ticket(session(), counter, lobby.today)
+    linked = walk_in_queue.request_for(session(), current) if current else None
     office = lobby.office(counter.office_slug)
     queues = {q.slug: q for q in lobby.snapshot.catalog.queues_of(office)}
-    waiting = {slug: queue.figures(session(), lobby, office.slug, queue=slug).waiting_now
+    waiting = {slug: walk_in_queue.figures(session(), lobby, office.slug, queue=slug).waiting_now
                for slug in counter.queues}
     others = session().scalars(select(Counter).where(
         Counter.office_slug == counter.office_slug, Counter.id != counter.id,
@@ -91,7 +91,7 @@ def counter_screen(counter_id: int) -> str:
         "desk/counter.html", counter=counter, office=office, current=current, linked=linked,
         queues=queues, waiting=waiting, others=others, lobby=lobby,
         services=[lobby.snapshot.service(s) for s in services if lobby.snapshot.service(s)],
-        label=queue.ticket_label, STATUS_LABELS=queue.STATUS_LABELS,
+        label=walk_in_queue.ticket_label, STATUS_LABELS=walk_in_queue.STATUS_LABELS,
         priority_titles={c.slug: c.title for c in lobby.snapshot.catalog.priority_classes},
         direct_client_id=str(uuid.uuid4()))
 
@@ -104,7 +104,7 @@ def call_next(counter_id: int) -> Response:
     called: list[Ticket] = []
 
     def work(db: Session) -> None:
-        ticket = queue.call_next(db, lobby, counter, current_user)
+        ticket = walk_in_queue.call_next(db, lobby, counter, current_user)
         if ticket is not None:
             called.append(ticket)
             audit.record(db, current_user, "ticket.called", address=request.remote_addr,
@@ -126,14 +126,14 @@ def ticket_action(counter_id: int, ticket_id: int, action: str) -> Response:
         to_counter = _counter(int(target)) if target.isdigit() else None
 
         def work(db: Session) -> None:
-            queue.transfer(db, lobby, counter, ticket, current_user,
+            walk_in_queue.transfer(db, lobby, counter, ticket, current_user,
                            queue_slug=request.form.get("to_queue") or None, to_counter=to_counter)
-    elif action in queue.TRANSITIONS:
+    elif action in walk_in_queue.TRANSITIONS:
         def work(db: Session) -> None:
-            queue.act(db, lobby, counter, ticket, action, current_user)
+            walk_in_queue.act(db, lobby, counter, ticket, action, current_user)
     else:
         abort(404)
-    _run(work, f"انجام شد: {queue.ACTION_LABELS[action]}")
+    _run(work, f"انجام شد: {walk_in_queue.ACTION_LABELS[action]}")
     return redirect(url_for("desk.counter_screen", counter_id=counter.id))
 
 
@@ -149,7 +149,7 @@ def serve_directly(counter_id: int) -> Response:
         abort(400)
 
     def work(db: Session) -> None:
-        queue.serve_without_ticket(db, lobby, counter, request.form.get("service", ""),
+        walk_in_queue.serve_without_ticket(db, lobby, counter, request.form.get("service", ""),
                                    current_user, client_id)
 
     _run(work, "خدمت بدون نوبت ثبت شد.")
@@ -169,19 +169,19 @@ def print_at_counter(counter_id: int, kind: str, key: str) -> Response:
                                 .where(ServiceRequest.tracking_code == key[:16]))
         if item is None:
             abort(404)
-        layout = printing.request_layout(lobby.snapshot, item, counter.name)
+        layout = counter_printing.request_layout(lobby.snapshot, item, counter.name)
         back = url_for("web.receipt", code=item.tracking_code)
     elif kind == "ticket":
         ticket = session().scalar(select(Ticket).where(Ticket.public_id == key[:16]))
         if ticket is None:
             abort(404)
-        layout = printing.ticket_layout(session(), lobby, ticket)
+        layout = counter_printing.ticket_layout(session(), lobby, ticket)
         back = url_for("web.ticket_page", public_id=ticket.public_id)
     else:
         abort(404)
     try:
-        printing.send(counter.printer, layout)
-    except printing.PrintFailed as exc:
+        counter_printing.send(counter.printer, layout)
+    except counter_printing.PrintFailed as exc:
         flash(exc.message, "error")
     else:
         flash(f"روی چاپگر {counter.name} چاپ شد.", "success")
@@ -212,8 +212,8 @@ def issue_ticket() -> str | Response:
         code = request.form.get("tracking_code", "").strip()
         if code:
             try:
-                code = tracking.normalize(code)
-            except tracking.InvalidCode as exc:
+                code = tracking_codes.normalize(code)
+            except tracking_codes.InvalidCode as exc:
                 errors["tracking_code"] = exc.message
         order = TicketOrder(client_id=request.form.get("client_id", "") or str(uuid.uuid4()),
                             service=request.form.get("service", ""),
@@ -223,7 +223,7 @@ def issue_ticket() -> str | Response:
             issued: list[Ticket] = []
 
             def work(db: Session) -> None:
-                result = queue.issue(db, lobby, order, user=current_user,
+                result = walk_in_queue.issue(db, lobby, order, user=current_user,
                                      enforce_hours=current_app.config["ENFORCE_QUEUE_HOURS"])
                 issued.append(result.ticket)
 
@@ -246,11 +246,11 @@ def queue_report() -> str:
     lobby = _lobby()
     rows = []
     for office in lobby.snapshot.catalog.offices:
-        per_queue = [(q, queue.figures(session(), lobby, office.slug, queue=q.slug))
+        per_queue = [(q, walk_in_queue.figures(session(), lobby, office.slug, queue=q.slug))
                      for q in lobby.snapshot.catalog.queues_of(office)]
         counters = session().scalars(select(Counter).where(Counter.office_slug == office.slug)
                                      .order_by(Counter.number)).all()
-        per_counter = [(c, queue.figures(session(), lobby, office.slug, counter=c.id))
+        per_counter = [(c, walk_in_queue.figures(session(), lobby, office.slug, counter=c.id))
                        for c in counters]
         rows.append((office, per_queue, per_counter))
     return render_template("desk/queue_report.html", rows=rows, today=lobby.today)

@@ -29,15 +29,15 @@ from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
-from counter_server.services import audit, kiosk_status, kiosks
-from counter_server.services import catalog as catalog_service
-from counter_server.services.staff import ROLE_LABELS, Role
-from counter_server.services.tracking import public_view
-from counter_server.services.workflow import ActionRefused, StaffAction, check_access, perform
+from counter_server.usecases import audit, kiosk_status, kiosks
+from counter_server.usecases import catalog_versions
+from counter_server.usecases.staff import ROLE_LABELS, Role
+from counter_server.usecases.public_tracking import public_view
+from counter_server.usecases.workflow import ActionRefused, StaffAction, check_access, perform
 from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
-from shared import tracking as codes
+from shared import tracking_codes
 from shared.catalog.schema import Channel
-from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.workflow import FINAL, RULES, STATUS_LABELS, Action, Status, allowed_actions
 
@@ -69,7 +69,7 @@ def inbox() -> str | Response:
     total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session().scalars(query.order_by(ServiceRequest.created_at)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    snapshot = catalog_service.current_snapshot(session())
+    snapshot = catalog_versions.current_snapshot(session())
     visible = _visible_services(current_user)
     services = [s for s in snapshot.catalog.services if visible is None or s.slug in visible]
     today = snapshot.calendar.local_date(utcnow())
@@ -95,7 +95,7 @@ def _inbox_query(user: User, filters: dict[str, str]) -> Any:
         since = utcnow() - timedelta(days=int(filters["age"]))
         query = query.where(ServiceRequest.created_at >= since)
     if filters["overdue"]:
-        today = catalog_service.current_snapshot(session()).calendar.local_date(utcnow())
+        today = catalog_versions.current_snapshot(session()).calendar.local_date(utcnow())
         query = query.where(ServiceRequest.due_date < today,
                             ServiceRequest.status.not_in([s.value for s in FINAL]))
     if filters["mine"]:
@@ -105,8 +105,8 @@ def _inbox_query(user: User, filters: dict[str, str]) -> Any:
 
 def _request_for(code: str) -> ServiceRequest:
     try:
-        normalized = codes.normalize(code)
-    except codes.InvalidCode:
+        normalized = tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode:
         abort(404)
     item = session().scalar(select(ServiceRequest)
                             .where(ServiceRequest.tracking_code == normalized))
@@ -127,7 +127,7 @@ def request_detail(code: str) -> str:
                  address=request.remote_addr)
     session().commit()
     spec = ServiceSpec.model_validate(item.service)
-    snapshot = catalog_service.current_snapshot(session())
+    snapshot = catalog_versions.current_snapshot(session())
     fields = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form]
     unknown = [(k, str(v)) for k, v in item.fields.items() if k not in {f.name for f in spec.form}]
     users = {u.id: u for u in session().scalars(select(User))}
@@ -221,7 +221,7 @@ def document_preview(code: str, document_id: int) -> Response:
 @bp.get("/walk-in")
 @login_required
 def walk_in() -> str:
-    snapshot = catalog_service.current_snapshot(session())
+    snapshot = catalog_versions.current_snapshot(session())
     services = [s for s in snapshot.catalog.services if Channel.counter in s.channels]
     return render_template("desk/walk_in.html", snapshot=snapshot, services=services)
 
@@ -229,7 +229,7 @@ def walk_in() -> str:
 @bp.route("/walk-in/<slug>", methods=["GET", "POST"])
 @login_required
 def walk_in_form(slug: str) -> str | Response | tuple[str, int]:
-    snapshot = catalog_service.current_snapshot(session())
+    snapshot = catalog_versions.current_snapshot(session())
     spec = snapshot.service(slug)
     if spec is None or Channel.counter not in spec.channels:
         abort(404)
@@ -263,8 +263,8 @@ def notifications() -> str:
 def find() -> Response:
     code = request.args.get("code", "")
     try:
-        normalized = codes.normalize(code)
-    except codes.InvalidCode as exc:
+        normalized = tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode as exc:
         flash(exc.message, "error")
         return redirect(url_for("desk.inbox"))
     return redirect(url_for("desk.request_detail", code=normalized))

@@ -1,8 +1,8 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
 from counter_server.models.catalog import CatalogVersion, Category, Service
-from counter_server.models.queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
-from counter_server.models.requests import (
+from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
+from counter_server.models.service_requests import (
     Notification,
     RequestDocument,
     RequestEvent,

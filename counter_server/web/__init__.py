@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
 def _agency() -> dict[str, Any]:
     """Every page shows the agency's name and contact, when a catalog is published."""
     from counter_server.context import session
-    from counter_server.services.catalog import current_snapshot
+    from counter_server.usecases.catalog_versions import current_snapshot
 
     try:
         return {"agency": current_snapshot(session()).catalog.agency}

@@ -9,7 +9,7 @@ from flask import Flask
 from shared import jalali, text
 from shared.catalog import labels
 from shared.catalog.schema import Duration
-from shared.tracking import format_code
+from shared.tracking_codes import format_code
 
 
 def duration_text(duration: Duration) -> str:

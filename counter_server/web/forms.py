@@ -1,7 +1,7 @@
 """Request forms on web pages: read the posted form, file a request with its documents.
 
 The online desk (`/services/<slug>/apply`) and the counter (`/desk/walk-in/<slug>`) both use
-these functions, which call the one filing use case (`services.requests.submit`).
+these functions, which call the one filing use case (`usecases.service_requests.submit`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from werkzeug.datastructures import FileStorage
 
 from counter_server.context import unit_of_work
 from counter_server.models import Kiosk, ServiceRequest, User
-from counter_server.services import documents, requests
-from counter_server.services.requests import Submission, SubmissionRefused
+from counter_server.usecases import documents, service_requests
+from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared.catalog.schema import FieldType
-from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS
 
 
@@ -99,7 +99,7 @@ def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url
     uploaded_by = "staff" if user else "citizen"
 
     def work(db: Session) -> ServiceRequest:
-        filed = requests.submit(db, submission, kiosk=kiosk, user=user, public_url=public_url)
+        filed = service_requests.submit(db, submission, kiosk=kiosk, user=user, public_url=public_url)
         if filed.created:
             for upload in posted.uploads:
                 documents.attach(db, storage, filed.request, upload, uploaded_by,
@@ -109,7 +109,7 @@ def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url
     try:
         if posted.errors:
             # Run the field checks too, so the person sees every problem at once.
-            requests.validate_fields(spec, submission)
+            service_requests.validate_fields(spec, submission)
             return None
         return unit_of_work(work)
     except SubmissionRefused as exc:

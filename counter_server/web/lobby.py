@@ -10,9 +10,9 @@ from counter_server import lobby_events
 from counter_server.clock import now
 from counter_server.context import close_session, public_url, session
 from counter_server.models import Ticket
-from counter_server.services import catalog as catalog_service
-from counter_server.services import queue
-from counter_server.services.queue import Lobby, QueueError
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.walk_in_queue import Lobby, QueueError
 from counter_server.web import bp
 from counter_server.web.qr import qr_svg
 from shared.catalog.schema import Office
@@ -24,8 +24,8 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 def _lobby() -> Lobby:
     try:
-        return Lobby(catalog_service.current_snapshot(session()), now())
-    except catalog_service.NoCatalog:
+        return Lobby(catalog_versions.current_snapshot(session()), now())
+    except catalog_versions.NoCatalog:
         abort(503)
 
 
@@ -57,7 +57,7 @@ def _events(kind: str, key: str, office: str) -> Response:
 def display(office: str) -> str:
     rules = _lobby()
     spec = _office(rules, office)
-    board = queue.board(session(), rules, spec)
+    board = walk_in_queue.board(session(), rules, spec)
     return render_template("display.html", office=spec, board=board,
                            zone=rules.snapshot.calendar.timezone)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from counter_server.context import session
-from counter_server.services import catalog as catalog_service
-from counter_server.services.catalog import Snapshot
+from counter_server.usecases import catalog_versions
+from counter_server.usecases.catalog_versions import Snapshot
 from counter_server.web import bp
 
 MAX_QUERY_LENGTH = 200
@@ -14,8 +14,8 @@ MAX_QUERY_LENGTH = 200
 
 def _snapshot() -> Snapshot:
     try:
-        return catalog_service.current_snapshot(session())
-    except catalog_service.NoCatalog:
+        return catalog_versions.current_snapshot(session())
+    except catalog_versions.NoCatalog:
         abort(503)
 
 
@@ -40,14 +40,14 @@ def services() -> str:
 @bp.get("/services/<slug>")
 def service(slug: str) -> tuple[str, int] | str:
     try:
-        snapshot, spec = catalog_service.get_service(session(), slug)
-    except catalog_service.NoCatalog:
+        snapshot, spec = catalog_versions.get_service(session(), slug)
+    except catalog_versions.NoCatalog:
         abort(503)
-    except catalog_service.ServiceWithdrawn as exc:
+    except catalog_versions.ServiceWithdrawn as exc:
         snapshot = _snapshot()
         return render_template("withdrawn.html",
                                title=exc.service.title), 410
-    except catalog_service.ServiceNotFound:
+    except catalog_versions.ServiceNotFound:
         abort(404)
     return render_template("service.html", snapshot=snapshot,
                            service=spec, category_title=snapshot.category_title(spec.category))

@@ -25,15 +25,15 @@ from counter_server.api.auth import is_kiosk_call
 from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
-from counter_server.services import catalog as catalog_service
-from counter_server.services import documents, requests, tracking
-from counter_server.services.requests import record_event
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import documents, service_requests, public_tracking
+from counter_server.usecases.service_requests import record_event
 from counter_server.web import bp
 from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
 from counter_server.web.qr import qr_svg
-from shared import tracking as codes
+from shared import tracking_codes
 from shared.catalog.schema import Channel
-from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
 from shared.workflow import Action, Status, next_status
@@ -44,10 +44,10 @@ VERIFIED = "verified_requests"
 
 def _online_service(slug: str) -> ServiceSpec:
     try:
-        _snapshot, spec = catalog_service.get_service(session(), slug)
-    except (catalog_service.ServiceNotFound, catalog_service.ServiceWithdrawn):
+        _snapshot, spec = catalog_versions.get_service(session(), slug)
+    except (catalog_versions.ServiceNotFound, catalog_versions.ServiceWithdrawn):
         abort(404)
-    except catalog_service.NoCatalog:
+    except catalog_versions.NoCatalog:
         abort(503)
     if Channel.online not in spec.channels:
         abort(404)
@@ -71,11 +71,11 @@ def apply(slug: str) -> str | Response:
 def _find(code: str, with_history: bool = False) -> ServiceRequest:
     """The request with this code: 400 for a malformed code (no database lookup), else 404."""
     try:
-        normalized = codes.normalize(code)
-    except codes.InvalidCode as exc:
+        normalized = tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode as exc:
         abort(Response(render_template("track_invalid.html", message=exc.message,
                                        code=code[:64]), 400))
-    found = requests.find_by_code(session(), normalized, with_history)
+    found = service_requests.find_by_code(session(), normalized, with_history)
     if found is None:
         abort(Response(render_template("track_invalid.html", code=code[:64],
                                        message="درخواستی با این کد رهگیری پیدا نشد."), 404))
@@ -88,8 +88,8 @@ def track_form() -> str | Response:
     if not code:
         return render_template("track_form.html")
     try:
-        return redirect(url_for("web.track", code=codes.normalize(code)))
-    except codes.InvalidCode as exc:
+        return redirect(url_for("web.track", code=tracking_codes.normalize(code)))
+    except tracking_codes.InvalidCode as exc:
         return Response(render_template("track_form.html", error=exc.message, code=code[:64]),
                         400)
 
@@ -121,8 +121,8 @@ def track(code: str) -> str | Response:
     item = _find(code, with_history=True)
     if item.tracking_code != code:
         return redirect(url_for("web.track", code=item.tracking_code))
-    snapshot = catalog_service.current_snapshot(session())
-    view = tracking.public_view(item, snapshot)
+    snapshot = catalog_versions.current_snapshot(session())
+    view = public_tracking.public_view(item, snapshot)
     personal = None
     if _is_verified(item):
         spec = ServiceSpec.model_validate(item.service)
@@ -138,9 +138,9 @@ def track(code: str) -> str | Response:
 def verify(code: str) -> Response:
     item = _find(code)
     try:
-        proven = tracking.verify_applicant(item, request.form.get("national_code", ""),
+        proven = public_tracking.verify_applicant(item, request.form.get("national_code", ""),
                                            request.form.get("mobile", ""))
-    except tracking.CheckLocked:
+    except public_tracking.CheckLocked:
         flash("به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند دقیقه قفل است.", "error")
         return redirect(url_for("web.track", code=item.tracking_code))
     session().commit()

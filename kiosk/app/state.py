@@ -19,7 +19,7 @@ from kivy.properties import (
     StringProperty,
 )
 
-from shared.catalog.schema import Catalog, Service
+from shared.catalog.schema import Catalog, ServiceSpec
 
 #: Seconds without a touch before «هنوز اینجا هستید؟» (a kiosk's config may set `idle_seconds`).
 IDLE_SECONDS = 60.0
@@ -83,7 +83,7 @@ class KioskState(EventDispatcher):
     # -- reading -------------------------------------------------------------------------
 
     @property
-    def service(self) -> Service | None:
+    def service(self) -> ServiceSpec | None:
         """The service on screen or being applied for."""
         catalog: Catalog | None = self.catalog
         return catalog.service(self.service_slug) if catalog and self.service_slug else None

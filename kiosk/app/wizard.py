@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.catalog.schema import FieldType, FormField, Service
+from shared.catalog.schema import FieldType, FormField, ServiceSpec
 from shared.forms import APPLICANT_FIELDS, FieldError, clean_value, display_value
 from shared.text import to_persian_digits
 
@@ -87,7 +87,7 @@ class Question:
         return self.input in ("keyboard", "latin", "keypad")
 
 
-def questions_for(service: Service) -> list[Question]:
+def questions_for(service: ServiceSpec) -> list[Question]:
     """Every question of `service`'s application, in order."""
     return ([Question(f"applicant.{f.name}", f) for f in APPLICANT_FIELDS]
             + [Question(f"fields.{f.name}", f) for f in service.form])

@@ -35,7 +35,7 @@ from shared.catalog.schema import (
     Office,
     PriorityClass,
     QueueSpec,
-    Service,
+    ServiceSpec,
     Survey,
 )
 
@@ -218,14 +218,14 @@ def _read_holidays(root: Path, problems: list[Problem]) -> list[Holiday]:
     return holidays
 
 
-def _read_services(root: Path, problems: list[Problem]) -> list[Service]:
+def _read_services(root: Path, problems: list[Problem]) -> list[ServiceSpec]:
     files = sorted((root / "services").glob("*.yaml"))
     if not files:
         problems.append(Problem("services/", "", "no service files (services/<slug>.yaml)"))
     services = []
     for file in files:
         label = f"services/{file.name}"
-        service = _validate(Service, _read_yaml(file, label, problems), label, problems)
+        service = _validate(ServiceSpec, _read_yaml(file, label, problems), label, problems)
         if service is None:
             continue
         if service.slug != file.stem:

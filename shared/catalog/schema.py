@@ -326,7 +326,7 @@ class Survey(Model):
     questions: list[SurveyQuestion] = Field(min_length=1, max_length=3)
 
 
-class Service(Model):
+class ServiceSpec(Model):
     """A service, with every field the e-service-desk directive requires."""
 
     slug: Slug = Field(description="Permanent identifier; never reused for another service")
@@ -347,7 +347,7 @@ class Service(Model):
     keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
 
     @model_validator(mode="after")
-    def _unique_names(self) -> Service:
+    def _unique_names(self) -> ServiceSpec:
         for label, names in (
             ("form field", [f.name for f in self.form]),
             ("document", [d.id for d in self.documents]),
@@ -399,7 +399,7 @@ class Catalog(Model):
     agency: Agency
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     categories: list[Category] = Field(min_length=1)
-    services: list[Service] = Field(min_length=1)
+    services: list[ServiceSpec] = Field(min_length=1)
     priority_classes: list[PriorityClass] = Field(default_factory=list)
     queues: list[QueueSpec] = Field(default_factory=list)
     offices: list[Office] = Field(default_factory=list)
@@ -453,7 +453,7 @@ class Catalog(Model):
             problems.append("queues need at least one office (offices.yaml)")
         return problems
 
-    def service(self, slug: str) -> Service | None:
+    def service(self, slug: str) -> ServiceSpec | None:
         return next((s for s in self.services if s.slug == slug), None)
 
     def queue_for(self, service: str) -> QueueSpec | None:

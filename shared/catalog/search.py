@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.catalog.schema import Catalog, Service
+from shared.catalog.schema import Catalog, ServiceSpec
 from shared.text import compact, normalize, tokens
 
 # How much a query word counts when found in each part of a service.
@@ -19,18 +19,18 @@ WHOLE_PHRASE_IN_TITLE = 20
 
 @dataclass(frozen=True)
 class Hit:
-    service: Service
+    service: ServiceSpec
     score: int
 
 
 @dataclass(frozen=True)
 class _Entry:
-    service: Service
+    service: ServiceSpec
     words: dict[str, frozenset[str]]  # part -> its normalized words
     compact_parts: dict[str, str]  # part -> its text with no spaces
 
 
-def _body_text(service: Service) -> str:
+def _body_text(service: ServiceSpec) -> str:
     parts: list[str] = []
     parts += [f"{s.title} {s.description} {s.agency or ''}" for s in service.steps]
     parts += [f"{d.name} {d.description}" for d in service.documents]
@@ -48,7 +48,7 @@ class SearchIndex:
         self._entries = [self._entry(s, titles.get(s.category, "")) for s in catalog.services]
 
     @staticmethod
-    def _entry(service: Service, category_title: str) -> _Entry:
+    def _entry(service: ServiceSpec, category_title: str) -> _Entry:
         texts = {
             "title": service.title,
             "keywords": " ".join(service.keywords),

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from shared.jalali import format_date, format_datetime
 from shared.text import format_duration, format_number, to_persian_digits
-from shared.tracking import LRI, PDI, format_code, normalize
+from shared.tracking_codes import LRI, PDI, format_code, normalize
 
 Align = Literal["right", "center", "left"]
 

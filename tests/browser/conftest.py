@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from counter_server import create_app, migrate
 from counter_server.context import database
 from counter_server.demo import seed
-from counter_server.services.catalog import import_catalog
+from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.schema import Catalog
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -17,9 +17,9 @@ from counter_server.context import database
 from counter_server.demo import PASSWORD
 from counter_server.lobby_events import watcher_for
 from counter_server.models import Counter, Ticket, User
-from counter_server.services import queue
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby, TicketOrder
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 from shared.text import to_persian_digits
 from tests.browser.conftest import screenshot
 
@@ -42,7 +42,7 @@ def _new_counter(app: Flask) -> Counter:
 def _issue(app: Flask, count: int) -> list[str]:
     with app.app_context(), database().transaction() as db:
         rules = Lobby(current_snapshot(db), now())
-        return [queue.issue(db, rules, TicketOrder(client_id=str(uuid.uuid4()), service=SERVICE,
+        return [walk_in_queue.issue(db, rules, TicketOrder(client_id=str(uuid.uuid4()), service=SERVICE,
                                                    office=OFFICE),
                             enforce_hours=False).ticket.public_id for _ in range(count)]
 
@@ -51,7 +51,7 @@ def _ahead(app: Flask, public_id: str) -> int:
     with app.app_context(), database().session() as db:
         ticket = db.scalar(select(Ticket).where(Ticket.public_id == public_id))
         assert ticket is not None
-        return queue.ahead_of(db, ticket)
+        return walk_in_queue.ahead_of(db, ticket)
 
 
 def _at_counter(db: Session, counter: Counter) -> tuple[Lobby, Counter, User]:
@@ -65,15 +65,15 @@ def _at_counter(db: Session, counter: Counter) -> tuple[Lobby, Counter, User]:
 def _call_next(app: Flask, counter: Counter) -> None:
     with app.app_context(), database().transaction() as db:
         rules, row, clerk = _at_counter(db, counter)
-        assert queue.call_next(db, rules, row, clerk) is not None
+        assert walk_in_queue.call_next(db, rules, row, clerk) is not None
 
 
 def _finish_current(app: Flask, counter: Counter) -> None:
     with app.app_context(), database().transaction() as db:
         rules, row, clerk = _at_counter(db, counter)
-        ticket = queue.current_ticket(db, row, rules.today)
+        ticket = walk_in_queue.current_ticket(db, row, rules.today)
         assert ticket is not None
-        queue.act(db, rules, row, ticket, "finish", clerk)
+        walk_in_queue.act(db, rules, row, ticket, "finish", clerk)
 
 
 def _clerk_page(browser: Browser, live_server: str) -> Page:

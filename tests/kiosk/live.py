@@ -23,8 +23,8 @@ from counter_server.context import database
 from counter_server.demo import sample_value
 from counter_server.models import Kiosk as KioskRow
 from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer, Ticket
-from counter_server.services import kiosks
-from counter_server.services.catalog import import_catalog
+from counter_server.usecases import kiosks
+from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.config import KioskConfig, load_config
 from kiosk.document_scanner import ScannedDocument
 from shared.catalog.schema import Catalog

@@ -20,14 +20,14 @@ from werkzeug.serving import make_server
 from counter_server import create_app, migrate
 from counter_server.context import database
 from counter_server.demo import sample_value
-from counter_server.services import kiosks
-from counter_server.services.catalog import import_catalog
+from counter_server.usecases import kiosks
+from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.__main__ import EXIT_NOT_FOUND, EXIT_OK, EXIT_PRINTER, EXIT_USAGE, main
 from kiosk.printing import to_plain
 from kiosk.store import KioskStore
 from shared.catalog.schema import Catalog
 from shared.text import to_persian_digits
-from shared.tracking import format_code, new_code
+from shared.tracking_codes import format_code, new_code
 from tests.kiosk.fakes import PAPER_OUT, PtyDevice, kiosk_top, write_config
 
 ROOT = Path(__file__).resolve().parents[2]

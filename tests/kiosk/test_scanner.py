@@ -20,7 +20,7 @@ from kiosk.scanner import (
     unmap_layout,
 )
 from shared.text import to_persian_digits
-from shared.tracking import damm_check_digit, format_code, new_code
+from shared.tracking_codes import damm_check_digit, format_code, new_code
 from tests.kiosk.fakes import PtyDevice
 
 BASE = "https://miz.example"

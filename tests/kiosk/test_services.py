@@ -29,7 +29,7 @@ from kiosk.services import (
 )
 from kiosk.store import KioskStore
 from kiosk.sync import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskPolicy
-from shared import tracking
+from shared import tracking_codes
 from shared.catalog.schema import Catalog
 from shared.workcalendar import WorkCalendar
 from tests.kiosk.fakes import PAPER_OUT, READY
@@ -136,7 +136,7 @@ def test_a_request_is_committed_with_its_documents_then_printed(
     document = kiosk.scan_document()
     filed = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog),
                                {SLOT: [document], PHOTO_SLOT: [scan("photo")]})
-    assert tracking.is_valid(filed.tracking_code) and tracking.issuer_of(filed.tracking_code) == 7
+    assert tracking_codes.is_valid(filed.tracking_code) and tracking_codes.issuer_of(filed.tracking_code) == 7
     assert filed.printed is PrinterStatus.OK and filed.print_error is None
     request, certificate, photo = store.pending()
     assert (request.kind, request.ref, request.service) == ("request", filed.tracking_code,
@@ -191,9 +191,9 @@ def test_a_repeated_tracking_code_is_drawn_again(
         config, store, clock, demo_catalog, monkeypatch) -> None:
     kiosk = make_kiosk(config, store, clock)
     first = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog), {}).tracking_code
-    fresh = tracking.new_code(7)
+    fresh = tracking_codes.new_code(7)
     draws = iter([first, first, fresh])
-    monkeypatch.setattr(tracking, "new_code", lambda issuer: next(draws))
+    monkeypatch.setattr(tracking_codes, "new_code", lambda issuer: next(draws))
     second = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog), {})
     assert second.tracking_code == fresh
     assert [r.ref for r in store.pending()] == [first, fresh]
@@ -288,24 +288,24 @@ def test_a_ticket_carries_the_server_corrected_time(config, store, clock) -> Non
 def test_tracking_offline_shows_what_the_kiosk_knows(config, store, clock, demo_catalog) -> None:
     kiosk = make_kiosk(config, store, clock)
     filed = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog), {})
-    tracked = kiosk.track(tracking.format_code(filed.tracking_code, persian=True))
+    tracked = kiosk.track(tracking_codes.format_code(filed.tracking_code, persian=True))
     assert not tracked.live and tracked.status == "queued"
     assert tracked.status_label == "در صف ارسال به سامانه" and tracked.note
     assert tracked.service_title == demo_catalog.service(SERVICE).title  # type: ignore[union-attr]
     assert tracked.submitted_at == clock.now
     with pytest.raises(KioskError) as unknown:
-        kiosk.track(tracking.new_code(3))
+        kiosk.track(tracking_codes.new_code(3))
     assert unknown.value.message == TRACK_UNAVAILABLE and not isinstance(unknown.value, NotFound)
     with pytest.raises(KioskError) as mistyped:
         kiosk.track("1234 5678 9012 3456")
-    assert mistyped.value.message == tracking.MESSAGE_CHECK_FAILED
+    assert mistyped.value.message == tracking_codes.MESSAGE_CHECK_FAILED
 
 
 def test_survey_answers_are_queued(config, store, clock, demo_catalog) -> None:
     kiosk = make_kiosk(config, store, clock)
-    code = tracking.new_code(7)
+    code = tracking_codes.new_code(7)
     kiosk.answer_survey({"satisfaction": 5, "staff_conduct": 4}, service=SERVICE,
-                        tracking_code=tracking.format_code(code), comment="  خوب بود  ")
+                        tracking_code=tracking_codes.format_code(code), comment="  خوب بود  ")
     [record] = store.pending()
     assert record.kind == "survey" and record.body is not None
     assert record.body["answers"] == {"satisfaction": 5, "staff_conduct": 4}
@@ -333,7 +333,7 @@ def test_status_reports_offline_and_the_outbox(config, store, clock, demo_catalo
 def test_reprint_by_code_and_unknown_keys(config, store, clock, demo_catalog) -> None:
     kiosk = make_kiosk(config, store, clock)
     filed = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog), {})
-    again = kiosk.reprint(tracking.format_code(filed.tracking_code, persian=True))
+    again = kiosk.reprint(tracking_codes.format_code(filed.tracking_code, persian=True))
     assert again.printed is PrinterStatus.OK and again.print_error is None
     assert store.find_receipt("request", filed.tracking_code).print_count == 2  # type: ignore
     with pytest.raises(NotFound):

@@ -7,7 +7,7 @@ from typing import Any
 
 from kiosk.app import harness
 from kiosk.app.widgets.keyboard import BACKSPACE
-from shared import tracking
+from shared import tracking_codes
 from shared.receipts.layout import tracking_url
 from tests.kiosk.live import PUBLIC
 
@@ -127,9 +127,9 @@ def test_apply_with_documents_shows_the_code_and_prints_the_receipt(ui: Any) -> 
     ui.tap("تأیید و ثبت درخواست")
     ui.wait_screen("filed")
     code = ui.state.filed.tracking_code
-    assert tracking.is_valid(code) and tracking.issuer_of(code) == ui.config.kiosk_id
+    assert tracking_codes.is_valid(code) and tracking_codes.issuer_of(code) == ui.config.kiosk_id
     shown = ui.screen().ids.code.ltext
-    assert tracking.format_code(code, persian=True) in shown
+    assert tracking_codes.format_code(code, persian=True) in shown
     url = tracking_url(PUBLIC, code)
     assert ui.screen().ids.qr.data == url and ui.screen().ids.qr.texture is not None
     receipt = ui.printed()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kiosk.app import harness
 from kiosk.app.persian import is_rtl, layout, ltr, shape_line, wrap
 from kiosk.app.widgets.text import PersianLabel, measurer
-from shared.tracking import format_code_rtl_safe
+from shared.tracking_codes import format_code_rtl_safe
 
 LONG = ("متقاضی در زمان اعلام‌شده در کمیسیون فنی معاونت گردشگری حاضر می‌شود تا مهارت "
         "ارتباطی، دانش تخصصی و تسلط او به زبان‌های خارجی اعلام‌شده سنجیده شود.")

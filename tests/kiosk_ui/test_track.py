@@ -7,7 +7,7 @@ from typing import Any
 
 import zxingcpp
 
-from shared import tracking
+from shared import tracking_codes
 from shared.receipts import paper_for
 from tests.kiosk.live import APPLICANT, SERVICE, form_for, scan
 from tests.shared.escpos_decode import decode
@@ -45,7 +45,7 @@ def test_track_by_scanning_the_receipt_qr(ui: Any, demo_catalog: Any) -> None:
     assert ui.shows("مراحل انجام کار")
     service = demo_catalog.service(SERVICE)
     assert ui.shows(service.steps[0].title) and ui.shows(service.steps[-1].title)
-    assert ui.shows(tracking.format_code(code, persian=True))
+    assert ui.shows(tracking_codes.format_code(code, persian=True))
     ui.tap("صفحهٔ اصلی")
     assert ui.current == "home" and ui.state.tracked is None
 
@@ -68,7 +68,7 @@ def test_track_by_typing_the_code(ui: Any, demo_catalog: Any) -> None:
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)  # one digit off: the check digit says so
     ui.type_keys(wrong)
     ui.tap("پیگیری")
-    assert ui.current == "track" and ui.state.track_error == tracking.MESSAGE_CHECK_FAILED
+    assert ui.current == "track" and ui.state.track_error == tracking_codes.MESSAGE_CHECK_FAILED
     ui.type_keys("\b" + code[-1])
     ui.tap("پیگیری")
     ui.wait_screen("track_result")

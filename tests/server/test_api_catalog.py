@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator
 
 from counter_server.context import database, session
-from counter_server.services import catalog as catalog_service
+from counter_server.usecases import catalog_versions
 from shared.catalog.schema import Catalog
 from tests.factories import catalog_data
 
@@ -61,7 +61,7 @@ def test_catalog_etag_answers_304_until_a_new_version(app: Flask, client: FlaskC
 
     data = catalog_data()
     with app.app_context(), database().transaction() as db_session:
-        catalog_service.import_catalog(db_session, Catalog.model_validate(data))
+        catalog_versions.import_catalog(db_session, Catalog.model_validate(data))
     changed = client.get("/api/v1/catalog", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["version"] == 2
@@ -70,8 +70,8 @@ def test_catalog_etag_answers_304_until_a_new_version(app: Flask, client: FlaskC
 
 def test_snapshot_is_built_once_per_version(app: Flask) -> None:
     with app.test_request_context():
-        first = catalog_service.current_snapshot(session())
-        second = catalog_service.current_snapshot(session())
+        first = catalog_versions.current_snapshot(session())
+        second = catalog_versions.current_snapshot(session())
     assert first is second
 
 
@@ -92,7 +92,7 @@ def test_unknown_and_withdrawn_services(app: Flask, client: FlaskClient) -> None
                                   "message": "خدمتی با این شناسه وجود ندارد."}
     slug = client.get("/api/v1/catalog").get_json()["services"][0]["slug"]
     with app.app_context(), database().transaction() as db_session:
-        catalog_service.import_catalog(db_session, Catalog.model_validate(catalog_data()))
+        catalog_versions.import_catalog(db_session, Catalog.model_validate(catalog_data()))
     gone = client.get(f"/api/v1/services/{slug}")
     assert gone.status_code == 410 and gone.get_json()["code"] == "service_withdrawn"
 
@@ -108,7 +108,7 @@ def test_search_is_persian_aware_and_ranked(app: Flask, client: FlaskClient) -> 
     data = catalog_data()
     data["services"][0]["summary"] = "کارت برای ۱۲ ماه صادر می‌شود."
     with app.app_context(), database().transaction() as db_session:
-        catalog_service.import_catalog(db_session, Catalog.model_validate(data))
+        catalog_versions.import_catalog(db_session, Catalog.model_validate(data))
     assert _search(client, "كارت") == _search(client, "کارت") != []
     assert _search(client, "12 ماه") == _search(client, "۱۲ ماه") == ["guide-card"]
     assert _search(client, "صنايع دستي") == ["craft-licence"]

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from counter_server.context import database
 from counter_server.models import CatalogVersion, Category, Service
-from counter_server.services import catalog as catalog_service
+from counter_server.usecases import catalog_versions
 from shared.catalog.schema import Catalog
 from tests.factories import catalog_data, service_data, write_catalog_dir
 
 
-def _import(app: Flask, data: dict) -> catalog_service.ImportResult:
+def _import(app: Flask, data: dict) -> catalog_versions.ImportResult:
     with app.app_context(), database().transaction() as session:
-        return catalog_service.import_catalog(session, Catalog.model_validate(data))
+        return catalog_versions.import_catalog(session, Catalog.model_validate(data))
 
 
 def _count(app: Flask, model: type) -> int:
@@ -43,7 +43,7 @@ def test_changed_service_publishes_a_new_version(empty_app: Flask) -> None:
     assert (result.version, result.changed, result.added, result.withdrawn) == (
         2, ["guide-card"], [], [])
     with empty_app.app_context(), database().session() as session:
-        snapshot = catalog_service.current_snapshot(session)
+        snapshot = catalog_versions.current_snapshot(session)
         assert snapshot.version == 2
         assert snapshot.service("guide-card").duration.value == 7
 
@@ -57,8 +57,8 @@ def test_missing_service_is_withdrawn_not_deleted_and_can_return(empty_app: Flas
         row = session.get(Service, "craft-licence")
         assert (row.status, row.withdrawn_in, row.introduced_in) == ("withdrawn", 2, 1)
         assert session.get(Category, "crafts") is not None
-        with pytest.raises(catalog_service.ServiceWithdrawn):
-            catalog_service.get_service(session, "craft-licence")
+        with pytest.raises(catalog_versions.ServiceWithdrawn):
+            catalog_versions.get_service(session, "craft-licence")
     restored = _import(empty_app, catalog_data())
     assert restored.changed == ["craft-licence"]
     with empty_app.app_context(), database().session() as session:
@@ -77,13 +77,13 @@ def test_failure_half_way_through_an_import_changes_nothing(
     def fail(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(catalog_service, "_store_services", fail)
+    monkeypatch.setattr(catalog_versions, "_store_services", fail)
     with pytest.raises(RuntimeError):
         _import(empty_app, data)
     assert _count(empty_app, CatalogVersion) == 1
     with empty_app.app_context(), database().session() as session:
         assert session.get(Category, "museums") is None
-        assert catalog_service.current_snapshot(session).version == 1
+        assert catalog_versions.current_snapshot(session).version == 1
 
 
 def test_cli_import_of_a_bad_catalog_changes_nothing_and_lists_every_problem(

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from counter_server.context import database
-from counter_server.services import kiosks
+from counter_server.usecases import kiosks
 
 
 def test_kiosk_add_list_revoke(app: Flask, runner: FlaskCliRunner) -> None:

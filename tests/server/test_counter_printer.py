@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from counter_server.services import lobby_admin
-from counter_server.services.printing import parse_printer
+from counter_server.usecases import lobby_admin
+from counter_server.usecases.counter_printing import parse_printer
 from shared.catalog.schema import Catalog
 from tests.conftest import csrf_token, login
 from tests.server.test_queue import MORNING, OFFICE, run

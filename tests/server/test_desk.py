@@ -13,7 +13,7 @@ from sqlalchemy import select
 from counter_server.context import database
 from counter_server.models import AuditEntry, Notification, ServiceRequest
 from shared.catalog.schema import Catalog
-from shared.tracking import format_code
+from shared.tracking_codes import format_code
 from tests.conftest import csrf_token, login
 from tests.server.test_requests_api import body
 

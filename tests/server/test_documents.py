@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from counter_server.context import database
 from counter_server.models import RequestDocument
-from counter_server.services import kiosks
-from shared import tracking
+from counter_server.usecases import kiosks
+from shared import tracking_codes
 from shared.catalog.schema import Catalog
 from tests.conftest import login
 from tests.server.test_requests_api import body
@@ -42,7 +42,7 @@ def kiosk_request(app: Flask, client: FlaskClient, demo_catalog: Catalog) -> tup
         registration = kiosks.register_kiosk(session, "lobby")
     token = registration.token
     data = body(demo_catalog, channel="kiosk", catalog_version=1,
-                tracking_code=tracking.new_code(registration.kiosk.id))
+                tracking_code=tracking_codes.new_code(registration.kiosk.id))
     response = client.post("/api/v1/requests", json=data,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from counter_server.context import database
 from counter_server.models import SurveyAnswer
-from counter_server.services import kiosks
+from counter_server.usecases import kiosks
 from tests.conftest import login
 from tests.server.test_queue import MORNING, OFFICE, run
 

@@ -25,9 +25,9 @@ from counter_server.clock import now
 from counter_server.context import database
 from counter_server.lobby_events import watcher_for
 from counter_server.models import Counter, User
-from counter_server.services import queue
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby, TicketOrder
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 
 OFFICE, SERVICE = "isfahan-hq", "tour-guide-card"
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def lobby(app: Flask, staff_users: dict[str, int]) -> dict[str, Any]:
         db.add(counter)
         db.flush()
         rules = Lobby(current_snapshot(db), now())
-        tickets = [queue.issue(db, rules, TicketOrder(client_id=str(uuid.uuid4()),
+        tickets = [walk_in_queue.issue(db, rules, TicketOrder(client_id=str(uuid.uuid4()),
                                                       service=SERVICE, office=OFFICE),
                                enforce_hours=False).ticket.public_id for _ in range(2)]
     return {"counter": counter.id, "tickets": tickets, "clerk": staff_users["guides"]}
@@ -60,7 +60,7 @@ def call_next(app: Flask, lobby: dict[str, Any]) -> None:
         rules = Lobby(current_snapshot(db), now())
         counter, clerk = db.get(Counter, lobby["counter"]), db.get(User, lobby["clerk"])
         assert counter is not None and clerk is not None
-        assert queue.call_next(db, rules, counter, clerk) is not None
+        assert walk_in_queue.call_next(db, rules, counter, clerk) is not None
 
 
 def checked_out() -> int:
@@ -207,16 +207,16 @@ from counter_server import create_app
 from counter_server.clock import now
 from counter_server.context import database
 from counter_server.models import Counter, User
-from counter_server.services import queue
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby
 
 url, instance, counter_id, user_id = sys.argv[1:]
 app = create_app({"DATABASE_URL": url, "SECRET_KEY": "other", "INSTANCE_PATH": instance})
 with app.app_context(), database().transaction() as db:
     rules = Lobby(current_snapshot(db), now())
     counter, clerk = db.get(Counter, int(counter_id)), db.get(User, int(user_id))
-    ticket = queue.call_next(db, rules, counter, clerk)
+    ticket = walk_in_queue.call_next(db, rules, counter, clerk)
     print(ticket.number)
 """
 

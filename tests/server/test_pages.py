@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from counter_server.context import database
-from counter_server.services import catalog as catalog_service
+from counter_server.usecases import catalog_versions
 from shared.catalog import labels
 from shared.catalog.schema import Catalog
 from shared.text import format_duration, format_rials, to_persian_digits
@@ -79,7 +79,7 @@ def test_services_filtered_by_category(client: FlaskClient, demo_catalog: Catalo
 
 def test_search_page_matches_arabic_letter_forms(app: Flask, client: FlaskClient) -> None:
     with app.app_context(), database().transaction() as session:
-        catalog_service.import_catalog(session, Catalog.model_validate(catalog_data()))
+        catalog_versions.import_catalog(session, Catalog.model_validate(catalog_data()))
     page = _page(client, "/search?q=كارت+راهنماي+گردشگري")
     assert "صدور کارت راهنمای گردشگری" in page
     assert "۱ خدمت برای" in page
@@ -90,7 +90,7 @@ def test_search_page_matches_arabic_letter_forms(app: Flask, client: FlaskClient
 def test_withdrawn_service_page_says_so(app: Flask, client: FlaskClient,
                                         demo_catalog: Catalog) -> None:
     with app.app_context(), database().transaction() as session:
-        catalog_service.import_catalog(session, Catalog.model_validate(catalog_data()))
+        catalog_versions.import_catalog(session, Catalog.model_validate(catalog_data()))
     page = _page(client, f"/services/{demo_catalog.services[0].slug}", status=410)
     assert "این خدمت دیگر ارائه نمی‌شود" in page
 

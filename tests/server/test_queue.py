@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.context import database
 from counter_server.models import Counter, Ticket, TicketEvent, User
-from counter_server.services import kiosks, lobby_admin, queue
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.queue import Lobby, QueueError, TicketOrder
+from counter_server.usecases import kiosks, lobby_admin, walk_in_queue
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 
 # Wednesday 4 Azar 1405, 10:00 in Tehran: a working morning.
 MORNING = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
@@ -42,7 +42,7 @@ def order(service: str = "tour-guide-card", **extra: Any) -> TicketOrder:
 
 def issue(app: Flask, moment: datetime = MORNING, **extra: Any) -> Ticket:
     def work(session: Session) -> Ticket:
-        ticket = queue.issue(session, at(moment)(session), order(**extra)).ticket
+        ticket = walk_in_queue.issue(session, at(moment)(session), order(**extra)).ticket
         session.expunge(ticket)
         return ticket
     return run(app, work)
@@ -59,7 +59,7 @@ def counters(app: Flask, staff_users: dict[str, int]) -> list[int]:
 
 def call(app: Flask, counter_id: int, user_id: int, moment: datetime = MORNING) -> Ticket | None:
     def work(session: Session) -> Ticket | None:
-        ticket = queue.call_next(session, at(moment)(session), session.get(Counter, counter_id),
+        ticket = walk_in_queue.call_next(session, at(moment)(session), session.get(Counter, counter_id),
                                  session.get(User, user_id))
         if ticket is not None:
             session.expunge(ticket)
@@ -70,7 +70,7 @@ def call(app: Flask, counter_id: int, user_id: int, moment: datetime = MORNING) 
 def finish(app: Flask, counter_id: int, ticket_id: int, user_id: int,
            moment: datetime = MORNING) -> None:
     def work(session: Session) -> None:
-        queue.act(session, at(moment)(session), session.get(Counter, counter_id),
+        walk_in_queue.act(session, at(moment)(session), session.get(Counter, counter_id),
                   session.get(Ticket, ticket_id), "finish", session.get(User, user_id))
     run(app, work)
 
@@ -80,8 +80,8 @@ def test_numbers_count_up_per_queue_and_read_in_persian(app: Flask, demo_catalog
     crafts = issue(app, service="handicraft-production-licence")
     assert [t.number for t in guides] == [1, 2, 3] and crafts.number == 1
     queue_spec = next(q for q in demo_catalog.queues if q.slug == "tour-guides")
-    assert queue.ticket_label(queue_spec, 3) == "ب-۰۰۳"
-    assert queue.ticket_label(queue_spec, 3, persian=False) == "B-003"
+    assert walk_in_queue.ticket_label(queue_spec, 3) == "ب-۰۰۳"
+    assert walk_in_queue.ticket_label(queue_spec, 3, persian=False) == "B-003"
 
 
 def test_replayed_ticket_is_the_same_ticket(app: Flask) -> None:
@@ -89,15 +89,15 @@ def test_replayed_ticket_is_the_same_ticket(app: Flask) -> None:
 
     def twice(session: Session) -> tuple[int, int, bool]:
         lobby = at(MORNING)(session)
-        first = queue.issue(session, lobby, same)
-        second = queue.issue(session, lobby, same)
+        first = walk_in_queue.issue(session, lobby, same)
+        second = walk_in_queue.issue(session, lobby, same)
         return first.ticket.id, second.ticket.id, second.created
     first, second, created = run(app, twice)
     assert first == second and created is False
     changed = TicketOrder(client_id=same.client_id, service="tour-guide-card-renewal",
                           office=OFFICE)
     with pytest.raises(QueueError) as refused:
-        run(app, lambda s: queue.issue(s, at(MORNING)(s), changed))
+        run(app, lambda s: walk_in_queue.issue(s, at(MORNING)(s), changed))
     assert refused.value.code == "idempotency_key_reused"
 
 
@@ -183,7 +183,7 @@ def test_kiosk_numbers_from_a_lease_never_collide_with_the_servers(
     kiosk_id = registration.kiosk.id
 
     def take_lease(session: Session) -> tuple[int, int]:
-        row = queue.lease(session, at(MORNING)(session), session.get(type(registration.kiosk),
+        row = walk_in_queue.lease(session, at(MORNING)(session), session.get(type(registration.kiosk),
                                                                       kiosk_id), "tour-guides", 5)
         return row.first, row.last
     first, last = run(app, take_lease)
@@ -193,7 +193,7 @@ def test_kiosk_numbers_from_a_lease_never_collide_with_the_servers(
     def offline(number: int, minutes: int) -> Ticket:
         def work(session: Session) -> Ticket:
             kiosk = session.get(type(registration.kiosk), kiosk_id)
-            ticket = queue.issue(session, at(MORNING + timedelta(minutes=30))(session), order(
+            ticket = walk_in_queue.issue(session, at(MORNING + timedelta(minutes=30))(session), order(
                 number=number, issued_at=MORNING + timedelta(minutes=minutes)), kiosk=kiosk).ticket
             session.expunge(ticket)
             return ticket
@@ -235,7 +235,7 @@ def test_counter_actions(app: Flask, counters: list[int], staff_users: dict[str,
 
     def act(action: str, counter: int = counters[0], ticket_id: int = first.id) -> None:
         def work(session: Session) -> None:
-            queue.act(session, at(MORNING)(session), session.get(Counter, counter),
+            walk_in_queue.act(session, at(MORNING)(session), session.get(Counter, counter),
                       session.get(Ticket, ticket_id), action, session.get(User, boss))
         run(app, work)
 
@@ -251,7 +251,7 @@ def test_counter_actions(app: Flask, counters: list[int], staff_users: dict[str,
     assert (ticket.id, second_call.id) == (first.id, second.id)
 
     def transfer(session: Session) -> None:
-        queue.transfer(session, at(MORNING)(session), session.get(Counter, counters[0]),
+        walk_in_queue.transfer(session, at(MORNING)(session), session.get(Counter, counters[0]),
                        session.get(Ticket, second.id), session.get(User, boss),
                        to_counter=session.get(Counter, counters[1]))
     run(app, transfer)
@@ -265,10 +265,10 @@ def test_estimate_is_a_range_without_history_then_minutes(
     boss = staff_users["boss"]
     waiting = issue(app, MORNING + timedelta(minutes=30))
 
-    def estimate(session: Session) -> queue.Estimate:
+    def estimate(session: Session) -> walk_in_queue.Estimate:
         ticket = session.get(Ticket, waiting.id)
-        return queue.estimate(session, at(MORNING + timedelta(hours=1))(session), ticket,
-                              queue.ahead_of(session, ticket))
+        return walk_in_queue.estimate(session, at(MORNING + timedelta(hours=1))(session), ticket,
+                              walk_in_queue.ahead_of(session, ticket))
     guess = run(app, estimate)
     assert guess.minutes is None and guess.range == (1, 4)  # 1 person, 3 counters, 3–10 min
     for minute in range(3):
@@ -276,7 +276,7 @@ def test_estimate_is_a_range_without_history_then_minutes(
         ticket = call(app, counters[0], boss, MORNING + timedelta(minutes=10 * minute))
 
         def start(session: Session, ticket_id: int = ticket.id, m: int = minute) -> None:
-            queue.act(session, at(MORNING + timedelta(minutes=10 * m))(session),
+            walk_in_queue.act(session, at(MORNING + timedelta(minutes=10 * m))(session),
                       session.get(Counter, counters[0]), session.get(Ticket, ticket_id), "start",
                       session.get(User, boss))
         run(app, start)

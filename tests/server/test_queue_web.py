@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from counter_server.context import database
 from counter_server.models import Counter, Ticket
-from counter_server.services import kiosks, lobby_admin
-from shared import tracking
+from counter_server.usecases import kiosks, lobby_admin
+from shared import tracking_codes
 from shared.catalog.schema import Catalog
 from tests.conftest import csrf_token, login
 from tests.server.test_queue import MORNING, OFFICE, run
@@ -100,7 +100,7 @@ def _counter_id(app: Flask) -> int:
 def test_counter_screen_calls_serves_and_opens_the_linked_request(
     lobby_app: Flask, client: FlaskClient, kiosk: dict[str, str], demo_catalog: Catalog
 ) -> None:
-    code = tracking.new_code(1)  # the fixture's kiosk is the first one registered
+    code = tracking_codes.new_code(1)  # the fixture's kiosk is the first one registered
     filed = client.post("/api/v1/requests", headers=kiosk, json=body(
         demo_catalog, channel="kiosk", tracking_code=code, catalog_version=1))
     assert filed.status_code == 201

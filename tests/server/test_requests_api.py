@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 from counter_server.context import database
 from counter_server.demo import sample_value
 from counter_server.models import Notification, RequestEvent, ServiceRequest
-from counter_server.services import catalog as catalog_service
-from counter_server.services import kiosks
-from shared import tracking
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import kiosks
+from shared import tracking_codes
 from shared.catalog.schema import Catalog
 
 APPLICANT = {"name": "زهرا احمدی", "national_code": "0499370899", "mobile": "09121234567"}
@@ -50,7 +50,7 @@ def test_online_submission_gets_a_server_code_and_is_announced(
     assert response.status_code == 201, response.get_json()
     result = response.get_json()
     code = result["tracking_code"]
-    assert tracking.is_valid(code) and tracking.issuer_of(code) == 0
+    assert tracking_codes.is_valid(code) and tracking_codes.issuer_of(code) == 0
     assert result["status"] == "submitted" and result["tracking_url"].endswith(f"/t/{code}")
     with app.app_context(), database().session() as session:
         item = session.scalar(select(ServiceRequest))
@@ -145,7 +145,7 @@ def kiosk_token(app: Flask) -> tuple[int, str]:
 
 
 def kiosk_body(demo_catalog: Catalog, issuer: int, **overrides: Any) -> dict[str, Any]:
-    return body(demo_catalog, channel="kiosk", tracking_code=tracking.new_code(issuer),
+    return body(demo_catalog, channel="kiosk", tracking_code=tracking_codes.new_code(issuer),
                 catalog_version=1, created_at="2026-11-25T09:30:00+03:30", **overrides)
 
 
@@ -183,7 +183,7 @@ def test_kiosk_submission_on_an_old_catalog_is_filed_and_flagged(
     for lobby_queue in data["queues"]:
         lobby_queue["services"] = [s for s in lobby_queue["services"] if s != "tourism-complaint"]
     with app.app_context(), database().transaction() as session:
-        catalog_service.import_catalog(session, Catalog.model_validate(data))
+        catalog_versions.import_catalog(session, Catalog.model_validate(data))
     headers = {"Authorization": f"Bearer {token}"}
     response = client.post("/api/v1/requests", json=kiosk_body(demo_catalog, issuer),
                            headers=headers)
@@ -231,7 +231,7 @@ def test_tracking_shows_progress_but_no_personal_data(
 ) -> None:
     data = body(demo_catalog)
     code = client.post("/api/v1/requests", json=data).get_json()["tracking_code"]
-    spaced = tracking.format_code(code, persian=True).replace(" ", "-")
+    spaced = tracking_codes.format_code(code, persian=True).replace(" ", "-")
     response = client.get(f"/api/v1/track/{spaced}")
     result = response.get_json()
     assert response.status_code == 200 and result["tracking_code"] == code
@@ -242,13 +242,13 @@ def test_tracking_shows_progress_but_no_personal_data(
     for secret in (APPLICANT["name"], APPLICANT["national_code"], APPLICANT["mobile"],
                    *[str(v) for v in data["fields"].values() if isinstance(v, str) and v]):
         assert secret not in text
-    assert client.get(f"/api/v1/track/{tracking.new_code(0)}").status_code == 404
+    assert client.get(f"/api/v1/track/{tracking_codes.new_code(0)}").status_code == 404
 
 
 def test_tracking_is_rate_limited_per_address_but_not_for_kiosks(
     client: FlaskClient, kiosk_token: tuple[int, str]
 ) -> None:
-    code = tracking.new_code(0)
+    code = tracking_codes.new_code(0)
     statuses = [client.get(f"/api/v1/track/{code}").status_code for _ in range(61)]
     assert statuses[:60] == [404] * 60 and statuses[60] == 429
     kiosk = client.get(f"/api/v1/track/{code}",

@@ -9,11 +9,11 @@ import yaml
 
 from counter_server.config import DEMO_CATALOG
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
-from shared.catalog.schema import Catalog, Service
+from shared.catalog.schema import Catalog, ServiceSpec
 from tests.factories import catalog_data, service_data, write_catalog_dir
 
 
-def _slug(service: Service) -> str:
+def _slug(service: ServiceSpec) -> str:
     return service.slug
 
 

@@ -38,7 +38,7 @@ from shared.receipts import (
 )
 from shared.receipts.layout import channel_label, deadline_label, wait_label
 from shared.receipts.render_png import FONT_DIR, code_size, font, pitch, render_block, wrap
-from shared.tracking import damm_check_digit
+from shared.tracking_codes import damm_check_digit
 from tests.shared.escpos_decode import EscposDecodeError, decode, render_native_qr
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

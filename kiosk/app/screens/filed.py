@@ -6,7 +6,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.chrome import show_only
-from shared import tracking
+from shared import tracking_codes
 from shared.receipts.layout import tracking_url
 
 PRINTED = "رسید شما چاپ شد؛ آن را از دستگاه بردارید و نگه دارید."
@@ -27,7 +27,7 @@ class FiledScreen(KioskScreen):
         if filed is None:
             return
         code = filed.tracking_code
-        self.code = tracking.format_code_rtl_safe(code)
+        self.code = tracking_codes.format_code_rtl_safe(code)
         self.url = tracking_url(self.ui.config.public_base_url, code)
         service = self.state.service
         self.service_title = service.title if service is not None else ""

@@ -7,11 +7,11 @@ from kivy.properties import StringProperty
 from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.chrome import Tile
 from kiosk.app.widgets.service_page import fee_summary
-from shared.catalog.schema import Service
+from shared.catalog.schema import ServiceSpec
 from shared.text import format_duration
 
 
-def service_tile(service: Service) -> Tile:
+def service_tile(service: ServiceSpec) -> Tile:
     duration = format_duration(service.duration.value, service.duration.unit.value)
     return Tile(title=service.title, value=service.slug,
                 subtitle=f"زمان انجام: {duration} | هزینه: {fee_summary(service)}")

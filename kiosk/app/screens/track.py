@@ -10,10 +10,10 @@ from kiosk.app.context import Ui, message_of
 from kiosk.app.persian import ltr
 from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.keyboard import BACKSPACE
-from shared import tracking
+from shared import tracking_codes
 from shared.text import to_ascii_digits, to_persian_digits
 
-CODE_DIGITS = tracking.CODE_LENGTH
+CODE_DIGITS = tracking_codes.CODE_LENGTH
 
 
 def grouped(digits: str) -> str:
@@ -27,8 +27,8 @@ def look_up(ui: Ui, code: str) -> None:
     state = ui.state
     state.track_error = ""
     try:
-        normalized = tracking.normalize(code)
-    except tracking.InvalidCode as exc:
+        normalized = tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode as exc:
         state.track_error = exc.message
         return
     state.track_code = to_persian_digits(normalized)

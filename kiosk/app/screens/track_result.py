@@ -12,7 +12,7 @@ from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.chrome import Notice
 from kiosk.app.widgets.service_page import Card
 from kiosk.app.widgets.text import Heading, Paragraph
-from shared import tracking
+from shared import tracking_codes
 from shared.catalog.labels import ACTORS
 from shared.catalog.schema import Actor
 from shared.jalali import format_date, format_datetime
@@ -51,7 +51,7 @@ class TrackResultScreen(KioskScreen):
         box.clear_widgets()
         if found is None:
             return
-        self.code = ltr(tracking.format_code(found.tracking_code, persian=True))
+        self.code = ltr(tracking_codes.format_code(found.tracking_code, persian=True))
         self.service_title = found.service_title or ""
         self.status_label = found.status_label or ""
         self.status_kind = STATUS_KINDS.get(found.status, "info")

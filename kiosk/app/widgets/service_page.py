@@ -17,7 +17,7 @@ from kiosk.app import theme
 from kiosk.app.persian import ltr
 from kiosk.app.widgets.text import Heading, Paragraph
 from shared.catalog.labels import ACTORS, CHANNELS, DOCUMENT_KINDS
-from shared.catalog.schema import Service
+from shared.catalog.schema import ServiceSpec
 from shared.text import format_duration, format_rials, to_persian_digits
 
 FIRST_CARDS = 1  # the title and the summary card: the top of the page
@@ -42,13 +42,13 @@ def number(n: int) -> str:
     return to_persian_digits(n)
 
 
-def fee_summary(service: Service) -> str:
+def fee_summary(service: ServiceSpec) -> str:
     if service.fees.free:
         return "رایگان"
     return format_rials(service.fees.total_rials)
 
 
-def service_sections(service: Service) -> list[tuple[str, list[tuple[str, str]]]]:
+def service_sections(service: ServiceSpec) -> list[tuple[str, list[tuple[str, str]]]]:
     """The page as (section title, [(style, text)]) — style: strong, text, muted."""
     fees: list[tuple[str, str]]
     if service.fees.free:

@@ -1,4 +1,4 @@
-"""Tests of shared.tracking: Damm check digit, code generation, parsing and display."""
+"""Tests of shared.tracking_codes: Damm check digit, code generation, parsing and display."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from shared.text import to_persian_digits
-from shared.tracking import (
+from shared.tracking_codes import (
     CHECK_FAILED,
     MALFORMED,
     MESSAGE_CHECK_FAILED,

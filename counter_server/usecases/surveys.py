@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_server.models import Kiosk, SurveyAnswer
-from counter_server.services.catalog import Snapshot
-from shared import tracking
+from counter_server.usecases.catalog_versions import Snapshot
+from shared import tracking_codes
 
 
 class SurveyRefused(Exception):
@@ -52,7 +52,7 @@ def record(session: Session, snapshot: Snapshot, given: Answers,
     row = SurveyAnswer(
         client_id=given.client_id, body_digest=given.digest(),
         kiosk_id=kiosk.id if kiosk else None, service_slug=given.service,
-        tracking_code=tracking.normalize(given.tracking_code) if given.tracking_code else None,
+        tracking_code=tracking_codes.normalize(given.tracking_code) if given.tracking_code else None,
         ticket_id=given.ticket_id, answers=given.answers, comment=given.comment or None,
         created_at=given.created_at)
     session.add(row)
@@ -65,5 +65,5 @@ def _check(snapshot: Snapshot, given: Answers) -> None:
     them late); they must answer something, and a tracking code must be well formed."""
     if not given.answers:
         raise SurveyRefused("no_answers", "هیچ پرسشی پاسخ داده نشده است.")
-    if given.tracking_code and not tracking.is_valid(given.tracking_code):
+    if given.tracking_code and not tracking_codes.is_valid(given.tracking_code):
         raise SurveyRefused("tracking_code_malformed", "کد رهگیری نادرست است.")

@@ -64,7 +64,7 @@ class ServiceRequest(Base):
     @property
     def service(self) -> dict[str, Any]:
         """The service's entry in the catalog version this request was filed under."""
-        from counter_server.services.catalog import service_terms
+        from counter_server.usecases.catalog_versions import service_terms
 
         session = object_session(self)
         if session is None:

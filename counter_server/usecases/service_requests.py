@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from counter_server.db import utcnow
 from counter_server.models import CatalogVersion, Kiosk, RequestEvent, ServiceRequest, User
-from counter_server.services import catalog as catalog_service
-from counter_server.services import notifications
-from counter_server.services.catalog import Snapshot
-from shared import tracking
+from counter_server.usecases import catalog_versions
+from counter_server.usecases import notifications
+from counter_server.usecases.catalog_versions import Snapshot
+from shared import tracking_codes
 from shared.catalog.schema import Channel, DurationUnit
-from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.schema import ServiceSpec
 from shared.forms import validate_applicant, validate_form
 from shared.workflow import Action, Status
 
@@ -94,7 +94,7 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
     if replay:
         return replay
     _check_channel(submission, kiosk, user)
-    snapshot = catalog_service.current_snapshot(session)
+    snapshot = catalog_versions.current_snapshot(session)
     if submission.channel == Channel.kiosk:
         version, spec, values, applicant, flags = _kiosk_terms(session, snapshot, submission)
         code = _kiosk_code(session, submission, kiosk)
@@ -198,11 +198,11 @@ def _snapshot_of(session: Session, version: int | None, current: Snapshot) -> Sn
 
 def _kiosk_code(session: Session, submission: Submission, kiosk: Kiosk | None) -> str:
     try:
-        code = tracking.normalize(submission.tracking_code or "")
-    except tracking.InvalidCode as exc:
+        code = tracking_codes.normalize(submission.tracking_code or "")
+    except tracking_codes.InvalidCode as exc:
         raise SubmissionRefused(exc.code, exc.message,
                                 errors={"tracking_code": exc.message}) from None
-    if kiosk is None or tracking.issuer_of(code) != kiosk.id:
+    if kiosk is None or tracking_codes.issuer_of(code) != kiosk.id:
         raise SubmissionRefused("tracking_code_issuer_mismatch",
                                 "کد رهگیری از سری کدهای این کیوسک نیست.")
     if find_by_code(session, code) is not None:
@@ -215,7 +215,7 @@ def _kiosk_code(session: Session, submission: Submission, kiosk: Kiosk | None) -
 def _fresh_code(session: Session) -> str:
     """A code of the server's own series (issuer 00) that no request has yet."""
     while True:
-        code = tracking.new_code(0)
+        code = tracking_codes.new_code(0)
         if find_by_code(session, code) is None:
             return code
 

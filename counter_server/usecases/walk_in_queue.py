@@ -30,8 +30,8 @@ from counter_server.models import (
     TicketEvent,
     User,
 )
-from counter_server.services.catalog import Snapshot
-from shared import tracking
+from counter_server.usecases.catalog_versions import Snapshot
+from shared import tracking_codes
 from shared.catalog.schema import Office, QueueSpec
 from shared.text import to_persian_digits
 
@@ -245,8 +245,8 @@ def _linked_code(code: str | None) -> str | None:
     if not code:
         return None
     try:
-        return tracking.normalize(code)
-    except tracking.InvalidCode as exc:
+        return tracking_codes.normalize(code)
+    except tracking_codes.InvalidCode as exc:
         raise QueueError(exc.code, exc.message) from None
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
 from counter_server.models import Notification, RequestEvent, ServiceRequest
-from shared.tracking import format_code
+from shared.tracking_codes import format_code
 from shared.workflow import STATUS_LABELS, Status
 
 MAX_ATTEMPTS = 5

@@ -13,7 +13,7 @@ from typing import Any
 
 from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
-from counter_server.services.catalog import Snapshot
+from counter_server.usecases.catalog_versions import Snapshot
 from shared.validators import InvalidValue, clean_mobile, clean_national_code
 from shared.workflow import EVENT_LABELS, FINAL, STATUS_LABELS, Status
 

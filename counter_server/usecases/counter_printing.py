@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.config import ASSETS_DIR
 from counter_server.models import ServiceRequest, Ticket
-from counter_server.services import queue
-from counter_server.services.catalog import Snapshot
-from counter_server.services.queue import Lobby
+from counter_server.usecases import walk_in_queue
+from counter_server.usecases.catalog_versions import Snapshot
+from counter_server.usecases.walk_in_queue import Lobby
 from shared.receipts import PAPER_80, Receipt, queue_ticket, request_receipt, to_escpos
 
 DEFAULT_PORT = 9100
@@ -49,12 +49,12 @@ def request_layout(snapshot: Snapshot, item: ServiceRequest, place: str) -> Rece
 def ticket_layout(session: Session, lobby: Lobby, ticket: Ticket) -> Receipt:
     snapshot = lobby.snapshot
     spec = lobby.queue(ticket.queue_slug)
-    ahead = queue.ahead_of(session, ticket)
-    guess = queue.estimate(session, lobby, ticket, ahead)
+    ahead = walk_in_queue.ahead_of(session, ticket)
+    guess = walk_in_queue.estimate(session, lobby, ticket, ahead)
     service = snapshot.service(ticket.service_slug)
     office = snapshot.catalog.office(ticket.office_slug)
     return queue_ticket(
-        agency_name=snapshot.catalog.agency.name, ticket_label=queue.ticket_label(
+        agency_name=snapshot.catalog.agency.name, ticket_label=walk_in_queue.ticket_label(
             spec, ticket.number), ticket_id=ticket.public_id,
         public_base_url=str(snapshot.catalog.agency.public_base_url), queue_title=spec.title,
         issued_at=ticket.issued_at, people_ahead=ahead, wait_minutes=guess.range or guess.minutes,

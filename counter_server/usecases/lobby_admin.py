@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
 from counter_server.models import Counter, Office
-from counter_server.services.catalog import current_snapshot
-from counter_server.services.printing import parse_printer
-from counter_server.services.queue import close_past_days
+from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.counter_printing import parse_printer
+from counter_server.usecases.walk_in_queue import close_past_days
 from shared.text import to_persian_digits
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from counter_server.models import ServiceRequest, User
-from counter_server.services import audit
-from counter_server.services.requests import record_event
-from counter_server.services.staff import may_work_on
+from counter_server.usecases import audit
+from counter_server.usecases.service_requests import record_event
+from counter_server.usecases.staff import may_work_on
 from shared.workflow import Action, Status, TransitionError, next_status
 
 

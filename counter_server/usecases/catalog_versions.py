@@ -22,7 +22,7 @@ from counter_server.db import utcnow
 from counter_server.models import CatalogVersion, Category, Office, Service
 from counter_server.models.catalog import ACTIVE, WITHDRAWN
 from shared.catalog.schema import Catalog
-from shared.catalog.schema import Service as ServiceSpec
+from shared.catalog.schema import ServiceSpec
 from shared.catalog.search import Hit, SearchIndex
 from shared.workcalendar import WorkCalendar
 
