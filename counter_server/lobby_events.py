@@ -92,7 +92,7 @@ def ticket_view(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
     counter = db.get(Counter, ticket.counter_id) if ticket.counter_id else None
     counter_number = to_persian_digits(counter.number) if counter else ""
     return {
-        "id": ticket.public_id, "number": walk_in_queue.ticket_label(spec, ticket.number),
+        "id": ticket.public_id, "number": spec.ticket_label(ticket.number),
         "queue": spec.title, "status": ticket.status,
         "status_label": walk_in_queue.STATUS_LABELS[ticket.status],
         "ahead": ahead, "ahead_fa": to_persian_digits(ahead),

@@ -79,7 +79,7 @@ from kiosk.sync import (
     send_record,
 )
 from shared import tracking_codes
-from shared.catalog.schema import Catalog, Channel, DurationUnit, QueueSpec, ServiceSpec, Survey
+from shared.catalog.schema import Catalog, Channel, QueueSpec, ServiceSpec, Survey
 from shared.forms import validate_applicant, validate_form
 from shared.text import to_persian_digits
 from shared.workcalendar import WorkCalendar
@@ -231,16 +231,6 @@ class KioskStatus:
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-def ticket_label(prefix: str, number: int) -> str:
-    """"A-023": a ticket's number as the API writes it."""
-    return f"{prefix}-{number:03d}"
-
-
-def ticket_label_fa(prefix_fa: str, number: int) -> str:
-    """«الف-۰۲۳»: a ticket's number as screens and paper show it."""
-    return f"{prefix_fa}-{to_persian_digits(f'{number:03d}')}"
-
 
 def new_client_id() -> str:
     return str(uuid.uuid4())
@@ -440,10 +430,7 @@ class Kiosk:
     def _request_receipt(self, catalog: Catalog, calendar: WorkCalendar, spec: ServiceSpec,
                          code: str, filed_at: datetime, titles: list[str]) -> dict[str, Any]:
         """`shared.receipts.request_receipt` values (nothing personal on the paper)."""
-        if spec.duration.unit is DurationUnit.working_hours:
-            due = calendar.add_working_hours(filed_at, spec.duration.value).date()
-        else:
-            due = calendar.add_working_days(filed_at, spec.duration.value)
+        due = spec.duration.due_date(filed_at, calendar)
         return {"agency_name": catalog.agency.name, "service_title": spec.title,
                 "tracking_code": code, "public_base_url": self.config.public_base_url,
                 "filed_at": filed_at, "channel": "kiosk", "place": self.place,
@@ -470,7 +457,8 @@ class Kiosk:
         loaded = self.catalogs.current()
         queue = self._queue_for(loaded.catalog, service, priority)
         at = self._server_now()
-        self._check_open(queue, loaded.calendar, at)
+        if self.policy.enforce_queue_hours and not queue.is_open(at, loaded.calendar):
+            raise CannotIssue(QUEUE_CLOSED.format(title=queue.title), f"{queue.slug} closed")
         code = self._normalized(tracking_code) if tracking_code else None
         body = {"client_id": new_client_id(), "service": service, "priority": priority,
                 "tracking_code": code}
@@ -483,10 +471,8 @@ class Kiosk:
 
     def _queue_for(self, catalog: Catalog, service: str, priority: str | None) -> QueueSpec:
         self._service(catalog, service)
-        queue = catalog.queue_for(service)
-        office = self._office(catalog)
-        if queue is None or (office and queue.slug not in
-                             {q.slug for q in catalog.queues_of(office)}):
+        queue = catalog.queue_for(service, self._office(catalog))
+        if queue is None:
             raise CannotIssue(NO_QUEUE, f"no queue for {service} at this kiosk's office")
         if priority is not None and priority not in queue.priority_classes:
             raise CannotIssue(PRIORITY_NOT_OFFERED, f"priority {priority!r} not in {queue.slug}")
@@ -495,16 +481,6 @@ class Kiosk:
     def _office(self, catalog: Catalog) -> Any:
         slug = self.store.state(OFFICE)
         return catalog.office(slug) if slug else None
-
-    def _check_open(self, queue: QueueSpec, calendar: WorkCalendar, at: datetime) -> None:
-        if not self.policy.enforce_queue_hours:
-            return
-        local = at.astimezone(calendar.zone)
-        hours = calendar.hours_on(local.date())
-        if hours is not None and queue.opening_hours:
-            hours = (queue.opening_hours.opens, queue.opening_hours.closes)
-        if hours is None or not hours[0] <= local.time() < hours[1]:
-            raise CannotIssue(QUEUE_CLOSED.format(title=queue.title), f"{queue.slug} closed")
 
     def _leased_ticket(self, catalog: Catalog, calendar: WorkCalendar, queue: QueueSpec,
                        body: dict[str, Any], at: datetime, version: int | None
@@ -600,7 +576,7 @@ class Kiosk:
         office = catalog.office(leased.office) if leased.office else None
         spec = catalog.service(service)
         return {"agency_name": catalog.agency.name,
-                "ticket_label": ticket_label_fa(leased.prefix_fa, leased.number),
+                "ticket_label": queue.ticket_label(leased.number),
                 "ticket_id": ticket_id, "public_base_url": self.config.public_base_url,
                 "queue_title": queue.title, "issued_at": issued_at, "people_ahead": ahead,
                 "wait_minutes": wait, "service_title": spec.title if spec else None,
@@ -609,13 +585,13 @@ class Kiosk:
     def _taken(self, local_id: str, values: dict[str, Any], leased: LeasedNumber,
                queue: QueueSpec, answer: dict[str, Any] | None, at: datetime) -> Taken:
         printed = self._print("ticket", local_id, values)
-        log.info("ticket %s issued (%s)", ticket_label(leased.prefix, leased.number),
+        log.info("ticket %s issued (%s)", queue.ticket_label(leased.number, persian=False),
                  "online" if answer else "offline")
         return Taken(ticket_id=str(values["ticket_id"]), label_fa=values["ticket_label"],
                      queue_title=queue.title, ahead=values["people_ahead"],
                      wait=values["wait_minutes"], printed=printed.printed,
                      print_error=printed.print_error,
-                     label=ticket_label(leased.prefix, leased.number),
+                     label=queue.ticket_label(leased.number, persian=False),
                      online=answer is not None, issued_at=at)
 
     # --- tracking -------------------------------------------------------------------------

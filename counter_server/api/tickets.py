@@ -44,8 +44,8 @@ def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
     ahead = walk_in_queue.ahead_of(db, ticket)
     guess = walk_in_queue.estimate(db, rules, ticket, ahead)
     return {
-        "id": ticket.public_id, "number": walk_in_queue.ticket_label(spec, ticket.number, persian=False),
-        "number_fa": walk_in_queue.ticket_label(spec, ticket.number), "queue": spec.slug,
+        "id": ticket.public_id, "number": spec.ticket_label(ticket.number, persian=False),
+        "number_fa": spec.ticket_label(ticket.number), "queue": spec.slug,
         "queue_title": spec.title, "service": ticket.service_slug, "office": ticket.office_slug,
         "priority": ticket.priority, "status": ticket.status,
         "status_label": walk_in_queue.STATUS_LABELS[ticket.status], "ahead": ahead,

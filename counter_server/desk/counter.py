@@ -91,7 +91,7 @@ def counter_screen(counter_id: int) -> str:
         "desk/counter.html", counter=counter, office=office, current=current, linked=linked,
         queues=queues, waiting=waiting, others=others, lobby=lobby,
         services=[lobby.snapshot.service(s) for s in services if lobby.snapshot.service(s)],
-        label=walk_in_queue.ticket_label, STATUS_LABELS=walk_in_queue.STATUS_LABELS,
+        STATUS_LABELS=walk_in_queue.STATUS_LABELS,
         priority_titles={c.slug: c.title for c in lobby.snapshot.catalog.priority_classes},
         direct_client_id=str(uuid.uuid4()))
 

@@ -54,8 +54,7 @@ def ticket_layout(session: Session, lobby: Lobby, ticket: Ticket) -> Receipt:
     service = snapshot.service(ticket.service_slug)
     office = snapshot.catalog.office(ticket.office_slug)
     return queue_ticket(
-        agency_name=snapshot.catalog.agency.name, ticket_label=walk_in_queue.ticket_label(
-            spec, ticket.number), ticket_id=ticket.public_id,
+        agency_name=snapshot.catalog.agency.name, ticket_label=spec.ticket_label(ticket.number), ticket_id=ticket.public_id,
         public_base_url=str(snapshot.catalog.agency.public_base_url), queue_title=spec.title,
         issued_at=ticket.issued_at, people_ahead=ahead, wait_minutes=guess.range or guess.minutes,
         service_title=service.title if service else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from counter_server.usecases import catalog_versions
 from counter_server.usecases import notifications
 from counter_server.usecases.catalog_versions import Snapshot
 from shared import tracking_codes
-from shared.catalog.schema import Channel, DurationUnit
+from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import validate_applicant, validate_form
 from shared.workflow import Action, Status
@@ -109,7 +109,7 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
         applicant_name=applicant["name"], applicant_national_code=applicant["national_code"],
         applicant_mobile=applicant["mobile"], fields=values, status=Status.submitted,
         current_step=min(1, len(spec.steps) - 1), flags=flags,
-        due_date=due_date(snapshot, spec, now), client_created_at=submission.created_at,
+        due_date=spec.duration.due_date(now, snapshot.calendar), client_created_at=submission.created_at,
         created_at=now,
     )
     session.add(request)
@@ -218,13 +218,6 @@ def _fresh_code(session: Session) -> str:
         code = tracking_codes.new_code(0)
         if find_by_code(session, code) is None:
             return code
-
-
-def due_date(snapshot: Snapshot, spec: ServiceSpec, start: datetime) -> date:
-    """The promised date: the duration in working days (or hours) from `start`."""
-    if spec.duration.unit is DurationUnit.working_hours:
-        return snapshot.calendar.add_working_hours(start, spec.duration.value).date()
-    return snapshot.calendar.add_working_days(start, spec.duration.value)
 
 
 def record_event(session: Session, request: ServiceRequest, action: Action | str, *,

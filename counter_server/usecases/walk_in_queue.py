@@ -58,13 +58,6 @@ class QueueError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def ticket_label(queue: QueueSpec, number: int, persian: bool = True) -> str:
-    """«الف-۰۲۳» on screens and paper, "A-023" in the API."""
-    if persian:
-        return f"{queue.prefix_fa}-{to_persian_digits(f'{number:03d}')}"
-    return f"{queue.prefix}-{number:03d}"
-
-
 @dataclass(frozen=True)
 class TicketOrder:
     """What a kiosk or a receptionist asks for (see POST /api/v1/tickets)."""
@@ -117,23 +110,15 @@ class Lobby:
         return queue
 
     def queue_for(self, office: Office, service: str) -> QueueSpec:
-        queue = self.snapshot.catalog.queue_for(service)
-        if queue is None or queue not in self.snapshot.catalog.queues_of(office):
+        queue = self.snapshot.catalog.queue_for(service, office)
+        if queue is None:
             raise QueueError("no_queue_for_service",
                              "برای این خدمت در این دفتر نوبت حضوری داده نمی‌شود.")
         return queue
 
     def is_open(self, queue: QueueSpec, at: datetime | None = None) -> bool:
         """Whether tickets are handed out now: a working day, within the queue's hours."""
-        at = at or self.now
-        calendar = self.snapshot.calendar
-        local = at.astimezone(calendar.zone)
-        hours = calendar.hours_on(local.date())
-        if hours is None:
-            return False
-        opens, closes = (queue.opening_hours.opens, queue.opening_hours.closes) \
-            if queue.opening_hours else hours
-        return opens <= local.time() < closes
+        return queue.is_open(at or self.now, self.snapshot.calendar)
 
 
 def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay:
@@ -555,7 +540,7 @@ def board(session: Session, lobby: Lobby, office: Office) -> dict[str, Any]:
 
     def label(ticket: Ticket) -> str:
         queue = queues.get(ticket.queue_slug)
-        return ticket_label(queue, ticket.number) if queue else str(ticket.number)
+        return queue.ticket_label(ticket.number) if queue else str(ticket.number)
 
     serving = session.scalars(select(Ticket).where(
         Ticket.office_slug == office.slug, Ticket.day == lobby.today,

@@ -7,9 +7,9 @@ The same models generate the JSON Schema that the OpenAPI document publishes.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time
 from enum import Enum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -20,6 +20,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from shared.text import to_persian_digits
+
+if TYPE_CHECKING:
+    from shared.workcalendar import WorkCalendar
 
 Slug = Annotated[
     str,
@@ -161,6 +166,12 @@ class DurationUnit(str, Enum):
 class Duration(Model):
     value: int = Field(gt=0, le=365)
     unit: DurationUnit = DurationUnit.working_days
+
+    def due_date(self, start: datetime, calendar: WorkCalendar) -> date:
+        """The promised date: `value` working days (or opening hours) after `start`."""
+        if self.unit is DurationUnit.working_hours:
+            return calendar.add_working_hours(start, self.value).date()
+        return calendar.add_working_days(start, self.value)
 
 
 class Step(Model):
@@ -383,6 +394,27 @@ class QueueSpec(Model):
     opening_hours: OpeningHours | None = Field(
         None, description="When tickets are handed out; the calendar's hours when absent")
 
+    def is_open(self, at: datetime, calendar: WorkCalendar) -> bool:
+        """Whether tickets are handed out at `at`: a working day, within the queue's own
+        hours (the calendar's hours of that day when the queue has none)."""
+        local = at.astimezone(calendar.zone)
+        hours = calendar.hours_on(local.date())
+        if hours is None:
+            return False
+        if self.opening_hours is not None:
+            hours = (self.opening_hours.opens, self.opening_hours.closes)
+        return hours[0] <= local.time() < hours[1]
+
+    def ticket_label(self, number: int, persian: bool = True) -> str:
+        """The ticket's number as called: «الف-۰۲۳» on screens and paper, "A-023" in the API."""
+        return ticket_label(self.prefix_fa if persian else self.prefix, number, persian)
+
+
+def ticket_label(prefix: str, number: int, persian: bool = False) -> str:
+    """A ticket's label from its queue's prefix: "A-023", or «الف-۰۲۳» with `persian`."""
+    digits = f"{number:03d}"
+    return f"{prefix}-{to_persian_digits(digits) if persian else digits}"
+
 
 class Office(Model):
     """A branch where people come in person; its queues, counters, kiosks and boards."""
@@ -456,9 +488,12 @@ class Catalog(Model):
     def service(self, slug: str) -> ServiceSpec | None:
         return next((s for s in self.services if s.slug == slug), None)
 
-    def queue_for(self, service: str) -> QueueSpec | None:
-        """The walk-in queue that serves `service`, if any."""
-        return next((q for q in self.queues if service in q.services), None)
+    def queue_for(self, service: str, office: Office | None = None) -> QueueSpec | None:
+        """The walk-in queue that serves `service` (at `office`, when one is given), if any."""
+        queue = next((q for q in self.queues if service in q.services), None)
+        if queue is not None and office is not None and queue not in self.queues_of(office):
+            return None
+        return queue
 
     def survey_for(self, service: str | None) -> Survey | None:
         """The service's own survey, else the catalog's default one."""

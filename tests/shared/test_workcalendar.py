@@ -36,10 +36,6 @@ THURSDAY_HOLIDAY = Holiday(date="1405-09-05", title="تعطیل رسمی")
 # Construction -----------------------------------------------------------------------------
 
 
-def test_week_fixture_is_right() -> None:
-    assert [d.isoweekday() for d in (SAT, SUN, MON, TUE, WED, THU, FRI)] == [6, 7, 1, 2, 3, 4, 5]
-
-
 def test_from_spec_default_hours() -> None:
     cal = calendar()
     assert cal.timezone == "Asia/Tehran"
