@@ -17,10 +17,11 @@ def service_data(slug: str = "guide-card", category: str = "guides", **overrides
         "summary": "صدور کارت برای راهنمایان دارای گواهی دوره آموزشی.",
         "channels": ["online", "kiosk", "counter"],
         "steps": [
-            {"title": "ثبت درخواست", "description": "متقاضی فرم را پر می‌کند.", "actor": "citizen"},
-            {"title": "استعلام سوءپیشینه", "description": "استعلام از پلیس.", "actor": "agency",
+            {"id": "submit", "title": "ثبت درخواست", "description": "متقاضی فرم را پر می‌کند.", "actor": "citizen"},
+            {"id": "criminal-record-inquiry", "title": "استعلام سوءپیشینه",
+             "description": "استعلام از پلیس.", "actor": "agency",
              "agency": "نیروی انتظامی", "duration": {"value": 3, "unit": "working_days"}},
-            {"title": "بررسی", "description": "کارشناس مدارک را بررسی می‌کند.", "actor": "staff",
+            {"id": "review", "title": "بررسی", "description": "کارشناس مدارک را بررسی می‌کند.", "actor": "staff",
              "legal_basis": "ماده ۲ آیین‌نامه"},
         ],
         "documents": [

@@ -177,6 +177,8 @@ class Duration(Model):
 class Step(Model):
     """One step of a service's workflow, in order."""
 
+    id: Slug = Field(description="Stable name of the step within its service, kept across "
+                                 "catalog versions; what requests, inquiries and reports refer to")
     title: Text
     description: Text
     actor: Actor
@@ -360,6 +362,7 @@ class ServiceSpec(Model):
     @model_validator(mode="after")
     def _unique_names(self) -> ServiceSpec:
         for label, names in (
+            ("step", [s.id for s in self.steps]),
             ("form field", [f.name for f in self.form]),
             ("document", [d.id for d in self.documents]),
             ("channel", [c.value for c in self.channels]),

@@ -45,7 +45,7 @@ def test_catalog_has_every_directive_field_of_every_service(
         for field in DIRECTIVE_FIELDS:
             assert service[field], (service["slug"], field)
         step = service["steps"][0]
-        assert {"title", "description", "actor", "agency", "duration", "legal_basis"} <= set(step)
+        assert {"id", "title", "description", "actor", "agency", "duration", "legal_basis"} <= set(step)
         assert {"name", "kind", "mandatory", "formats", "count"} <= set(service["documents"][0])
         assert {"how", "follow_up", "authority"} <= set(service["complaint"])
         assert {"name", "title", "unit", "phone", "hours"} <= set(service["responsible"])

@@ -85,6 +85,27 @@ def test_missing_required_key_is_named(tmp_path: Path) -> None:
     assert "agency.yaml: public_base_url: required key is missing" in problems
 
 
+def test_every_step_needs_an_id_unique_within_its_service(tmp_path: Path) -> None:
+    data = catalog_data()
+    del data["services"][0]["steps"][0]["id"]
+    data["services"][1]["steps"][1]["id"] = "Not A Slug"
+    problems = _problems(write_catalog_dir(tmp_path / "missing", data))
+    assert "services/guide-card.yaml: steps[0].id: required key is missing" in problems
+    assert any(p.startswith("services/craft-licence.yaml: steps[1].id:") for p in problems)
+
+    data = catalog_data()
+    data["services"][1]["steps"][2]["id"] = data["services"][1]["steps"][0]["id"]
+    problems = _problems(write_catalog_dir(tmp_path / "twice", data))
+    assert any(p.startswith("services/craft-licence.yaml") and "step listed twice: submit" in p
+               for p in problems), problems
+
+
+def test_every_demo_step_has_a_stable_id() -> None:
+    for service in load_catalog(DEMO_CATALOG).services:
+        ids = [step.id for step in service.steps]
+        assert all(ids) and len(set(ids)) == len(ids), service.slug
+
+
 def test_every_problem_in_every_file_is_listed(tmp_path: Path) -> None:
     data = catalog_data()
     data["services"][0]["fees"] = {"free": True, "items": data["services"][0]["fees"]["items"]}

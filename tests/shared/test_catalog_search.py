@@ -53,7 +53,35 @@ def test_search_in_one_category(index: SearchIndex) -> None:
     assert [h.service.slug for h in index.search("پروانه", category="crafts")] == ["craft-licence"]
 
 
-def test_demo_catalog_answers_what_citizens_type() -> None:
-    index = SearchIndex(load_catalog(DEMO_CATALOG))
-    for query in ("آژانس", "راهنمای گردشگری", "بوم گردی", "صنايع دستي"):
-        assert index.search(query), query
+@pytest.fixture(scope="module")
+def demo_index() -> SearchIndex:
+    return SearchIndex(load_catalog(DEMO_CATALOG))
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("بوم گردی", ["ecolodge-licence"]),
+    ("شکایت", ["tourism-complaint"]),
+    ("نماد اعتماد", ["tourism-trust-symbol"]),
+    ("تمدید پروانه دفتر خدمات مسافرتی",
+     ["travel-agency-licence-renewal", "travel-agency-licence"]),
+])
+def test_demo_catalog_ranks_the_service_a_citizen_means_first(
+        demo_index: SearchIndex, query: str, first: list[str]) -> None:
+    assert _slugs(demo_index, query)[:len(first)] == first
+
+
+@pytest.mark.parametrize(("query", "best"), [
+    ("راهنمای گردشگری", {"tour-guide-card", "tour-guide-card-renewal"}),
+    ("صنايع دستي", {"handicraft-artisan-id-card", "handicraft-production-licence",
+                    "handicraft-quality-mark", "records-certificate"}),
+])
+def test_demo_catalog_ranks_exactly_the_services_titled_so_at_the_top(
+        demo_index: SearchIndex, query: str, best: set[str]) -> None:
+    hits = demo_index.search(query)
+    assert {h.service.slug for h in hits if h.score == hits[0].score} == best
+    assert len(hits) > len(best)  # the query also matches others' text, ranked lower
+
+
+def test_demo_catalog_finds_agencies_by_the_everyday_word(demo_index: SearchIndex) -> None:
+    assert {"travel-agency-licence", "travel-agency-licence-renewal"} <= set(
+        _slugs(demo_index, "آژانس"))

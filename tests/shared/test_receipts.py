@@ -311,13 +311,16 @@ def test_a_logo_that_cannot_be_read_is_left_out(
 # Shaping ---------------------------------------------------------------------------------
 
 
-def test_ensure_shaping_passes_where_raqm_is_installed() -> None:
-    assert features.check("raqm"), "Pillow's raqm is missing: install libfribidi0"
+def test_ensure_shaping_accepts_raqm_with_fribidi(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(features, "check", lambda name: name in ("raqm", "fribidi"))
     ensure_shaping()
 
 
-def test_ensure_shaping_refuses_without_raqm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(features, "check", lambda name: False)
+@pytest.mark.parametrize("missing", ["raqm", "fribidi"])
+def test_ensure_shaping_refuses_without_raqm_or_fribidi(monkeypatch: pytest.MonkeyPatch,
+                                                         missing: str) -> None:
+    monkeypatch.setattr(features, "features", {**features.features, "fribidi": ("", "", "")})
+    monkeypatch.setattr(features, "check", lambda name: name != missing)
     with pytest.raises(RuntimeError, match="libfribidi0"):
         ensure_shaping()
     with pytest.raises(RuntimeError, match="raqm"):
