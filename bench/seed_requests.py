@@ -237,13 +237,14 @@ class RowMaker:
                 f"{rng.getrandbits(256):064x}", slug, self.snapshot.version, channel,
                 self.kiosk_issuer if kiosk else None,
                 f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", self.national_code(),
-                f"09{rng.randrange(10**9):09d}", self.fields_json[slug], status, current, "[]",
+                f"09{rng.randrange(10**9):09d}", self.fields_json[slug], status,
+                spec.steps[current].id, "[]",
                 REJECTION if status == "rejected" else None, due,
                 created - timedelta(seconds=rng.randint(1, 90)) if kiosk else None,
                 created, updated, 0,
             )
             event = (row_id, row_id, created, "submit", ACTOR[channel], "submitted",
-                     first_step, "{}")
+                     spec.steps[first_step].id, "{}")
             yield request, event
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection
 
 from counter_server.db import Base, Database
 
@@ -21,10 +24,40 @@ def _config(connection: object) -> Config:
     return config
 
 
+@contextmanager
+def _migrating(database: Database) -> Iterator[Connection]:
+    """A connection in one transaction for a migration run.
+
+    On SQLite, batch mode rebuilds a table (copy, drop, rename), which a foreign key that
+    points at it would refuse while rows reference it: the keys are off for the run (a
+    pragma SQLite honours only outside a transaction) and checked as a whole before the
+    commit, then turned on again."""
+    with database.engine.connect() as connection:
+        sqlite = database.dialect == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the database schema up to `revision` (the newest by default)."""
-    with database.engine.begin() as connection:
+    with _migrating(database) as connection:
         command.upgrade(_config(connection), revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Take the database schema back to `revision` (developers and tests)."""
+    with _migrating(database) as connection:
+        command.downgrade(_config(connection), revision)
 
 
 def revision(database: Database, message: str) -> None:

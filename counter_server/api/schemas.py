@@ -124,7 +124,8 @@ class DocumentUpload(BaseModel):
 
 
 class StepOut(BaseModel):
-    index: int
+    id: str = Field(description="The step's stable id within its service")
+    index: int = Field(description="Its place in the workflow, 0 first")
     title: str
     actor: str
     state: Literal["done", "current", "pending"]
@@ -138,7 +139,7 @@ class TrackOut(BaseModel):
     service: dict[str, str]
     status: str
     status_label: str
-    current_step: int
+    current_step: str = Field(description="The id of the step the request is at")
     steps: list[StepOut]
     submitted_at: datetime
     updated_at: datetime

@@ -42,7 +42,8 @@ class ServiceRequest(Base):
     applicant_mobile: Mapped[str] = mapped_column(String(11))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
-    current_step: Mapped[int] = mapped_column(Integer, default=0)
+    current_step: Mapped[str] = mapped_column(
+        String(80), comment="The id of the step the request is at, in its version's terms")
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     flags: Mapped[list[str]] = mapped_column(
         JSON, default=list, comment="Why staff should look twice (e.g. filed on an old catalog)")
@@ -90,7 +91,7 @@ class RequestEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
-    step: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(80), comment="The id of the request's step then")
     public_note: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

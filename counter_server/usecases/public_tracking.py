@@ -23,6 +23,7 @@ CHECK_LOCK = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class StepView:
+    id: str
     index: int
     title: str
     actor: str
@@ -39,7 +40,7 @@ class PublicView:
     service_title: str
     status: Status
     status_label: str
-    current_step: int
+    current_step: str
     steps: list[StepView]
     submitted_at: datetime
     updated_at: datetime
@@ -60,7 +61,7 @@ class PublicView:
             "status": self.status.value,
             "status_label": self.status_label,
             "current_step": self.current_step,
-            "steps": [{"index": s.index, "title": s.title, "actor": s.actor, "state": s.state,
+            "steps": [{"id": s.id, "index": s.index, "title": s.title, "actor": s.actor, "state": s.state,
                        "completed_at": s.completed_at.isoformat() if s.completed_at else None}
                       for s in self.steps],
             "submitted_at": self.submitted_at.isoformat(),
@@ -76,19 +77,24 @@ class PublicView:
         }
 
 
-def _step_completions(events: list[RequestEvent]) -> dict[int, datetime]:
-    """When each step was finished, from the history."""
+def _step_completions(events: list[RequestEvent], positions: dict[str, int]
+                      ) -> dict[int, datetime]:
+    """When each step (by position) was finished, from the history; `positions` maps the
+    request's step ids to their places in its workflow."""
     done: dict[int, datetime] = {}
     for event in events:
+        position = positions.get(event.step)
         if event.action == "submit":
             done.setdefault(0, event.at)
+        elif position is None:
+            continue
         elif event.action == "advance":
-            done.setdefault(event.step - 1, event.at)
+            done.setdefault(position - 1, event.at)
         elif event.action == "approve":
-            for index in range(event.step):
+            for index in range(position):
                 done.setdefault(index, event.at)
         elif event.action in ("reject", "complete"):
-            done.setdefault(event.step, event.at)
+            done.setdefault(position, event.at)
     return done
 
 
@@ -103,16 +109,19 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
                 ) -> PublicView:
     now = now or utcnow()
     status = Status(request.status)
-    completions = _step_completions(request.events)
+    positions = {step["id"]: index for index, step in enumerate(request.service["steps"])}
+    current = positions.get(request.current_step, 0)
+    completions = _step_completions(request.events, positions)
     steps = []
     for index, step in enumerate(request.service["steps"]):
-        if index in completions or (status in FINAL and index < request.current_step):
+        if index in completions or (status in FINAL and index < current):
             state = "done"
-        elif index == request.current_step and status not in FINAL:
+        elif index == current and status not in FINAL:
             state = "current"
         else:
             state = "pending"
-        steps.append(StepView(index, step["title"], step["actor"], state, completions.get(index)))
+        steps.append(StepView(step["id"], index, step["title"], step["actor"], state,
+                              completions.get(index)))
     calendar = snapshot.calendar
     return PublicView(
         tracking_code=request.tracking_code, service_slug=request.service_slug,

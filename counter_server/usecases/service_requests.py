@@ -108,7 +108,7 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
         kiosk_id=kiosk.id if kiosk else None, created_by_id=user.id if user else None,
         applicant_name=applicant["name"], applicant_national_code=applicant["national_code"],
         applicant_mobile=applicant["mobile"], fields=values, status=Status.submitted,
-        current_step=min(1, len(spec.steps) - 1), flags=flags,
+        current_step=spec.step_after_filing.id, flags=flags,
         due_date=spec.duration.due_date(now, snapshot.calendar), client_created_at=submission.created_at,
         created_at=now,
     )

@@ -10,6 +10,7 @@ from counter_server.models import ServiceRequest, User
 from counter_server.usecases import audit
 from counter_server.usecases.service_requests import record_event
 from counter_server.usecases.staff import may_work_on
+from shared.catalog.schema import ServiceSpec
 from shared.workflow import Action, Status, TransitionError, next_status
 
 
@@ -75,9 +76,10 @@ def _apply(request: ServiceRequest, user: User, act: StaffAction) -> None:
     elif act.action is Action.request_documents and not public_note:
         raise ActionRefused("note_required", "بنویسید متقاضی چه مدرکی را باید بفرستد یا اصلاح کند.")
     elif act.action is Action.advance:
-        if request.current_step >= len(request.service["steps"]) - 1:
+        following = ServiceSpec.model_validate(request.service).step_after(request.current_step)
+        if following is None:
             raise ActionRefused("no_next_step", "این آخرین مرحله است؛ درخواست را تأیید یا رد کنید.")
-        request.current_step += 1
+        request.current_step = following.id
     elif act.action is Action.record_payment:
         if request.service["fees"].get("free"):
             raise ActionRefused("service_is_free", "این خدمت رایگان است و پرداختی ندارد.")
@@ -88,7 +90,7 @@ def _apply(request: ServiceRequest, user: User, act: StaffAction) -> None:
         if not request.service["fees"].get("free") and not request.payment_reference:
             raise ActionRefused("payment_missing", "پیش از تأیید، پرداخت هزینه خدمت را ثبت کنید.")
         request.decision_reason = public_note or None
-        request.current_step = len(request.service["steps"]) - 1
+        request.current_step = request.service["steps"][-1]["id"]
     elif act.action is Action.reject:
         if not public_note:
             raise ActionRefused("reason_required", "دلیل رد درخواست را برای متقاضی بنویسید.")

@@ -372,6 +372,24 @@ class ServiceSpec(Model):
                 raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
         return self
 
+    def step_position(self, step_id: str) -> int:
+        """Where step `step_id` stands in the workflow (0 = first); ValueError if unknown."""
+        for position, step in enumerate(self.steps):
+            if step.id == step_id:
+                return position
+        raise ValueError(f"service {self.slug!r} has no step {step_id!r}")
+
+    def step_after(self, step_id: str) -> Step | None:
+        """The step that follows `step_id`; None after the last one."""
+        position = self.step_position(step_id) + 1
+        return self.steps[position] if position < len(self.steps) else None
+
+    @property
+    def step_after_filing(self) -> Step:
+        """Where a request stands once filed: the step after the citizen's first one (the
+        only step of a one-step service)."""
+        return self.steps[min(1, len(self.steps) - 1)]
+
 
 class PriorityClass(Model):
     """People served before others: the elderly, people with disabilities, veterans …"""

@@ -1,0 +1,138 @@
+"""steps named by a stable id instead of their position
+
+Every catalog step now has an `id` (a slug unique within its service). Catalog versions
+published before carry none: their steps are named `step-1`, `step-2` … in order, in the
+stored snapshots and service definitions alike, so that every version still reads under
+the current schema. A request's current step and each event's step become those ids.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+STEP_ID = sa.String(length=80)
+
+
+def _named(service: dict[str, Any]) -> dict[str, Any]:
+    """The service with an id on each step that has none (by position)."""
+    for index, step in enumerate(service.get("steps", [])):
+        step.setdefault("id", f"step-{index + 1}")
+    return service
+
+
+def _name_stored_steps(connection: sa.Connection) -> dict[int, dict[str, list[str]]]:
+    """Add ids to every stored version; each version's step ids by service slug."""
+    ids: dict[int, dict[str, list[str]]] = {}
+    versions = connection.execute(sa.text("SELECT number, snapshot FROM catalog_versions"))
+    for number, snapshot in versions.all():
+        data = json.loads(bytes(snapshot))
+        data["services"] = [_named(s) for s in data.get("services", [])]
+        ids[number] = {s["slug"]: [step["id"] for step in s["steps"]] for s in data["services"]}
+        body = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        connection.execute(sa.text("UPDATE catalog_versions SET snapshot = :body "
+                                   "WHERE number = :number"),
+                           {"body": body.encode(), "number": number})
+    services = connection.execute(sa.text("SELECT slug, definition FROM services"))
+    for slug, definition in services.all():
+        named = _named(definition if isinstance(definition, dict) else json.loads(definition))
+        connection.execute(sa.text("UPDATE services SET definition = :definition "
+                                   "WHERE slug = :slug"),
+                           {"definition": json.dumps(named, ensure_ascii=False), "slug": slug})
+    return ids
+
+
+def _step_id(ids: dict[int, dict[str, list[str]]], version: int, slug: str, index: Any) -> str:
+    steps = ids.get(version, {}).get(slug) or []
+    position = int(index)
+    return steps[position] if 0 <= position < len(steps) else f"step-{position + 1}"
+
+
+def _rename_positions(connection: sa.Connection, ids: dict[int, dict[str, list[str]]]) -> None:
+    requests = connection.execute(sa.text(
+        "SELECT id, catalog_version, service_slug, current_step FROM requests")).all()
+    for request_id, version, slug, position in requests:
+        connection.execute(sa.text("UPDATE requests SET current_step = :step WHERE id = :id"),
+                           {"step": _step_id(ids, version, slug, position), "id": request_id})
+    events = connection.execute(sa.text(
+        "SELECT e.id, r.catalog_version, r.service_slug, e.step FROM request_events e "
+        "JOIN requests r ON r.id = e.request_id")).all()
+    for event_id, version, slug, position in events:
+        connection.execute(sa.text("UPDATE request_events SET step = :step WHERE id = :id"),
+                           {"step": _step_id(ids, version, slug, position), "id": event_id})
+
+
+def upgrade() -> None:
+    connection = op.get_bind()
+    ids = _name_stored_steps(connection)
+    with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.alter_column('current_step', existing_type=sa.Integer(), type_=STEP_ID,
+                              existing_nullable=False,
+                              comment="The id of the step the request is at, in its version's terms",
+                              postgresql_using='current_step::varchar')
+    with op.batch_alter_table('request_events', schema=None) as batch_op:
+        batch_op.alter_column('step', existing_type=sa.Integer(), type_=STEP_ID,
+                              existing_nullable=False, comment="The id of the request's step then",
+                              postgresql_using='step::varchar')
+    _rename_positions(connection, ids)
+
+
+def _unname_stored_steps(connection: sa.Connection) -> dict[int, dict[str, list[str]]]:
+    """Take the ids off every stored version again; each version's step ids by slug."""
+    ids: dict[int, dict[str, list[str]]] = {}
+    versions = connection.execute(sa.text("SELECT number, snapshot FROM catalog_versions"))
+    for number, snapshot in versions.all():
+        data = json.loads(bytes(snapshot))
+        ids[number] = {s["slug"]: [step.pop("id", "") for step in s.get("steps", [])]
+                       for s in data.get("services", [])}
+        body = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        connection.execute(sa.text("UPDATE catalog_versions SET snapshot = :body "
+                                   "WHERE number = :number"),
+                           {"body": body.encode(), "number": number})
+    services = connection.execute(sa.text("SELECT slug, definition FROM services"))
+    for slug, definition in services.all():
+        data = definition if isinstance(definition, dict) else json.loads(definition)
+        for step in data.get("steps", []):
+            step.pop("id", None)
+        connection.execute(sa.text("UPDATE services SET definition = :definition "
+                                   "WHERE slug = :slug"),
+                           {"definition": json.dumps(data, ensure_ascii=False), "slug": slug})
+    return ids
+
+
+def _position(ids: dict[int, dict[str, list[str]]], version: int, slug: str, step: str) -> int:
+    steps = ids.get(version, {}).get(slug) or []
+    return steps.index(step) if step in steps else 0
+
+
+def downgrade() -> None:
+    connection = op.get_bind()
+    ids = _unname_stored_steps(connection)
+    for table, column, query in (
+            ("requests", "current_step",
+             "SELECT id, catalog_version, service_slug, current_step FROM requests"),
+            ("request_events", "step",
+             "SELECT e.id, r.catalog_version, r.service_slug, e.step FROM request_events e "
+             "JOIN requests r ON r.id = e.request_id")):
+        for row_id, version, slug, step in connection.execute(sa.text(query)).all():
+            connection.execute(sa.text(f"UPDATE {table} SET {column} = :position "
+                                       "WHERE id = :id"),
+                               {"position": str(_position(ids, version, slug, step)),
+                                "id": row_id})
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, existing_type=STEP_ID, type_=sa.Integer(),
+                                  existing_nullable=False, comment=None,
+                                  postgresql_using=f'{column}::integer')
