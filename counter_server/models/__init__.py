@@ -1,6 +1,7 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
 from counter_server.models.catalog import CatalogVersion, Category, Service
+from counter_server.models.jobs import Circuit, Job, UsageDay
 from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
 from counter_server.models.service_requests import (
     Notification,
@@ -15,7 +16,9 @@ __all__ = [
     "AuditEntry",
     "CatalogVersion",
     "Category",
+    "Circuit",
     "Counter",
+    "Job",
     "Kiosk",
     "Lease",
     "Notification",
@@ -29,5 +32,6 @@ __all__ = [
     "SurveyAnswer",
     "Ticket",
     "TicketEvent",
+    "UsageDay",
     "User",
 ]

@@ -1,0 +1,2 @@
+"""Background work kept in Miz's own database: the job queue, the worker, and the circuit
+breakers and quotas of the outside systems that jobs call."""

@@ -1,0 +1,56 @@
+"""Calls to metered outside systems: a daily quota per system and what the calls cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from counter_server.models.jobs import UsageDay
+from shared.workcalendar import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """What one outside system allows and charges: calls a day (None: no limit), rials a call."""
+
+    daily_quota: int | None = None
+    cost_rials: int = 0
+
+
+def calls_on(session: Session, target: str, day: date) -> int:
+    return session.scalar(select(UsageDay.calls).where(UsageDay.target == target,
+                                                       UsageDay.day == day)) or 0
+
+
+def quota_wait(session: Session, target: str, tariff: Tariff, now: datetime,
+               calendar: WorkCalendar) -> datetime | None:
+    """None if today's quota has room; otherwise the start of the next (local) day."""
+    if tariff.daily_quota is None:
+        return None
+    today = calendar.local_date(now)
+    if calls_on(session, target, today) < tariff.daily_quota:
+        return None
+    tomorrow = datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=calendar.zone)
+    return tomorrow
+
+
+def count_call(session: Session, target: str, day: date, tariff: Tariff) -> None:
+    """One more call to `target` on `day` (in the transaction that settles the attempt)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(UsageDay).values(target=target, day=day, calls=1,
+                                        cost_rials=tariff.cost_rials)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["target", "day"],
+        set_={"calls": UsageDay.calls + 1,
+              "cost_rials": UsageDay.cost_rials + tariff.cost_rials}))
+
+
+def usage_between(session: Session, first: date, last: date) -> list[UsageDay]:
+    """Every system's days from `first` to `last`, for the desk."""
+    return list(session.scalars(select(UsageDay).where(UsageDay.day.between(first, last))
+                                .order_by(UsageDay.day.desc(), UsageDay.target)))
