@@ -339,6 +339,42 @@ class Survey(Model):
     questions: list[SurveyQuestion] = Field(min_length=1, max_length=3)
 
 
+APPLICANT_SOURCES = ("applicant.name", "applicant.national_code", "applicant.mobile")
+
+
+class InquirySpec(Model):
+    """An inquiry the service makes of another agency instead of asking for a paper."""
+
+    id: Slug = Field(description="Stable name within the service")
+    kind: Slug = Field(description="One of shared.inquiries.KINDS, e.g. mobile_owner")
+    inputs: dict[Name, str] = Field(
+        description="The kind's inputs, each from 'applicant.<name|national_code|mobile>' "
+                    "or 'fields.<form field>'")
+    at_step: Slug | None = Field(
+        None, description="Run when a clerk moves the request to this step; on filing if absent")
+    on_failure: Literal["block", "manual"] = Field(
+        "manual", description="block: the request cannot go on while the answer says no; "
+                              "manual: a clerk checks by hand")
+    replaces_documents: list[Slug] = Field(
+        default_factory=list, description="Documents no longer asked for: the inquiry gets them")
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> InquirySpec:
+        from shared.inquiries import KINDS
+
+        kind = KINDS.get(self.kind)
+        if kind is None:
+            raise ValueError(f"unknown inquiry kind {self.kind!r}; known: {', '.join(KINDS)}")
+        missing = sorted(set(kind.inputs) - set(self.inputs))
+        extra = sorted(set(self.inputs) - set(kind.inputs))
+        if missing:
+            raise ValueError(f"inquiry {self.id!r} does not say where {', '.join(missing)} "
+                             "comes from")
+        if extra:
+            raise ValueError(f"inquiry {self.id!r}: {self.kind} takes no {', '.join(extra)}")
+        return self
+
+
 class ServiceSpec(Model):
     """A service, with every field the e-service-desk directive requires."""
 
@@ -357,6 +393,7 @@ class ServiceSpec(Model):
     responsible: Responsible
     form: list[FormField] = Field(default_factory=list)
     survey: Survey | None = None
+    inquiries: list[InquirySpec] = Field(default_factory=list)
     keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
 
     @model_validator(mode="after")
@@ -366,11 +403,36 @@ class ServiceSpec(Model):
             ("form field", [f.name for f in self.form]),
             ("document", [d.id for d in self.documents]),
             ("channel", [c.value for c in self.channels]),
+            ("inquiry", [i.id for i in self.inquiries]),
         ):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
+        problems = [p for i in self.inquiries for p in self._inquiry_problems(i)]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def _inquiry_problems(self, inquiry: InquirySpec) -> list[str]:
+        fields = {f"fields.{f.name}" for f in self.form}
+        steps, documents = {s.id for s in self.steps}, {d.id for d in self.documents}
+        problems = [f"inquiry {inquiry.id!r}: {name} comes from unknown {source!r}"
+                    for name, source in inquiry.inputs.items()
+                    if source not in fields and source not in APPLICANT_SOURCES]
+        if inquiry.at_step is not None and inquiry.at_step not in steps:
+            problems.append(f"inquiry {inquiry.id!r} runs at unknown step {inquiry.at_step!r}")
+        problems += [f"inquiry {inquiry.id!r} replaces unknown document {d!r}"
+                     for d in inquiry.replaces_documents if d not in documents]
+        return problems
+
+    def inquiry_replacing(self, document_id: str) -> InquirySpec | None:
+        """The inquiry that makes document `document_id` unnecessary, if any."""
+        return next((i for i in self.inquiries if document_id in i.replaces_documents), None)
+
+    @property
+    def documents_to_ask(self) -> list[Document]:
+        """The documents the citizen must still provide: none an inquiry replaces."""
+        return [d for d in self.documents if self.inquiry_replacing(d.id) is None]
 
     def step_position(self, step_id: str) -> int:
         """Where step `step_id` stands in the workflow (0 = first); ValueError if unknown."""
