@@ -57,18 +57,25 @@ def read_form(spec: ServiceSpec) -> PostedForm:
             posted.fields[item.name] = request.form.getlist(key)
         else:
             posted.fields[item.name] = request.form.get(key, "")
-    posted.uploads = _uploads(spec, posted.client_id)
+    posted.uploads = read_uploads(spec, posted.client_id)
     return posted
 
 
-def _uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
+def upload_id(client_id: str, slot: str, index: int) -> str:
+    """The id of the `index`th file sent for `slot` in the form posted as `client_id`: the same
+    post sent twice gives the same ids, so a replay stores nothing twice."""
+    return str(uuid.uuid5(uuid.UUID(client_id), f"{slot}:{index}"))
+
+
+def read_uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
+    """The files posted as `documents.<slot>` for each of `spec`'s document slots."""
     uploads = []
     for slot in spec.documents:
         files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
                                     if f and f.filename]
         for index, file in enumerate(files):
-            upload_id = str(uuid.uuid5(uuid.UUID(client_id), f"{slot.id}:{index}"))
-            uploads.append(documents.Upload(upload_id, slot.id, file.filename or "", file.read()))
+            uploads.append(documents.Upload(upload_id(client_id, slot.id, index), slot.id,
+                                            file.filename or "", file.read()))
     return uploads
 
 
