@@ -161,3 +161,23 @@ def test_both_upload_forms_name_their_files_the_same_way(
         assert item.status == "in_review"
         assert [(d.original_name, d.client_id) for d in item.documents] == [
             ("letter.png", upload_id(first, slot, 0)), ("signed.png", upload_id(second, slot, 0))]
+
+
+def test_apply_error_summary_follows_the_page(client: FlaskClient, demo_catalog: Catalog) -> None:
+    """Applicant fields, then the service's fields, then documents — as they sit on the page."""
+    import re
+
+    spec = demo_catalog.service("tour-guide-card")
+    token = csrf_token(client, f"/services/{spec.slug}/apply")
+    response = client.post(f"/services/{spec.slug}/apply", data={
+        "csrf_token": token, "applicant.name": "", "applicant.national_code": "123",
+        "applicant.mobile": "0912"}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    summary = page[page.index('id="error-summary"'):page.index("</ul>", page.index('id="error-summary"'))]
+    listed = re.findall(r'href="#([^"]+)"', summary)
+    expected = ["applicant-name", "applicant-national_code", "applicant-mobile"]
+    expected += [f"fields-{f.name}" for f in spec.form if f.required]
+    expected += [f"documents-{d.id}" for d in spec.documents if d.mandatory]
+    assert listed == expected
+    ids_on_page = re.findall(r'\bid="((?:applicant|fields|documents)-[^"]+?)"', page)
+    assert sorted(listed, key=ids_on_page.index) == listed
