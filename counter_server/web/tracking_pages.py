@@ -124,37 +124,46 @@ def track(code: str) -> str | Response:
     item = _find(code, with_history=True)
     if item.tracking_code != code:
         return redirect(url_for("web.track", code=item.tracking_code))
+    return _track_page(item)
+
+
+def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
+                check_error: str | None = None) -> str:
+    """The tracking page; after a failed applicant check, with what was typed and why."""
     snapshot = catalog_versions.current_snapshot(session())
     view = public_tracking.public_view(item, snapshot)
+    spec = ServiceSpec.model_validate(item.service)
     personal = None
     if _is_verified(item):
-        spec = ServiceSpec.model_validate(item.service)
         personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
                     if f.name in item.fields]
     return render_template("track.html", item=item, view=view, personal=personal,
-                           service=ServiceSpec.model_validate(item.service),
-                           upload_client_id=new_client_id())
+                           service=spec, upload_client_id=new_client_id(),
+                           typed=typed or {}, check_error=check_error)
 
 
 @bp.post("/t/<code>/verify")
 @limiter.limit("20 per minute")
-def verify(code: str) -> Response:
-    item = _find(code)
+def verify(code: str) -> Response | tuple[str, int]:
+    """Check the applicant; on failure show the page again with what they typed kept, so
+    they can correct one digit."""
+    item = _find(code, with_history=True)
+    national_code, mobile = request.form.get("national_code", ""), request.form.get("mobile", "")
+    typed = {"national_code": national_code[:20], "mobile": mobile[:20]}
     try:
-        proven = public_tracking.verify_applicant(item, request.form.get("national_code", ""),
-                                           request.form.get("mobile", ""))
+        proven = public_tracking.verify_applicant(item, national_code, mobile)
     except public_tracking.CheckLocked:
-        flash("به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند دقیقه قفل است.", "error")
-        return redirect(url_for("web.track", code=item.tracking_code))
+        return _track_page(item, typed, "به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند "
+                                        "دقیقه قفل است."), 429
     session().commit()
-    if proven:
-        minutes = current_app.config["APPLICANT_CHECK_MINUTES"]
-        verified = {k: v for k, v in http_session.get(VERIFIED, {}).items() if v > time.time()}
-        verified[item.tracking_code] = time.time() + minutes * 60
-        http_session[VERIFIED] = verified
-        flash("هویت شما تأیید شد.", "success")
-    else:
-        flash("کد ملی یا شماره همراه با اطلاعات این درخواست یکسان نیست.", "error")
+    if not proven:
+        return _track_page(item, typed, "کد ملی یا شماره همراه با اطلاعات این درخواست یکسان "
+                                        "نیست؛ رقم‌ها را بررسی و دوباره امتحان کنید."), 422
+    minutes = current_app.config["APPLICANT_CHECK_MINUTES"]
+    verified = {k: v for k, v in http_session.get(VERIFIED, {}).items() if v > time.time()}
+    verified[item.tracking_code] = time.time() + minutes * 60
+    http_session[VERIFIED] = verified
+    flash("هویت شما تأیید شد.", "success")
     return redirect(url_for("web.track", code=item.tracking_code))
 
 

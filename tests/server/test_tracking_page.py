@@ -181,3 +181,16 @@ def test_apply_error_summary_follows_the_page(client: FlaskClient, demo_catalog:
     assert listed == expected
     ids_on_page = re.findall(r'\bid="((?:applicant|fields|documents)-[^"]+?)"', page)
     assert sorted(listed, key=ids_on_page.index) == listed
+
+
+def test_failed_check_keeps_what_was_typed(client: FlaskClient, demo_catalog: Catalog) -> None:
+    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    token = csrf_token(client, f"/t/{code}")
+    response = client.post(f"/t/{code}/verify", data={
+        "national_code": "۰۴۹۹۳۷۰۸۹۹", "mobile": "09121234568", "csrf_token": token})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'value="۰۴۹۹۳۷۰۸۹۹"' in page and 'value="09121234568"' in page
+    assert "یکسان نیست" in page and APPLICANT["name"] not in page
+    assert f'action="/t/{code}/verify#applicant"' in page
+    assert "یکسان نیست" not in _text(client, f"/t/{code}")  # said once, not kept for later
