@@ -1,0 +1,119 @@
+"""What a citizen sees on a phone (390×844): error order, whole codes and URLs, kept input,
+Persian file pickers, and the search box that understands tracking codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from counter_server.context import database
+from counter_server.models import ServiceRequest
+from shared.tracking_codes import format_code
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+APPLY = "/services/tour-guide-card/apply"
+
+# Lines a text node is laid out on, and the left edge of a slice of it.
+LINES = """el => {
+  const range = document.createRange(); range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
+LEFT_OF = """(el, [start, end]) => {
+  const range = document.createRange(); const text = el.firstChild;
+  range.setStart(text, start); range.setEnd(text, end);
+  return range.getBoundingClientRect().left; }"""
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="fa-IR", viewport=PHONE, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def _code(app: Flask, slug: str) -> str:
+    """The tracking code of the demo request for `slug`."""
+    with app.app_context(), database().session() as session:
+        return session.scalar(select(ServiceRequest.tracking_code)
+                              .where(ServiceRequest.service_slug == slug))
+
+
+def test_apply_errors_are_listed_in_page_order(phone: Page, live_server: str) -> None:
+    phone.goto(live_server + APPLY)
+    phone.get_by_label("نام و نام خانوادگی").fill("زهرا احمدی")
+    phone.get_by_role("button", name="ثبت درخواست").click()
+    summary = phone.locator("#error-summary a")
+    expect(summary.first).to_have_text("لطفاً «کد ملی» را وارد کنید.")
+    listed = [href.lstrip("#") for href in summary.evaluate_all("a => a.map(x => x.getAttribute('href'))")]
+    on_page = phone.evaluate("ids => ids.slice().sort((a, b) => document.getElementById(a)"
+                             ".compareDocumentPosition(document.getElementById(b)) & 2 ? 1 : -1)",
+                             listed)
+    assert listed == on_page
+    assert listed[:2] == ["applicant-national_code", "applicant-mobile"]
+    assert listed[-1].startswith("documents-") and not any(
+        key.startswith("documents-") for key in listed[:-7])
+
+
+def test_receipt_keeps_the_url_and_code_whole_and_left_to_right(
+        phone: Page, live_server: str, live_app: Flask) -> None:
+    code = _code(live_app, "tour-guide-card")
+    phone.goto(f"{live_server}/t/{code}/receipt")
+    url = phone.locator(".receipt-help bdi")
+    expect(url).to_have_text("https://miz.chht-isfahan.example/t")
+    assert url.evaluate(LINES) == 1, "the URL is broken over two lines"
+    shown = phone.locator(".tracking-code bdi")
+    expect(shown).to_have_text(format_code(code, persian=True))
+    groups = [shown.evaluate(LEFT_OF, [i * 5, i * 5 + 4]) for i in range(4)]
+    assert groups == sorted(groups), "the code's groups are not left to right"
+    box, receipt = shown.bounding_box(), phone.locator(".receipt").bounding_box()
+    assert box and receipt and receipt["x"] <= box["x"]
+    assert box["x"] + box["width"] <= receipt["x"] + receipt["width"]
+    assert phone.evaluate(OVERFLOW) <= 0
+
+
+def test_failed_applicant_check_keeps_what_was_typed(phone: Page, live_server: str,
+                                                     live_app: Flask) -> None:
+    phone.goto(f"{live_server}/t/{_code(live_app, 'heritage-filming-permit')}")
+    phone.locator("#v-national").fill("۱۲۹۰۲۱۱۳۸۸")
+    phone.locator("#v-mobile").fill("09123456781")
+    phone.get_by_role("button", name="نمایش اطلاعات").click()
+    expect(phone.locator("#v-error")).to_contain_text("یکسان نیست")
+    expect(phone.locator("#v-national")).to_have_value("۱۲۹۰۲۱۱۳۸۸")
+    expect(phone.locator("#v-mobile")).to_have_value("09123456781")
+    expect(phone.locator("#v-mobile")).to_be_in_viewport()
+    phone.locator("#v-mobile").fill("09123456780")
+    phone.get_by_role("button", name="نمایش اطلاعات").click()
+    expect(phone.get_by_text("امیر حسینی")).to_be_visible()
+
+
+def test_search_without_results_says_so_once(phone: Page, live_server: str) -> None:
+    phone.goto(f"{live_server}/search?q=نهنگ")
+    expect(phone.get_by_role("status")).to_have_count(1)
+    expect(phone.get_by_role("status")).to_contain_text("خدمتی با عبارت «نهنگ» پیدا نشد")
+    expect(phone.get_by_text("پیدا شد")).to_have_count(0)
+
+
+def test_tracking_code_in_the_search_box_opens_the_request(phone: Page, live_server: str,
+                                                            live_app: Flask) -> None:
+    code = _code(live_app, "tour-guide-card")
+    phone.goto(live_server)
+    box = phone.get_by_role("searchbox")
+    box.fill(format_code(code, persian=True))  # as printed on the receipt, with spaces
+    assert box.evaluate("q => getComputedStyle(q).direction") == "ltr"
+    box.press("Enter")
+    expect(phone).to_have_url(f"{live_server}/t/{code}")
+    expect(phone.locator(".status-label")).to_contain_text("ثبت‌شده")
+
+    mistyped = code[:-1] + str((int(code[-1]) + 1) % 10)
+    phone.goto(live_server)
+    box.fill(f"{mistyped[:8]}-{mistyped[8:]}")
+    box.press("Enter")
+    expect(phone.locator(".code-typo")).to_contain_text("شبیه کد رهگیری است")
+    phone.get_by_role("link", name="درست کردن کد و پیگیری درخواست").click()
+    expect(phone.locator("#code")).to_have_value(f"{mistyped[:8]}-{mistyped[8:]}")
+    expect(phone.locator("#code-error")).to_contain_text("نادرست")
