@@ -3,15 +3,20 @@ Persian file pickers, and the search box that understands tracking codes."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from counter_server.context import database
 from counter_server.models import ServiceRequest
+from shared.catalog.schema import Catalog
 from shared.tracking_codes import format_code
 
 pytestmark = pytest.mark.browser
@@ -41,6 +46,13 @@ def _code(app: Flask, slug: str) -> str:
     with app.app_context(), database().session() as session:
         return session.scalar(select(ServiceRequest.tracking_code)
                               .where(ServiceRequest.service_slug == slug))
+
+
+def _png(path: Path) -> Path:
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 80), "white").save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
 
 
 def test_apply_errors_are_listed_in_page_order(phone: Page, live_server: str) -> None:
@@ -91,6 +103,44 @@ def test_failed_applicant_check_keeps_what_was_typed(phone: Page, live_server: s
     expect(phone.get_by_text("امیر حسینی")).to_be_visible()
 
 
+def test_file_inputs_are_persian_and_work_from_the_keyboard(
+        phone: Page, live_server: str, demo_catalog: Catalog, tmp_path: Path) -> None:
+    spec = demo_catalog.service("tour-guide-card")
+    assert spec is not None
+    first, second = spec.documents[0], spec.documents[1]
+    phone.goto(live_server + APPLY)
+    picker = phone.locator(".file-picker", has=phone.locator(f"#documents-{first.id}"))
+    expect(picker.locator(".file-button")).to_have_text("انتخاب فایل")
+    expect(picker.locator(".file-name")).to_have_text("فایلی انتخاب نشده")
+    native = phone.locator(f"#documents-{first.id}")
+    size = native.bounding_box()
+    assert size and size["width"] <= 1 and size["height"] <= 1
+    expect(native).to_have_accessible_name(re.compile(re.escape(first.name)))
+
+    phone.locator(f"#documents-{first.id}").focus()
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.id") == f"documents-{second.id}"
+    button = phone.locator(".file-picker", has=phone.locator(f"#documents-{second.id}")
+                           ).locator(".file-button")
+    assert button.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    with phone.expect_file_chooser() as chooser:
+        phone.keyboard.press("Space")
+    chooser.value.set_files(str(_png(tmp_path / "گواهی-دوره.png")))
+    expect(phone.locator(f"#documents-{second.id}-chosen")).to_have_text("گواهی-دوره.png")
+    assert phone.evaluate(OVERFLOW) <= 0
+
+
+def test_missing_document_form_has_the_persian_picker(phone: Page, live_server: str,
+                                                      live_app: Flask) -> None:
+    phone.goto(f"{live_server}/t/{_code(live_app, 'tourism-trust-symbol')}")
+    phone.locator("#v-national").fill("0067749828")
+    phone.locator("#v-mobile").fill("09351234567")
+    phone.get_by_role("button", name="نمایش اطلاعات").click()
+    pickers = phone.locator("form[action$='/documents'] .file-picker")
+    expect(pickers.first.locator(".file-button")).to_have_text("انتخاب فایل")
+    expect(pickers.first.locator(".file-name")).to_have_text("فایلی انتخاب نشده")
+
+
 def test_search_without_results_says_so_once(phone: Page, live_server: str) -> None:
     phone.goto(f"{live_server}/search?q=نهنگ")
     expect(phone.get_by_role("status")).to_have_count(1)
@@ -117,3 +167,17 @@ def test_tracking_code_in_the_search_box_opens_the_request(phone: Page, live_ser
     phone.get_by_role("link", name="درست کردن کد و پیگیری درخواست").click()
     expect(phone.locator("#code")).to_have_value(f"{mistyped[:8]}-{mistyped[8:]}")
     expect(phone.locator("#code-error")).to_contain_text("نادرست")
+
+
+def test_without_scripts_the_native_file_input_shows(browser: Browser, live_server: str) -> None:
+    """The Persian picker needs file-picker.js to name the chosen file; without scripts the
+    browser's own control is shown rather than a label that never changes."""
+    context = browser.new_context(locale="fa-IR", viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + APPLY)
+    native = page.locator("input[type=file]").first
+    size = native.bounding_box()
+    assert size and size["width"] > 100
+    expect(page.locator(".file-button").first).to_be_hidden()
+    expect(page.locator(".file-name").first).to_be_hidden()
+    context.close()
