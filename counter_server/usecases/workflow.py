@@ -1,13 +1,16 @@
-"""Staff moving a request through its steps: each action checked, stored and announced."""
+"""Moving a request through its steps: staff actions, and the applicant handing in the
+documents staff asked for; each checked, stored and announced."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from counter_server.models import ServiceRequest, User
-from counter_server.usecases import audit
+from counter_server.storage import Storage
+from counter_server.usecases import audit, documents
 from counter_server.usecases.service_requests import record_event
 from counter_server.usecases.staff import may_work_on
 from shared.catalog.schema import ServiceSpec
@@ -54,6 +57,29 @@ def perform(session: Session, request: ServiceRequest, user: User, act: StaffAct
                  notify=act.action not in (Action.note, Action.claim))
     audit.record(session, user, f"request.{act.action}", request, address=address,
                  from_status=before.value, to_status=after.value)
+
+
+def provide_documents(session: Session, request: ServiceRequest, storage: Storage,
+                      uploads: Sequence[documents.Upload], *,
+                      max_bytes: int = documents.DEFAULT_MAX_BYTES, public_url: str = "") -> None:
+    """The applicant hands in the documents staff asked for and the request goes back to review.
+
+    ActionRefused when the request is not waiting for the applicant or no file came;
+    documents.DocumentRejected for a file that cannot be taken. The caller commits.
+    """
+    before = Status(request.status)
+    try:
+        after = next_status(Action.documents_provided, before)
+    except TransitionError:
+        raise ActionRefused("not_waiting_for_documents",
+                            "این درخواست اکنون منتظر مدرکی از شما نیست.") from None
+    if not uploads:
+        raise ActionRefused("no_documents", "پرونده‌ای انتخاب نشده است.")
+    for upload in uploads:
+        documents.attach(session, storage, request, upload, "citizen", max_bytes=max_bytes)
+    request.status = after
+    record_event(session, request, Action.documents_provided, actor="citizen", user=None,
+                 from_status=before, public_url=public_url)
 
 
 def _check_owner(user: User, request: ServiceRequest, action: Action) -> None:

@@ -57,18 +57,25 @@ def read_form(spec: ServiceSpec) -> PostedForm:
             posted.fields[item.name] = request.form.getlist(key)
         else:
             posted.fields[item.name] = request.form.get(key, "")
-    posted.uploads = _uploads(spec, posted.client_id)
+    posted.uploads = read_uploads(spec, posted.client_id)
     return posted
 
 
-def _uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
+def upload_id(client_id: str, slot: str, index: int) -> str:
+    """The id of the `index`th file sent for `slot` in the form posted as `client_id`: the same
+    post sent twice gives the same ids, so a replay stores nothing twice."""
+    return str(uuid.uuid5(uuid.UUID(client_id), f"{slot}:{index}"))
+
+
+def read_uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
+    """The files posted as `documents.<slot>` for each of `spec`'s document slots."""
     uploads = []
     for slot in spec.documents:
         files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
                                     if f and f.filename]
         for index, file in enumerate(files):
-            upload_id = str(uuid.uuid5(uuid.UUID(client_id), f"{slot.id}:{index}"))
-            uploads.append(documents.Upload(upload_id, slot.id, file.filename or "", file.read()))
+            uploads.append(documents.Upload(upload_id(client_id, slot.id, index), slot.id,
+                                            file.filename or "", file.read()))
     return uploads
 
 
@@ -89,9 +96,31 @@ def check_documents(spec: ServiceSpec, posted: PostedForm) -> None:
                 posted.errors[key] = exc.message
 
 
+def page_order(spec: ServiceSpec) -> list[str]:
+    """The form's error keys in the order their fields appear on the page: the applicant,
+    the service's own fields, then its documents."""
+    return ([f"applicant.{f.name}" for f in APPLICANT_FIELDS]
+            + [f"fields.{f.name}" for f in spec.form]
+            + [f"documents.{d.id}" for d in spec.documents])
+
+
+def in_page_order(spec: ServiceSpec, errors: dict[str, str]) -> dict[str, str]:
+    """`errors` reordered as `page_order`; keys of no field (the whole form's) come last."""
+    rank = {key: index for index, key in enumerate(page_order(spec))}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
 def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
                  user: User | None = None, kiosk: Kiosk | None = None) -> ServiceRequest | None:
-    """File the request with its documents in one transaction; None when `posted.errors`."""
+    """File the request with its documents in one transaction; None when `posted.errors`
+    (listed in the order of the fields on the page)."""
+    filed = _file(spec, posted, channel, public_url, user, kiosk)
+    posted.errors = in_page_order(spec, posted.errors)
+    return filed
+
+
+def _file(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
+          user: User | None, kiosk: Kiosk | None) -> ServiceRequest | None:
     check_documents(spec, posted)
     submission = Submission(client_id=posted.client_id, service=spec.slug, channel=channel,
                             applicant=posted.applicant, fields=posted.fields)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from counter_server.context import session
 from counter_server.usecases import catalog_versions
 from counter_server.usecases.catalog_versions import Snapshot
 from counter_server.web import bp
+from shared import tracking_codes
 
 MAX_QUERY_LENGTH = 200
 
@@ -54,9 +55,22 @@ def service(slug: str) -> tuple[str, int] | str:
 
 
 @bp.get("/search")
-def search() -> str:
+def search() -> str | Response:
+    """Services matching the query; a tracking code typed here goes to its tracking page."""
     snapshot = _snapshot()
     query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    hits = snapshot.search(query) if query else []
+    code, mistyped = _tracking_code(query)
+    if code:
+        return redirect(url_for("web.track", code=code))
+    hits = snapshot.search(query) if query and not mistyped else []
     return render_template("search.html", snapshot=snapshot,
-                           query=query, hits=hits)
+                           query=query, hits=hits, mistyped_code=mistyped)
+
+
+def _tracking_code(query: str) -> tuple[str | None, bool]:
+    """(the code, False) when `query` is a valid tracking code (Persian digits, spaces and
+    dashes allowed); (None, True) when it is 16 digits whose check digit is wrong."""
+    try:
+        return tracking_codes.normalize(query), False
+    except tracking_codes.InvalidCode as exc:
+        return None, exc.code == tracking_codes.CHECK_FAILED

@@ -18,7 +18,6 @@ from flask import (
 from flask import (
     session as http_session,
 )
-from sqlalchemy.orm import Session
 
 from counter_server import outbox
 from counter_server.api.auth import is_kiosk_call
@@ -26,17 +25,21 @@ from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import catalog_versions
-from counter_server.usecases import documents, service_requests, public_tracking
-from counter_server.usecases.service_requests import record_event
+from counter_server.usecases import documents, public_tracking, service_requests, workflow
 from counter_server.web import bp
-from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
+from counter_server.web.forms import (
+    PostedForm,
+    file_request,
+    new_client_id,
+    read_form,
+    read_uploads,
+)
 from counter_server.web.qr import qr_svg
 from shared import tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
-from shared.workflow import Action, Status, next_status
 
 TRACK_LIMIT = "60 per minute"
 VERIFIED = "verified_requests"
@@ -121,37 +124,46 @@ def track(code: str) -> str | Response:
     item = _find(code, with_history=True)
     if item.tracking_code != code:
         return redirect(url_for("web.track", code=item.tracking_code))
+    return _track_page(item)
+
+
+def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
+                check_error: str | None = None) -> str:
+    """The tracking page; after a failed applicant check, with what was typed and why."""
     snapshot = catalog_versions.current_snapshot(session())
     view = public_tracking.public_view(item, snapshot)
+    spec = ServiceSpec.model_validate(item.service)
     personal = None
     if _is_verified(item):
-        spec = ServiceSpec.model_validate(item.service)
         personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
                     if f.name in item.fields]
     return render_template("track.html", item=item, view=view, personal=personal,
-                           service=ServiceSpec.model_validate(item.service),
-                           upload_client_id=new_client_id())
+                           service=spec, upload_client_id=new_client_id(),
+                           typed=typed or {}, check_error=check_error)
 
 
 @bp.post("/t/<code>/verify")
 @limiter.limit("20 per minute")
-def verify(code: str) -> Response:
-    item = _find(code)
+def verify(code: str) -> Response | tuple[str, int]:
+    """Check the applicant; on failure show the page again with what they typed kept, so
+    they can correct one digit."""
+    item = _find(code, with_history=True)
+    national_code, mobile = request.form.get("national_code", ""), request.form.get("mobile", "")
+    typed = {"national_code": national_code[:20], "mobile": mobile[:20]}
     try:
-        proven = public_tracking.verify_applicant(item, request.form.get("national_code", ""),
-                                           request.form.get("mobile", ""))
+        proven = public_tracking.verify_applicant(item, national_code, mobile)
     except public_tracking.CheckLocked:
-        flash("به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند دقیقه قفل است.", "error")
-        return redirect(url_for("web.track", code=item.tracking_code))
+        return _track_page(item, typed, "به دلیل چند تلاش ناموفق، بررسی هویت برای این کد تا چند "
+                                        "دقیقه قفل است."), 429
     session().commit()
-    if proven:
-        minutes = current_app.config["APPLICANT_CHECK_MINUTES"]
-        verified = {k: v for k, v in http_session.get(VERIFIED, {}).items() if v > time.time()}
-        verified[item.tracking_code] = time.time() + minutes * 60
-        http_session[VERIFIED] = verified
-        flash("هویت شما تأیید شد.", "success")
-    else:
-        flash("کد ملی یا شماره همراه با اطلاعات این درخواست یکسان نیست.", "error")
+    if not proven:
+        return _track_page(item, typed, "کد ملی یا شماره همراه با اطلاعات این درخواست یکسان "
+                                        "نیست؛ رقم‌ها را بررسی و دوباره امتحان کنید."), 422
+    minutes = current_app.config["APPLICANT_CHECK_MINUTES"]
+    verified = {k: v for k, v in http_session.get(VERIFIED, {}).items() if v > time.time()}
+    verified[item.tracking_code] = time.time() + minutes * 60
+    http_session[VERIFIED] = verified
+    flash("هویت شما تأیید شد.", "success")
     return redirect(url_for("web.track", code=item.tracking_code))
 
 
@@ -161,28 +173,13 @@ def upload_requested(code: str) -> Response:
     item = _find(code)
     if not _is_verified(item):
         abort(403)
-    if item.status != Status.waiting_citizen:
-        flash("این درخواست اکنون منتظر مدرکی از شما نیست.", "error")
-        return redirect(url_for("web.track", code=item.tracking_code))
-    spec = ServiceSpec.model_validate(item.service)
-    uploads = _requested_uploads(spec)
-    if not uploads:
-        flash("پرونده‌ای انتخاب نشده است.", "error")
-        return redirect(url_for("web.track", code=item.tracking_code))
+    uploads = _requested_uploads(ServiceSpec.model_validate(item.service))
     storage = current_app.extensions["miz.storage"]
-
-    def work(db: Session) -> None:
-        for upload in uploads:
-            documents.attach(db, storage, item, upload, "citizen",
-                             max_bytes=current_app.config["MAX_DOCUMENT_BYTES"])
-        before = item.status
-        item.status = next_status(Action.documents_provided, Status(before))
-        record_event(db, item, Action.documents_provided, actor="citizen", user=None,
-                     from_status=before, public_url=public_url())
-
+    max_bytes, url = current_app.config["MAX_DOCUMENT_BYTES"], public_url()
     try:
-        unit_of_work(work)
-    except documents.DocumentRejected as exc:
+        unit_of_work(lambda db: workflow.provide_documents(
+            db, item, storage, uploads, max_bytes=max_bytes, public_url=url))
+    except (workflow.ActionRefused, documents.DocumentRejected) as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.track", code=item.tracking_code))
     outbox.flush()
@@ -193,13 +190,7 @@ def upload_requested(code: str) -> Response:
 def _requested_uploads(spec: ServiceSpec) -> list[documents.Upload]:
     batch = request.form.get("client_id", "")
     try:
-        base = uuid.UUID(batch)
+        client_id = str(uuid.UUID(batch))
     except ValueError:
         abort(400)
-    uploads = []
-    for slot in spec.documents:
-        for index, file in enumerate(f for f in request.files.getlist(f"documents.{slot.id}")
-                                     if f and f.filename):
-            uploads.append(documents.Upload(str(uuid.uuid5(base, f"{slot.id}:{index}")), slot.id,
-                                            file.filename or "", file.read()))
-    return uploads
+    return read_uploads(spec, client_id)

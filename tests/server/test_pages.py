@@ -84,7 +84,35 @@ def test_search_page_matches_arabic_letter_forms(app: Flask, client: FlaskClient
     assert "صدور کارت راهنمای گردشگری" in page
     assert "۱ خدمت برای" in page
     nothing = _page(client, "/search?q=نهنگ")
-    assert "۰ خدمت برای" in nothing and "خدمتی با این عبارت پیدا نشد" in nothing
+    assert "خدمتی با عبارت «نهنگ» پیدا نشد" in nothing
+
+
+def test_search_with_no_results_says_so_once(client: FlaskClient) -> None:
+    page = _page(client, "/search?q=نهنگ")
+    assert page.count("پیدا نشد") == 1
+    assert "پیدا شد" not in page and "۰ خدمت" not in page
+
+
+def test_tracking_code_typed_into_search_opens_its_tracking_page(client: FlaskClient,
+                                                                 demo_catalog: Catalog) -> None:
+    from shared.tracking_codes import format_code
+    from tests.server.test_requests_api import body
+
+    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    typed = format_code(code, persian=True).replace(" ", "-", 2)  # «۰۰۱۲-۳۴۵۶-۷۸۹۰ ۱۲۳۴»
+    response = client.get("/search", query_string={"q": f" {typed} "})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/t/{code}")
+    page = _page(client, response.headers["Location"])
+    assert demo_catalog.service("tour-guide-card").title in page and "ثبت‌شده" in page
+
+
+def test_tracking_code_with_a_wrong_digit_is_called_a_typo(client: FlaskClient) -> None:
+    mistyped = "0000 0000 0000 0001"  # 16 digits, check digit wrong
+    page = _page(client, "/search?q=" + mistyped.replace(" ", "+"))
+    assert "شبیه کد رهگیری است" in page and "یکی از رقم‌هایش درست نیست" in page
+    assert 'href="/t?code=0000+0000+0000+0001"' in page
+    assert "پیدا نشد" not in page and "پیدا شد" not in page
+    assert "نادرست" in _page(client, "/t?code=0000+0000+0000+0001", status=400)
 
 
 def test_withdrawn_service_page_says_so(app: Flask, client: FlaskClient,

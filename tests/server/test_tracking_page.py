@@ -108,3 +108,89 @@ def test_apply_form_shows_persian_errors_per_field(client: FlaskClient,
     assert 'aria-invalid="true"' in page
     mandatory = [d.name for d in spec.documents if d.mandatory]
     assert all(f"لطفاً «{name}» را بارگذاری کنید." in page for name in mandatory)
+
+
+def _apply_general_correspondence(client: FlaskClient, demo_catalog: Catalog,
+                                  client_id: str) -> str:
+    """File a general-correspondence request online with one PNG; its tracking code."""
+    from counter_server.demo import sample_value
+
+    spec = demo_catalog.service("general-correspondence")
+    form: dict[str, object] = {
+        "csrf_token": csrf_token(client, f"/services/{spec.slug}/apply"), "client_id": client_id,
+        "applicant.name": "زهرا احمدی", "applicant.national_code": "0499370899",
+        "applicant.mobile": "09121234567",
+        f"documents.{spec.documents[0].id}": (io.BytesIO(png_bytes()), "letter.png")}
+    for field in spec.form:
+        value = sample_value(field)
+        form[f"fields.{field.name}"] = "on" if value is True else value
+    response = client.post(f"/services/{spec.slug}/apply", data=form,
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    return response.headers["Location"].split("/t/")[1].split("/")[0]
+
+
+def test_both_upload_forms_name_their_files_the_same_way(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog,
+        staff_users: dict[str, int]) -> None:
+    """The apply form and the missing-document form derive each file's id with
+    `forms.upload_id`, so a re-sent form never stores a file twice."""
+    from counter_server.models import User
+    from counter_server.usecases.workflow import StaffAction, perform
+    from counter_server.web.forms import upload_id
+    from shared.workflow import Action
+
+    slot = demo_catalog.service("general-correspondence").documents[0].id
+    first, second = "0d4c8f8e-3c57-4a3e-8f1e-4c1f5d2a9b10", "6f1c2a9e-8d7b-4c3a-9e21-5b0d7f4e8a11"
+    code = _apply_general_correspondence(client, demo_catalog, first)
+    with app.app_context(), database().session() as session:
+        item = session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
+        boss = session.get(User, staff_users["boss"])
+        perform(session, item, boss, StaffAction(Action.claim))
+        perform(session, item, boss, StaffAction(Action.request_documents,
+                                                 public_note="نامه امضا ندارد."))
+        session.commit()
+    _verify(client, code, "0499370899", "09121234567")
+    page = client.post(f"/t/{code}/documents", data={
+        "csrf_token": csrf_token(client, f"/t/{code}"), "client_id": second,
+        f"documents.{slot}": (io.BytesIO(png_bytes((50, 50))), "signed.png")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert "مدارک شما رسید" in html.unescape(page.get_data(as_text=True))
+    with app.app_context(), database().session() as session:
+        item = session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
+        assert item.status == "in_review"
+        assert [(d.original_name, d.client_id) for d in item.documents] == [
+            ("letter.png", upload_id(first, slot, 0)), ("signed.png", upload_id(second, slot, 0))]
+
+
+def test_apply_error_summary_follows_the_page(client: FlaskClient, demo_catalog: Catalog) -> None:
+    """Applicant fields, then the service's fields, then documents — as they sit on the page."""
+    import re
+
+    spec = demo_catalog.service("tour-guide-card")
+    token = csrf_token(client, f"/services/{spec.slug}/apply")
+    response = client.post(f"/services/{spec.slug}/apply", data={
+        "csrf_token": token, "applicant.name": "", "applicant.national_code": "123",
+        "applicant.mobile": "0912"}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    summary = page[page.index('id="error-summary"'):page.index("</ul>", page.index('id="error-summary"'))]
+    listed = re.findall(r'href="#([^"]+)"', summary)
+    expected = ["applicant-name", "applicant-national_code", "applicant-mobile"]
+    expected += [f"fields-{f.name}" for f in spec.form if f.required]
+    expected += [f"documents-{d.id}" for d in spec.documents if d.mandatory]
+    assert listed == expected
+    ids_on_page = re.findall(r'\bid="((?:applicant|fields|documents)-[^"]+?)"', page)
+    assert sorted(listed, key=ids_on_page.index) == listed
+
+
+def test_failed_check_keeps_what_was_typed(client: FlaskClient, demo_catalog: Catalog) -> None:
+    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    token = csrf_token(client, f"/t/{code}")
+    response = client.post(f"/t/{code}/verify", data={
+        "national_code": "۰۴۹۹۳۷۰۸۹۹", "mobile": "09121234568", "csrf_token": token})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'value="۰۴۹۹۳۷۰۸۹۹"' in page and 'value="09121234568"' in page
+    assert "یکسان نیست" in page and APPLICANT["name"] not in page
+    assert f'action="/t/{code}/verify#applicant"' in page
+    assert "یکسان نیست" not in _text(client, f"/t/{code}")  # said once, not kept for later
