@@ -80,8 +80,8 @@ def test_numbers_count_up_per_queue_and_read_in_persian(app: Flask, demo_catalog
     crafts = issue(app, service="handicraft-production-licence")
     assert [t.number for t in guides] == [1, 2, 3] and crafts.number == 1
     queue_spec = next(q for q in demo_catalog.queues if q.slug == "tour-guides")
-    assert walk_in_queue.ticket_label(queue_spec, 3) == "ب-۰۰۳"
-    assert walk_in_queue.ticket_label(queue_spec, 3, persian=False) == "B-003"
+    assert queue_spec.ticket_label(3) == "ب-۰۰۳"
+    assert queue_spec.ticket_label(3, persian=False) == "B-003"
 
 
 def test_replayed_ticket_is_the_same_ticket(app: Flask) -> None:
