@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
-from counter_server.models import ServiceRequest, User
+from counter_server.models import Counter, ServiceRequest, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
@@ -169,22 +169,30 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
         lobby_admin.add_counter(session, office, number, None, queues)
     counters = lobby_admin.all_counters(session)
     created = [f"{len(counters)} counters"]
+    snapshot = current_snapshot(session)
     for service, priority, minutes_ago, served_minutes in TICKETS:
         taken = now - timedelta(minutes=minutes_ago)
-        lobby = Lobby(current_snapshot(session), taken)
-        ticket = walk_in_queue.issue(session, lobby, TicketOrder(
+        ticket = walk_in_queue.issue(session, Lobby(snapshot, taken), TicketOrder(
             client_id=str(uuid.uuid4()), service=service, priority=priority,
             office=LOBBY_OFFICE), user=supervisor, enforce_hours=False).ticket
         if served_minutes is not None:
             counter = next(c for c in counters if c.office_slug == LOBBY_OFFICE
                            and ticket.queue_slug in c.queues)
-            ticket.status, ticket.counter_id, ticket.called_by_id = "done", counter.id, supervisor.id
-            ticket.called_at = ticket.serving_started_at = taken + timedelta(minutes=2)
-            ticket.finished_at = ticket.called_at + timedelta(minutes=served_minutes)
-            walk_in_queue.record_service_time(session, ticket)
+            called = taken + timedelta(minutes=2)
+            _serve(session, Lobby(snapshot, called), counter, supervisor,
+                   finished=called + timedelta(minutes=served_minutes))
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created
+
+
+def _serve(session: Session, lobby: Lobby, counter: Counter, user: User,
+           finished: datetime) -> None:
+    """`counter` calls its next ticket at `lobby.now` and finishes with it at `finished`."""
+    ticket = walk_in_queue.call_next(session, lobby, counter, user)
+    if ticket is None:
+        raise ValueError(f"counter {counter.number} had no ticket to call")
+    walk_in_queue.act(session, Lobby(lobby.snapshot, finished), counter, ticket, "finish", user)
 
 
 def _file(session: Session, storage: Storage, slug: str, name: str, national_code: str,

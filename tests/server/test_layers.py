@@ -72,3 +72,25 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones() -> None:
                                                                     "counter_server.models")
     assert "counter_server.usecases" in imports_in("from counter_server import usecases",
                                                    "counter_server.models")
+
+
+def _assigned_attributes(path: Path) -> set[str]:
+    """The attribute names `path` assigns to on other objects (`item.status = …`, also inside
+    tuples; an object setting its own `self.status` is not counted)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else [])
+        for target in targets:
+            for part in ast.walk(target):
+                if (isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Store)
+                        and not (isinstance(part.value, ast.Name) and part.value.id == "self")):
+                    names.add(part.attr)
+    return names
+
+
+# counter_server/web joins this list once its tracking page records the citizen's reply
+# through a use case.
+@pytest.mark.parametrize("path", _files("api") + _files("desk"), ids=lambda p: p.name)
+def test_views_leave_statuses_to_the_use_cases(path: Path) -> None:
+    assert _assigned_attributes(path) & {"status", "current_step"} == set()
