@@ -1,4 +1,5 @@
-"""Command line: `flask --app counter_server init-db | catalog import PATH | catalog export PATH`."""
+"""Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
+queue-rollover, send-sms and demo-seed; each calls the same use cases as the views."""
 
 from __future__ import annotations
 
