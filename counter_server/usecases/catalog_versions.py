@@ -153,7 +153,7 @@ class _LatestVersion:
             self._latest.pop(_database_of(session), None)
 
 
-_seen = _LatestVersion()
+_latest_version = _LatestVersion()
 
 
 def version_row(session: Session, number: int) -> CatalogVersion | None:
@@ -167,7 +167,7 @@ def current_version(session: Session) -> int | None:
 
 def current_snapshot(session: Session) -> Snapshot:
     """The catalog as last published; raises NoCatalog before any import."""
-    latest = _seen.latest(session)
+    latest = _latest_version.latest(session)
     if latest is None:
         raise NoCatalog()
     return _cache.get(session, latest)
@@ -204,7 +204,7 @@ def import_catalog(session: Session, catalog: Catalog, source: str = "") -> Impo
     latest = session.scalar(select(CatalogVersion).order_by(CatalogVersion.number.desc()).limit(1))
     if latest is not None and latest.digest == digest:
         return ImportResult(version=latest.number, published=False)
-    _seen.forget(session)
+    _latest_version.forget(session)
     number = (latest.number if latest else 0) + 1
     version = CatalogVersion(number=number, digest=digest, source=source[:500],
                              published_at=utcnow())
