@@ -1,5 +1,5 @@
 # Miz — every target does its own set-up on a fresh machine.
-#   make demo   the server with the demo catalog on http://127.0.0.1:5000
+#   make demo   the server with the demo catalog on http://127.0.0.1:5000 (HOST=… PORT=… to move it)
 #   make test   the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 
 PYTHON ?= python3
@@ -27,8 +27,7 @@ demo: $(STAMP)
 	bash scripts/install-system-deps.sh runtime
 	$(FLASK) init-db
 	$(FLASK) catalog import assets/catalog
-	$(FLASK) demo-seed
-	@echo "Miz online desk: http://$(HOST):$(PORT)/   staff desk: http://$(HOST):$(PORT)/desk"
+	$(FLASK) demo-seed --host $(HOST) --port $(PORT)
 	@if [ -n "$$DISPLAY" ] && [ -f instance/kiosk-demo.toml ]; then \
 	  echo "Kiosk window: $(PY) -m kiosk --config instance/kiosk-demo.toml"; \
 	  (sleep 3; $(PY) -m kiosk --config instance/kiosk-demo.toml) & \

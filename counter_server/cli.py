@@ -1,17 +1,18 @@
-"""Command line: `flask --app counter_server init-db | catalog import PATH | catalog export PATH`."""
+"""Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
+queue-rollover, send-sms and demo-seed; each calls the same use cases as the views."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
 
-from counter_server import migrate
+from counter_server import demo, migrate
 from counter_server.context import database
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import kiosks, lobby_admin, notifications, staff
@@ -183,39 +184,49 @@ def send_sms() -> None:
 
 
 @click.command("demo-seed")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address the demo is served on (the Makefile's HOST).")
+@click.option("--port", default=5000, show_default=True, help="Its port (the Makefile's PORT).")
 @with_appcontext
-def demo_seed() -> None:
-    """Create demo staff accounts, a kiosk and requests in several states (once)."""
-    from counter_server.demo import PASSWORD, seed
-
+def demo_seed(host: str, port: int) -> None:
+    """Create the demo data once (staff, a kiosk, requests, a lobby); on every run print the
+    tracking codes, the kiosk's token and configuration, and the addresses to open."""
+    server = demo.server_url(host, port)
+    kiosk_config = Path(current_app.instance_path) / "kiosk-demo.toml"
     with database().transaction() as session:
         public_url = str(catalog_versions.current_snapshot(session).catalog.agency.public_base_url)
-        created = seed(session, current_app.extensions["miz.storage"], public_url)
-    if not created:
+        seeded = demo.seed(session, current_app.extensions["miz.storage"], public_url)
+        requests = [(r.tracking_code, r.service_slug, r.status)
+                    for r in demo.demo_requests(session)]
+        kiosk = _demo_kiosk(session, seeded.kiosk_token or demo.token_in(kiosk_config))
+    if seeded.created:
+        click.echo("Demo data created:")
+        for line in seeded.created:
+            click.echo(f"  {line}")
+    else:
         click.echo("Demo data already present.")
-        return
-    for line in created:
-        click.echo(f"  {line}")
-    click.echo(f"Demo staff password: {PASSWORD}")
-    kiosk_config = Path(current_app.instance_path) / "kiosk-demo.toml"
-    write_demo_kiosk_config(kiosk_config, created)
-    click.echo(f"Demo kiosk configuration: {kiosk_config}")
+    click.echo("Demo requests (tracking code, service: status):")
+    for code, slug, status in requests:
+        click.echo(f"  request {code} ({slug}: {status})")
+    click.echo(f"Demo staff password: {demo.PASSWORD}  "
+               f"(users: {', '.join(u.username for u in demo.USERS)})")
+    if kiosk is None:
+        click.echo("The demo kiosk is revoked or gone: register one with `kiosk add`.")
+    else:
+        demo.write_kiosk_config(kiosk_config, *kiosk, server)
+        click.echo(f"Demo kiosk {kiosk[0]:02d}, token: {kiosk[1]}")
+        click.echo(f"Demo kiosk configuration: {kiosk_config}")
+    for name, address in demo.addresses(server):
+        click.echo(f"{name + ':':<15}{address}")
 
 
-def write_demo_kiosk_config(path: Path, created: list[str]) -> None:
-    """The demo kiosk's TOML (kiosk_config/example-file.toml with its number and token)."""
-    from counter_server.config import REPO_ROOT
-
-    kiosk_line = next(line for line in created if line.startswith("kiosk "))
-    issuer, token = re.fullmatch(r"kiosk (\d+), token (\S+)", kiosk_line).groups()
-    values = {"kiosk_id": str(int(issuer)), "token": f'"{token}"',
-              "data_dir": f'"{REPO_ROOT / "var" / "kiosk-demo" / "data"}"',
-              "path": f'"{REPO_ROOT / "var" / "kiosk-demo" / "receipts.escpos"}"',
-              "folder": f'"{REPO_ROOT / "kiosk_config" / "demo-scans"}"'}
-    text = (REPO_ROOT / "kiosk_config" / "example-file.toml").read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-    path.write_text(text, encoding="utf-8")
+def _demo_kiosk(session: Session, known_token: str | None) -> tuple[int, str] | None:
+    """The demo kiosk's number and token (`known_token`, or a new one if that no longer
+    works); None when the kiosk was revoked or is gone."""
+    kiosk = demo.demo_kiosk(session)
+    if kiosk is None or kiosk.revoked_at is not None:
+        return None
+    return kiosk.id, demo.kiosk_token(session, kiosk, known_token)
 
 
 def init_app(app: Flask) -> None:

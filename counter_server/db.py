@@ -1,10 +1,11 @@
 """Database engine and sessions for SQLite (embedded default) and PostgreSQL.
 
-SQLite gets the settings a multi-process server needs (see DESIGN.md, "Known traps"):
-WAL, a busy timeout, foreign keys on every connection, and SQLAlchemy — not the driver —
-beginning transactions, so that sessions that write take the write lock up front with
-`BEGIN IMMEDIATE` instead of failing with "database is locked" half-way through; within one
-process, writers wait their turn on a lock rather than in SQLite's sleeping busy handler.
+SQLite gets the settings a multi-process server needs: WAL, a busy timeout, foreign keys on
+every connection, and SQLAlchemy — not the driver — beginning transactions, so that sessions
+that write take the write lock up front with `BEGIN IMMEDIATE` instead of failing with
+"database is locked" half-way through; within one process, writers wait their turn on a lock
+rather than in SQLite's sleeping busy handler. docs/architecture.md ("SQLite and PostgreSQL")
+puts this next to the other rules that keep both databases correct.
 """
 
 from __future__ import annotations

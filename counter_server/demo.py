@@ -1,22 +1,29 @@
-"""Demo data for `make demo`: staff accounts, a kiosk, and requests in several states.
+"""Demo data for `make demo`: staff accounts, a kiosk, requests in several states, a lobby.
 
-Runs the same use cases as real traffic (filing, documents, staff actions), so what a
-newcomer sees on the desk is what the system really produces.
+Runs the same use cases as real traffic (filing, documents, staff actions, the queue), so what
+a newcomer sees on the desk is what the system really produces. `seed` creates it once; the
+rest tells a newcomer, on every run, where to find it: the requests' tracking codes, the demo
+kiosk's token and configuration file, and the addresses to open.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
+import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from counter_server.config import REPO_ROOT
 from counter_server.db import utcnow
-from counter_server.models import ServiceRequest, User
+from counter_server.models import Counter, Kiosk, ServiceRequest, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
@@ -27,6 +34,10 @@ from shared.catalog.schema import FieldType, FormField
 from shared.workflow import Action
 
 PASSWORD = "miz-demo-1405"
+KIOSK_NAME = "کیوسک سالن انتظار همکف"
+LOBBY_OFFICE = "isfahan-hq"
+# The demo's requests have client ids of their own, so that every run can find them again.
+_REQUEST_IDS = uuid.UUID("6d1f0c3e-5b7a-4e38-9a52-2f0d8c1e7b64")
 
 
 @dataclass(frozen=True)
@@ -119,20 +130,27 @@ def _fields_for(session: Session, slug: str) -> dict[str, object]:
     return {field.name: sample_value(field) for field in spec.form}
 
 
-def seed(session: Session, storage: Storage, public_url: str) -> list[str]:
-    """Create the demo users, kiosk and requests once; returns what it created."""
+@dataclass(frozen=True)
+class Seeded:
+    created: list[str]  # what this run created; empty when the demo data was there already
+    kiosk_token: str | None  # the demo kiosk's token, when this run registered the kiosk
+
+
+def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
+    """Create the demo users, kiosk, requests and lobby, unless there are staff already."""
     if session.scalar(select(User).limit(1)) is not None:
-        return []
+        return Seeded([], None)
     created = []
     users = {}
     for demo in USERS:
         users[demo.username] = staff.create_user(session, demo.username, demo.full_name,
                                                  demo.role, PASSWORD, list(demo.services))
         created.append(f"user {demo.username} ({demo.role.value})")
-    registration = kiosks.register_kiosk(session, "کیوسک سالن انتظار همکف", LOBBY_OFFICE)
-    created.append(f"kiosk {registration.kiosk.id:02d}, token {registration.token}")
-    for slug, name, national_code, mobile, actions in REQUESTS:
-        item = _file(session, storage, slug, name, national_code, mobile, public_url)
+    registration = kiosks.register_kiosk(session, KIOSK_NAME, LOBBY_OFFICE)
+    created.append(f"kiosk {registration.kiosk.id:02d} ({KIOSK_NAME})")
+    for index, (slug, name, national_code, mobile, actions) in enumerate(REQUESTS):
+        item = _file(session, storage, _request_id(index), slug, name, national_code, mobile,
+                     public_url)
         clerk = next(u for u in users.values() if slug in u.service_slugs)
         for action in actions:
             perform(session, item, clerk, StaffAction(
@@ -140,10 +158,32 @@ def seed(session: Session, storage: Storage, public_url: str) -> list[str]:
                 payment_reference="DEMO-" + item.tracking_code[-6:]), public_url=public_url)
         created.append(f"request {item.tracking_code} ({slug}: {item.status})")
     created += _seed_lobby(session, users["supervisor"], utcnow())
-    return created
+    return Seeded(created, registration.token)
 
 
-LOBBY_OFFICE = "isfahan-hq"
+def _request_id(index: int) -> str:
+    return str(uuid.uuid5(_REQUEST_IDS, str(index)))
+
+
+def demo_requests(session: Session) -> list[ServiceRequest]:
+    """The requests `seed` filed, in its order, as they are now."""
+    ids = [_request_id(index) for index in range(len(REQUESTS))]
+    found = {r.client_id: r for r in session.scalars(
+        select(ServiceRequest).where(ServiceRequest.client_id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def demo_kiosk(session: Session) -> Kiosk | None:
+    return session.scalar(select(Kiosk).where(Kiosk.name == KIOSK_NAME))
+
+
+def kiosk_token(session: Session, kiosk: Kiosk, known: str | None) -> str:
+    """`known` if it is still `kiosk`'s token, else a new token (the old one stops working)."""
+    if known and kiosks.authenticate(session, known) is kiosk:
+        return known
+    return kiosks.renew_token(session, kiosk)
+
+
 COUNTERS = (
     ("isfahan-hq", 1, ["tourism-licences", "tour-guides"]),
     ("isfahan-hq", 2, ["tour-guides"]),
@@ -169,28 +209,36 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
         lobby_admin.add_counter(session, office, number, None, queues)
     counters = lobby_admin.all_counters(session)
     created = [f"{len(counters)} counters"]
+    snapshot = current_snapshot(session)
     for service, priority, minutes_ago, served_minutes in TICKETS:
         taken = now - timedelta(minutes=minutes_ago)
-        lobby = Lobby(current_snapshot(session), taken)
-        ticket = walk_in_queue.issue(session, lobby, TicketOrder(
+        ticket = walk_in_queue.issue(session, Lobby(snapshot, taken), TicketOrder(
             client_id=str(uuid.uuid4()), service=service, priority=priority,
             office=LOBBY_OFFICE), user=supervisor, enforce_hours=False).ticket
         if served_minutes is not None:
             counter = next(c for c in counters if c.office_slug == LOBBY_OFFICE
                            and ticket.queue_slug in c.queues)
-            ticket.status, ticket.counter_id, ticket.called_by_id = "done", counter.id, supervisor.id
-            ticket.called_at = ticket.serving_started_at = taken + timedelta(minutes=2)
-            ticket.finished_at = ticket.called_at + timedelta(minutes=served_minutes)
-            walk_in_queue.record_service_time(session, ticket)
+            called = taken + timedelta(minutes=2)
+            _serve(session, Lobby(snapshot, called), counter, supervisor,
+                   finished=called + timedelta(minutes=served_minutes))
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created
 
 
-def _file(session: Session, storage: Storage, slug: str, name: str, national_code: str,
-          mobile: str, public_url: str) -> ServiceRequest:
+def _serve(session: Session, lobby: Lobby, counter: Counter, user: User,
+           finished: datetime) -> None:
+    """`counter` calls its next ticket at `lobby.now` and finishes with it at `finished`."""
+    ticket = walk_in_queue.call_next(session, lobby, counter, user)
+    if ticket is None:
+        raise ValueError(f"counter {counter.number} had no ticket to call")
+    walk_in_queue.act(session, Lobby(lobby.snapshot, finished), counter, ticket, "finish", user)
+
+
+def _file(session: Session, storage: Storage, client_id: str, slug: str, name: str,
+          national_code: str, mobile: str, public_url: str) -> ServiceRequest:
     submission = Submission(
-        client_id=str(uuid.uuid4()), service=slug, channel="online",
+        client_id=client_id, service=slug, channel="online",
         applicant={"name": name, "national_code": national_code, "mobile": mobile},
         fields=_fields_for(session, slug))
     filed = service_requests.submit(session, submission, public_url=public_url)
@@ -200,3 +248,41 @@ def _file(session: Session, storage: Storage, slug: str, name: str, national_cod
                 str(uuid.uuid4()), slot["id"], f"{slot['id']}.png", sample_scan(slot["id"])),
                 "citizen")
     return filed.request
+
+
+# -- where to find it -------------------------------------------------------------------------
+
+
+def server_url(host: str, port: int) -> str:
+    """The address a browser or a kiosk on this machine reaches the served demo at."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def addresses(server: str) -> list[tuple[str, str]]:
+    return [("Online desk", f"{server}/"), ("Staff desk", f"{server}/desk"),
+            ("Lobby display", f"{server}/display/{LOBBY_OFFICE}")]
+
+
+def token_in(config: Path) -> str | None:
+    """The token a kiosk configuration file holds, if it is there and readable."""
+    try:
+        token = tomllib.loads(config.read_text(encoding="utf-8")).get("token")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return token if isinstance(token, str) else None
+
+
+def write_kiosk_config(path: Path, kiosk_id: int, token: str, server: str) -> None:
+    """The demo kiosk's TOML: kiosk_config/example-file.toml with its number, token and the
+    served address, its store and receipts under var/kiosk-demo/."""
+    values = {"server_url": server, "kiosk_id": kiosk_id, "token": token,
+              "data_dir": str(REPO_ROOT / "var" / "kiosk-demo" / "data"),
+              "path": str(REPO_ROOT / "var" / "kiosk-demo" / "receipts.escpos"),
+              "folder": str(REPO_ROOT / "kiosk_config" / "demo-scans")}
+    text = (REPO_ROOT / "kiosk_config" / "example-file.toml").read_text(encoding="utf-8")
+    for key, value in values.items():
+        line = f"{key} = {json.dumps(value, ensure_ascii=False)}"  # a TOML literal too
+        text = re.sub(rf"(?m)^{key} = .*$", lambda _match, line=line: line, text)
+    path.write_text(text, encoding="utf-8")

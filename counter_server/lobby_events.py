@@ -2,13 +2,13 @@
 
 The lobby TV (`/display/<office>`) and a citizen's ticket page (`/q/<ticket>`) stay open for
 hours. Holding a database session per viewer would drain the pool, and an in-memory event bus
-would not reach the other server processes (see DESIGN.md, "Live pages (SSE)"). Instead each
-process runs one daemon thread, started with its first viewer, that every
-`BOARD_POLL_SECONDS` asks the shared database one small grouped question — the newest
-`ticket_events` id of each watched office — in a session opened for that query alone. When an
-office's number moves (any call, recall, issue or transfer, made by any process) the thread
-rebuilds that office's board and its watched tickets once, in one short session, and wakes the
-viewers through a `threading.Condition`. Viewers never touch the database.
+would not reach the other server processes. Instead each process runs one daemon thread,
+started with its first viewer, that every `BOARD_POLL_SECONDS` asks the shared database one
+small grouped question — the newest `ticket_events` id of each watched office — in a session
+opened for that query alone. When an office's number moves (any call, recall, issue or
+transfer, made by any process) the thread rebuilds that office's board and its watched tickets
+once, in one short session, and wakes the viewers through a `threading.Condition`. Viewers
+never touch the database.
 """
 
 from __future__ import annotations

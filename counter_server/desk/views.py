@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -19,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_server import outbox
@@ -31,7 +30,8 @@ from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
 from counter_server.usecases import audit, kiosk_status, kiosks
 from counter_server.usecases import catalog_versions
-from counter_server.usecases.staff import ROLE_LABELS, Role
+from counter_server.usecases.inbox import open_inbox, read_filters
+from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
 from counter_server.usecases.public_tracking import public_view
 from counter_server.usecases.workflow import ActionRefused, StaffAction, check_access, perform
 from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
@@ -39,9 +39,8 @@ from shared import tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
-from shared.workflow import FINAL, RULES, STATUS_LABELS, Action, Status, allowed_actions
+from shared.workflow import RULES, STATUS_LABELS, Action, Status, allowed_actions
 
-PAGE_SIZE = 50
 WORKERS = (Role.clerk, Role.supervisor, Role.admin)
 
 
@@ -50,57 +49,22 @@ def _desk_globals() -> dict[str, Any]:
     return {"ROLE_LABELS": ROLE_LABELS, "STATUS_LABELS": STATUS_LABELS, "Status": Status}
 
 
-def _visible_services(user: User) -> set[str] | None:
-    """Slugs whose requests `user` may see; None for every service."""
-    if user.role in (Role.supervisor, Role.admin):
-        return None
-    return user.service_slugs if user.role == Role.clerk else set()
-
-
 @bp.get("/")
 @login_required
 def inbox() -> str | Response:
     if current_user.role == Role.receptionist:
         return redirect(url_for("desk.walk_in"))
-    filters = {key: request.args.get(key, "") for key in
-               ("service", "status", "channel", "age", "overdue", "mine")}
-    query = _inbox_query(current_user, filters)
-    page = max(int(request.args["page"]) if request.args.get("page", "").isdigit() else 1, 1)
-    total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session().scalars(query.order_by(ServiceRequest.created_at)
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    filters = read_filters(request.args)
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     snapshot = catalog_versions.current_snapshot(session())
-    visible = _visible_services(current_user)
-    services = [s for s in snapshot.catalog.services if visible is None or s.slug in visible]
     today = snapshot.calendar.local_date(utcnow())
-    return render_template("desk/inbox.html", items=items, filters=filters, services=services,
-                           total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-                           today=today, calendar=snapshot.calendar, channels=list(Channel))
-
-
-def _inbox_query(user: User, filters: dict[str, str]) -> Any:
-    query = select(ServiceRequest)
-    visible = _visible_services(user)
-    if visible is not None:
-        query = query.where(ServiceRequest.service_slug.in_(visible or {""}))
-    if filters["service"]:
-        query = query.where(ServiceRequest.service_slug == filters["service"])
-    if filters["status"] in {s.value for s in Status}:
-        query = query.where(ServiceRequest.status == filters["status"])
-    elif filters["status"] != "all":
-        query = query.where(ServiceRequest.status.not_in([s.value for s in FINAL]))
-    if filters["channel"] in {c.value for c in Channel}:
-        query = query.where(ServiceRequest.channel == filters["channel"])
-    if filters["age"].isdigit():
-        since = utcnow() - timedelta(days=int(filters["age"]))
-        query = query.where(ServiceRequest.created_at >= since)
-    if filters["overdue"]:
-        today = catalog_versions.current_snapshot(session()).calendar.local_date(utcnow())
-        query = query.where(ServiceRequest.due_date < today,
-                            ServiceRequest.status.not_in([s.value for s in FINAL]))
-    if filters["mine"]:
-        query = query.where(ServiceRequest.assigned_to_id == user.id)
-    return query
+    found = open_inbox(session(), current_user, filters, today, page)
+    scope = services_visible_to(current_user)
+    services = [s for s in snapshot.catalog.services if s.slug in scope]
+    return render_template("desk/inbox.html", items=found.items, filters=filters,
+                           services=services, total=found.total, page=found.page,
+                           pages=found.pages, today=today, calendar=snapshot.calendar,
+                           channels=list(Channel))
 
 
 def _request_for(code: str) -> ServiceRequest:

@@ -1,12 +1,14 @@
 """The published catalog: its versions, categories and services.
 
 A catalog import that changes anything publishes a new `CatalogVersion` holding the whole
-snapshot that the API serves. Categories and services are also kept as rows, so that requests,
-queues and staff assignments can refer to them; a service is withdrawn, never deleted.
+snapshot that the API serves; a request reads the terms it was filed under from its version
+(`CatalogVersion.service_terms`). Categories and services are also kept as rows, so that
+requests, queues and staff assignments can refer to them; a service is withdrawn, never deleted.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +32,22 @@ class CatalogVersion(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     snapshot: Mapped[bytes] = mapped_column(
-        LargeBinary, comment="The exact JSON body of GET /api/v1/catalog for this version"
+        LargeBinary, deferred=True,
+        comment="The exact JSON body of GET /api/v1/catalog for this version"
     )
+
+    def service_terms(self, slug: str) -> dict[str, Any]:
+        """`slug`'s entry exactly as this version published it; KeyError if it had none."""
+        services = _SERVICES_BY_DIGEST.get(self.digest)
+        if services is None:
+            services = {s["slug"]: s for s in json.loads(self.snapshot)["services"]}
+            _SERVICES_BY_DIGEST[self.digest] = services
+        return services[slug]
+
+
+# The services of each published content, by its digest: a version's content never changes and
+# equal digests mean equal services, so every database and session can share one parse.
+_SERVICES_BY_DIGEST: dict[str, dict[str, dict[str, Any]]] = {}
 
 
 class Category(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -15,9 +15,12 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from counter_server.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from counter_server.models.catalog import CatalogVersion
 
 
 class ServiceRequest(Base):
@@ -57,6 +60,10 @@ class ServiceRequest(Base):
     check_failures: Mapped[int] = mapped_column(Integer, default=0)
     check_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    filed_under: Mapped[CatalogVersion] = relationship(
+        lazy="joined", innerjoin=True,
+        doc="The version row of `catalog_version`, joined to every load of a request (its "
+            "snapshot column is deferred); `service` reads the terms from it")
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan")
     documents: Mapped[list[RequestDocument]] = relationship(
@@ -64,13 +71,9 @@ class ServiceRequest(Base):
 
     @property
     def service(self) -> dict[str, Any]:
-        """The service's entry in the catalog version this request was filed under."""
-        from counter_server.usecases.catalog_versions import service_terms
-
-        session = object_session(self)
-        if session is None:
-            raise RuntimeError("a detached request cannot read its service terms")
-        return service_terms(session, self.catalog_version, self.service_slug)
+        """The service's terms (steps, fees, duration, documents …) as the catalog version
+        this request was filed under published them — not as the catalog says today."""
+        return self.filed_under.service_terms(self.service_slug)
 
     __table_args__ = (
         Index("ix_requests_inbox", "status", "service_slug", "created_at"),

@@ -16,7 +16,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Pool, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from counter_server.db import utcnow
 from counter_server.models import CatalogVersion, Category, Office, Service
@@ -104,7 +104,7 @@ class _SnapshotCache:
     def get(self, session: Session, key: tuple[int, str, datetime]) -> Snapshot:
         snapshot = self._items.get(key)
         if snapshot is None:
-            row = session.get(CatalogVersion, key[0])
+            row = version_row(session, key[0])
             if row is None:
                 raise NoCatalog(key[0])
             snapshot = Snapshot.from_row(row)
@@ -124,15 +124,13 @@ def _database_of(session: Session) -> Pool:
     return session.get_bind().pool
 
 
-class _PerEngine:
-    """What each database's catalog looks like from this process: the latest version (checked
-    again at most once a FRESH_SECONDS) and the terms of each version (never change)."""
+class _LatestVersion:
+    """The latest catalog version of each database as this process saw it, checked again at
+    most once a FRESH_SECONDS."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: WeakKeyDictionary[Pool, tuple[float, tuple[Any, ...]]] = (
-            WeakKeyDictionary())
-        self._terms: WeakKeyDictionary[Pool, dict[int, dict[str, dict[str, Any]]]] = (
             WeakKeyDictionary())
 
     def latest(self, session: Session) -> tuple[Any, ...] | None:
@@ -149,33 +147,18 @@ class _PerEngine:
             self._latest[engine] = (time.monotonic(), tuple(row))
         return tuple(row)
 
-    def terms(self, session: Session, number: int) -> dict[str, dict[str, Any]]:
-        engine = _database_of(session)
-        services = self._terms.get(engine, {}).get(number)
-        if services is None:
-            row = session.get(CatalogVersion, number)
-            if row is None:
-                raise NoCatalog(number)
-            services = {s["slug"]: s for s in json.loads(row.snapshot)["services"]}
-            with self._lock:
-                self._terms.setdefault(engine, {})[number] = services
-        return services
-
     def forget(self, session: Session) -> None:
         """After an import: look again (this process at once, others within FRESH_SECONDS)."""
-        engine = _database_of(session)
         with self._lock:
-            self._latest.pop(engine, None)
-            self._terms.pop(engine, None)
+            self._latest.pop(_database_of(session), None)
 
 
-_seen = _PerEngine()
+_latest_version = _LatestVersion()
 
 
-def service_terms(session: Session, version: int, slug: str) -> dict[str, Any]:
-    """A service's entry exactly as catalog `version` published it (versions never change,
-    so a request keeps the terms it was filed under whatever the catalog says later)."""
-    return _seen.terms(session, version)[slug]
+def version_row(session: Session, number: int) -> CatalogVersion | None:
+    """Catalog version `number` with its snapshot (which is otherwise loaded only when read)."""
+    return session.get(CatalogVersion, number, options=[undefer(CatalogVersion.snapshot)])
 
 
 def current_version(session: Session) -> int | None:
@@ -184,7 +167,7 @@ def current_version(session: Session) -> int | None:
 
 def current_snapshot(session: Session) -> Snapshot:
     """The catalog as last published; raises NoCatalog before any import."""
-    latest = _seen.latest(session)
+    latest = _latest_version.latest(session)
     if latest is None:
         raise NoCatalog()
     return _cache.get(session, latest)
@@ -221,7 +204,7 @@ def import_catalog(session: Session, catalog: Catalog, source: str = "") -> Impo
     latest = session.scalar(select(CatalogVersion).order_by(CatalogVersion.number.desc()).limit(1))
     if latest is not None and latest.digest == digest:
         return ImportResult(version=latest.number, published=False)
-    _seen.forget(session)
+    _latest_version.forget(session)
     number = (latest.number if latest else 0) + 1
     version = CatalogVersion(number=number, digest=digest, source=source[:500],
                              published_at=utcnow())

@@ -143,9 +143,3 @@ def attach(session: Session, storage: Storage, request: ServiceRequest, upload: 
         raise
     return document, True
 
-
-def missing_mandatory(request: ServiceRequest) -> list[str]:
-    """Names of mandatory documents the request does not have yet."""
-    have = {d.slot for d in request.documents if not d.replaced}
-    return [d["name"] for d in request.service.get("documents", [])
-            if d.get("mandatory", True) and d["id"] not in have]

@@ -49,6 +49,14 @@ def register_kiosk(session: Session, name: str, office: str | None = None) -> Re
     return Registration(kiosk, token)
 
 
+def renew_token(session: Session, kiosk: Kiosk) -> str:
+    """A new secret token for `kiosk` (shown once); the old one stops working at once."""
+    token = secrets.token_urlsafe(32)
+    kiosk.token_hash = hash_token(token)
+    session.flush()
+    return token
+
+
 def authenticate(session: Session, token: str) -> Kiosk | None:
     """The active kiosk this token belongs to, or None (unknown or revoked)."""
     if not token:

@@ -109,11 +109,12 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
                 ) -> PublicView:
     now = now or utcnow()
     status = Status(request.status)
-    positions = {step["id"]: index for index, step in enumerate(request.service["steps"])}
+    terms = request.service
+    positions = {step["id"]: index for index, step in enumerate(terms["steps"])}
     current = positions.get(request.current_step, 0)
     completions = _step_completions(request.events, positions)
     steps = []
-    for index, step in enumerate(request.service["steps"]):
+    for index, step in enumerate(terms["steps"]):
         if index in completions or (status in FINAL and index < current):
             state = "done"
         elif index == current and status not in FINAL:
@@ -125,25 +126,25 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
     calendar = snapshot.calendar
     return PublicView(
         tracking_code=request.tracking_code, service_slug=request.service_slug,
-        service_title=request.service["title"], status=status,
+        service_title=terms["title"], status=status,
         status_label=STATUS_LABELS[status], current_step=request.current_step, steps=steps,
         submitted_at=request.created_at, updated_at=request.updated_at,
         due_date=request.due_date,
         elapsed_working_days=calendar.working_days_between(request.created_at, now),
-        promised=request.service["duration"],
+        promised=terms["duration"],
         overdue=status not in FINAL and calendar.local_date(now) > request.due_date,
         citizen_action=_citizen_action(request),
         decision=request.decision_reason if status in FINAL | {Status.approved} else None,
         timeline=[(e.at, EVENT_LABELS.get(e.action, e.action), e.public_note)
                   for e in request.events],
         channel=request.channel,
-        documents=_received(request),
+        documents=_received(request, terms),
     )
 
 
-def _received(request: ServiceRequest) -> list[str]:
+def _received(request: ServiceRequest, terms: dict[str, Any]) -> list[str]:
     """The names of the documents received (the slots' titles, never the files' names)."""
-    names = {d["id"]: d["name"] for d in request.service.get("documents", [])}
+    names = {d["id"]: d["name"] for d in terms.get("documents", [])}
     return [names[d.slot] for d in request.documents if not d.replaced and d.slot in names]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from counter_server.db import utcnow
-from counter_server.models import CatalogVersion, Kiosk, RequestEvent, ServiceRequest, User
+from counter_server.models import Kiosk, RequestEvent, ServiceRequest, User
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import notifications
 from counter_server.usecases.catalog_versions import Snapshot
@@ -192,7 +192,7 @@ def _snapshot_of(session: Session, version: int | None, current: Snapshot) -> Sn
     """The snapshot of `version` (the current one when it is that, unknown or not given)."""
     if version is None or version == current.version:
         return current
-    row = session.get(CatalogVersion, version)
+    row = catalog_versions.version_row(session, version)
     return Snapshot.from_row(row) if row else current
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from counter_server.db import utcnow
-from counter_server.models import Service, ServiceAssignment, User
+from counter_server.models import Service, ServiceAssignment, ServiceRequest, User
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -91,8 +92,29 @@ def authenticate(session: Session, username: str, password: str,
     return user
 
 
-def may_work_on(user: User, service_slug: str) -> bool:
+@dataclass(frozen=True)
+class ServiceScope:
+    """The services whose requests a member of staff may see and work on."""
+
+    every: bool
+    slugs: frozenset[str] = frozenset()
+
+    def __contains__(self, service_slug: object) -> bool:
+        return self.every or service_slug in self.slugs
+
+    def requests(self) -> ColumnElement[bool]:
+        """The same rule as a condition on requests, for queries."""
+        return true() if self.every else ServiceRequest.service_slug.in_(sorted(self.slugs))
+
+
+def services_visible_to(user: User) -> ServiceScope:
     """Supervisors and admins work on every service; clerks on theirs; receptionists on none."""
     if user.role in (Role.supervisor, Role.admin):
-        return True
-    return user.role == Role.clerk and service_slug in user.service_slugs
+        return ServiceScope(every=True)
+    if user.role == Role.clerk:
+        return ServiceScope(every=False, slugs=frozenset(user.service_slugs))
+    return ServiceScope(every=False)
+
+
+def may_work_on(user: User, service_slug: str) -> bool:
+    return service_slug in services_visible_to(user)

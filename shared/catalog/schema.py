@@ -334,7 +334,7 @@ class SurveyQuestion(Model):
 
 
 class Survey(Model):
-    """The satisfaction survey asked after the service (the kiosk issue renders it)."""
+    """The satisfaction survey asked after the service (the kiosk's survey screen renders it)."""
 
     questions: list[SurveyQuestion] = Field(min_length=1, max_length=3)
 

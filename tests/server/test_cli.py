@@ -1,12 +1,19 @@
-"""Command line: kiosks and staff accounts."""
+"""Command line: kiosks, staff accounts and the demo data."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from counter_server import demo
+from counter_server.config import REPO_ROOT
 from counter_server.context import database
 from counter_server.usecases import kiosks
 
@@ -50,7 +57,68 @@ def test_user_create(app: Flask, runner: FlaskCliRunner) -> None:
 def test_demo_seed_creates_requests_in_several_states(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo-seed"])
     assert result.exit_code == 0, result.output
+    assert "Demo data created:" in result.output
     for status in ("submitted", "in_review", "waiting_citizen", "in_progress", "approved",
                    "completed", "rejected"):
         assert f": {status})" in result.output
-    assert "Demo data already present." in runner.invoke(args=["demo-seed"]).output
+
+
+def test_demo_seed_run_again_prints_the_codes_the_token_and_the_addresses(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    first = runner.invoke(args=["demo-seed", "--port", "8765"])
+    again = runner.invoke(args=["demo-seed", "--port", "8765"])
+    assert (first.exit_code, again.exit_code) == (0, 0), again.output
+    assert "Demo data already present." in again.output
+    with app.app_context(), database().session() as session:
+        codes = [r.tracking_code for r in demo.demo_requests(session)]
+        assert len(codes) == len(demo.REQUESTS)
+        token = demo.token_in(Path(app.instance_path) / "kiosk-demo.toml")
+        assert token and kiosks.authenticate(session, token).name == demo.KIOSK_NAME
+    for output in (first.output, again.output):
+        assert all(f"request {code} (" in output for code in codes)
+        assert f"Demo kiosk 01, token: {token}" in output
+        assert demo.PASSWORD in output
+        for address in ("http://127.0.0.1:8765/", "http://127.0.0.1:8765/desk",
+                        "http://127.0.0.1:8765/display/isfahan-hq"):
+            assert address in output
+
+
+def test_demo_seed_gives_the_kiosk_a_new_token_when_its_file_is_gone(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    runner.invoke(args=["demo-seed"])
+    config = Path(app.instance_path) / "kiosk-demo.toml"
+    old = demo.token_in(config)
+    config.unlink()
+    assert runner.invoke(args=["demo-seed"]).exit_code == 0
+    new = demo.token_in(config)
+    assert new and new != old
+    with app.app_context(), database().session() as session:
+        assert kiosks.authenticate(session, old) is None
+        assert kiosks.authenticate(session, new).name == demo.KIOSK_NAME
+
+
+@pytest.mark.parametrize(("host", "port", "server_url"), [
+    ("127.0.0.1", "5000", "http://127.0.0.1:5000"),
+    ("0.0.0.0", "8000", "http://127.0.0.1:8000"),
+    ("192.168.10.7", "8080", "http://192.168.10.7:8080"),
+])
+def test_demo_kiosk_config_points_at_the_served_address(
+    app: Flask, runner: FlaskCliRunner, host: str, port: str, server_url: str
+) -> None:
+    result = runner.invoke(args=["demo-seed", "--host", host, "--port", port])
+    assert result.exit_code == 0, result.output
+    config = tomllib.loads((Path(app.instance_path) / "kiosk-demo.toml").read_text("utf-8"))
+    assert config["server_url"] == server_url
+    assert config["kiosk_id"] == 1 and config["token"] in result.output
+    assert f"Online desk:   {server_url}/" in result.output
+
+
+def test_make_demo_hands_host_and_port_to_the_demo() -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    plan = subprocess.run(["make", "-n", "demo", "HOST=10.1.2.3", "PORT=8765"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    assert "demo-seed --host 10.1.2.3 --port 8765" in plan
+    assert "run --host 10.1.2.3 --port 8765" in plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -11,7 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from counter_server.context import database
-from counter_server.models import AuditEntry, Notification, ServiceRequest
+from counter_server.models import AuditEntry, Notification, ServiceRequest, User
+from counter_server.usecases.inbox import open_inbox
+from counter_server.usecases.staff import Role, create_user, may_work_on
 from shared.catalog.schema import Catalog
 from shared.tracking_codes import format_code
 from tests.conftest import csrf_token, login
@@ -210,3 +213,27 @@ def test_session_cookie_flags(empty_app: Flask, database_url: str, tmp_path) -> 
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert (tmp_path / "i" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_inbox_shows_exactly_the_requests_may_work_on_allows(
+    app: Flask, client: FlaskClient, staff_users: dict, demo_catalog: Catalog
+) -> None:
+    services = ("tour-guide-card", "tour-guide-card-renewal", "handicraft-production-licence",
+                "general-correspondence")
+    filed = {file_online(client, demo_catalog, service=s): s for s in services}
+    with app.app_context(), database().transaction() as session:
+        create_user(session, "root", "Root", Role.admin, "correct horse battery")
+    expected = {"guides": {"tour-guide-card", "tour-guide-card-renewal"},
+                "crafts": {"handicraft-production-licence"},
+                "boss": set(services), "root": set(services), "front": set()}
+    with app.app_context(), database().session() as session:
+        for username, visible in expected.items():
+            user = session.scalar(select(User).where(User.username == username))
+            found = open_inbox(session, user, {"status": "all"}, date.today()).items
+            allowed = {code for code, slug in filed.items() if may_work_on(user, slug)}
+            assert {item.tracking_code for item in found} == allowed, username
+            assert {filed[code] for code in allowed} == visible, username
+    login(client, "guides")
+    page = client.get("/desk/?status=all").get_data(as_text=True)
+    shown = {code for code in filed if format_code(code, persian=True) in page}
+    assert {filed[code] for code in shown} == expected["guides"]

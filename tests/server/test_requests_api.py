@@ -60,6 +60,27 @@ def test_online_submission_gets_a_server_code_and_is_announced(
         assert message.mobile == "09121234567" and code in message.text.replace(" ", "")
 
 
+def test_a_request_keeps_its_versions_terms_and_reads_them_with_no_query(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog
+) -> None:
+    assert client.post("/api/v1/requests", json=body(demo_catalog)).status_code == 201
+    data = demo_catalog.model_dump(mode="json")
+    guide = next(s for s in data["services"] if s["slug"] == "tour-guide-card")
+    guide["title"], guide["duration"] = "عنوان تازه", {"value": 99, "unit": "working_days"}
+    with app.app_context(), database().transaction() as session:
+        assert catalog_versions.import_catalog(session, Catalog.model_validate(data)).version == 2
+    with app.app_context(), database().session() as session:
+        item = session.scalar(select(ServiceRequest))
+        statements: list[str] = []
+        event.listen(session.get_bind(), "before_cursor_execute",
+                     lambda *args: statements.append(args[2]))
+        terms = item.service
+        assert statements == []
+    original = demo_catalog.service("tour-guide-card")
+    assert (item.catalog_version, terms["title"]) == (1, original.title)
+    assert terms["duration"]["value"] == original.duration.value
+
+
 def test_replay_returns_the_original_and_a_changed_body_is_refused(
     app: Flask, client: FlaskClient, demo_catalog: Catalog
 ) -> None:
