@@ -2,11 +2,9 @@
 of the tracking read applied by monkeypatching, to measure what each would buy.
 
     MIZ_WHATIF=all .venv/bin/python bench/track_bench.py --wsgi 'whatif_app:create_app()' ...
-    MIZ_WHATIF=terms,events ...                          (a subset, to attribute the gains)
+    MIZ_WHATIF=snapshot,events ...                       (a subset, to attribute the gains)
 
 Fixes (each one a suggestion in bench/RESULTS.md):
-  terms     `ServiceRequest.service` reads the terms cache with no query: a published catalog
-            version never changes (today each access runs SELECT published_at: 3–4 a call)
   snapshot  `current_snapshot` checks the latest version at most once a second per process
             (today: one query per call, two on the HTML page)
   events    `find_by_code` loads the request and its events in one query (joined eager load)
@@ -31,11 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from counter_server import create_app as create_miz_app
-from counter_server.models import Kiosk, ServiceRequest
-from counter_server.usecases import catalog_versions
-from counter_server.usecases import kiosks, service_requests
+from counter_server.models import CatalogVersion, Kiosk, ServiceRequest
+from counter_server.usecases import catalog_versions, kiosks, service_requests
 
-ALL = ("terms", "snapshot", "events", "kiosk", "noping", "autocommit", "lean", "gc")
+ALL = ("snapshot", "events", "kiosk", "noping", "autocommit", "lean", "gc")
 
 
 def _fixes() -> set[str]:
@@ -45,20 +42,6 @@ def _fixes() -> set[str]:
     if unknown:
         raise SystemExit(f"MIZ_WHATIF: unknown fixes {sorted(unknown)}; known: {ALL}")
     return fixes
-
-
-def _patch_terms() -> None:
-    terms: dict[tuple[int, str], dict[str, Any]] = {}
-    original = catalog_versions.service_terms
-
-    def service_terms(session: Session, version: int, slug: str) -> dict[str, Any]:
-        key = (version, slug)
-        found = terms.get(key)
-        if found is None:
-            found = terms[key] = original(session, version, slug)
-        return found
-
-    catalog_versions.service_terms = service_terms
 
 
 def _patch_snapshot() -> None:
@@ -146,7 +129,7 @@ def _lean_track(app: Flask) -> None:
                 "due_date", "created_at", "updated_at", "decision_reason")},
             events=[events[k] for k in sorted(events)],
             documents=[documents[k] for k in sorted(documents)],
-            service=catalog_versions.service_terms(db, first.catalog_version, first.service_slug))
+            service=db.get(CatalogVersion, first.catalog_version).service_terms(first.service_slug))
         snapshot = catalog_versions.current_snapshot(db)
         return public_tracking.public_view(item, snapshot).as_json()  # type: ignore[arg-type]
 
@@ -155,7 +138,7 @@ def _lean_track(app: Flask) -> None:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     fixes = _fixes()
-    for fix, patch in (("terms", _patch_terms), ("snapshot", _patch_snapshot),
+    for fix, patch in (("snapshot", _patch_snapshot),
                        ("events", _patch_events), ("kiosk", _patch_kiosk)):
         if fix in fixes:
             patch()

@@ -12,6 +12,7 @@ Create Date: 2026-12-01
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,30 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 STEP_ID = sa.String(length=80)
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(_canonical(data)).hexdigest()
+
+
+def _store_version(connection: sa.Connection, number: int, data: dict[str, Any]) -> None:
+    """The version's snapshot rewritten, and its digest (of the content: the snapshot less
+    its number and time) with it: equal digests must mean equal content."""
+    content = {k: v for k, v in data.items() if k not in ("version", "published_at")}
+    connection.execute(sa.text("UPDATE catalog_versions SET snapshot = :body, digest = :digest "
+                               "WHERE number = :number"),
+                       {"body": _canonical(data), "digest": _digest(content), "number": number})
+
+
+def _store_definition(connection: sa.Connection, slug: str, definition: dict[str, Any]) -> None:
+    connection.execute(sa.text("UPDATE services SET definition = :definition, digest = :digest "
+                               "WHERE slug = :slug"),
+                       {"definition": json.dumps(definition, ensure_ascii=False),
+                        "digest": _digest(definition), "slug": slug})
 
 
 def _named(service: dict[str, Any]) -> dict[str, Any]:
@@ -42,16 +67,11 @@ def _name_stored_steps(connection: sa.Connection) -> dict[int, dict[str, list[st
         data = json.loads(bytes(snapshot))
         data["services"] = [_named(s) for s in data.get("services", [])]
         ids[number] = {s["slug"]: [step["id"] for step in s["steps"]] for s in data["services"]}
-        body = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        connection.execute(sa.text("UPDATE catalog_versions SET snapshot = :body "
-                                   "WHERE number = :number"),
-                           {"body": body.encode(), "number": number})
+        _store_version(connection, number, data)
     services = connection.execute(sa.text("SELECT slug, definition FROM services"))
     for slug, definition in services.all():
-        named = _named(definition if isinstance(definition, dict) else json.loads(definition))
-        connection.execute(sa.text("UPDATE services SET definition = :definition "
-                                   "WHERE slug = :slug"),
-                           {"definition": json.dumps(named, ensure_ascii=False), "slug": slug})
+        _store_definition(connection, slug, _named(
+            definition if isinstance(definition, dict) else json.loads(definition)))
     return ids
 
 
@@ -98,18 +118,13 @@ def _unname_stored_steps(connection: sa.Connection) -> dict[int, dict[str, list[
         data = json.loads(bytes(snapshot))
         ids[number] = {s["slug"]: [step.pop("id", "") for step in s.get("steps", [])]
                        for s in data.get("services", [])}
-        body = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        connection.execute(sa.text("UPDATE catalog_versions SET snapshot = :body "
-                                   "WHERE number = :number"),
-                           {"body": body.encode(), "number": number})
+        _store_version(connection, number, data)
     services = connection.execute(sa.text("SELECT slug, definition FROM services"))
     for slug, definition in services.all():
         data = definition if isinstance(definition, dict) else json.loads(definition)
         for step in data.get("steps", []):
             step.pop("id", None)
-        connection.execute(sa.text("UPDATE services SET definition = :definition "
-                                   "WHERE slug = :slug"),
-                           {"definition": json.dumps(data, ensure_ascii=False), "slug": slug})
+        _store_definition(connection, slug, data)
     return ids
 
 
