@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from counter_server import demo, migrate
+from counter_server.agencies.cli import agency_standin
 from counter_server.context import database
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import kiosks, lobby_admin, notifications, staff
@@ -238,3 +239,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_seed)
     app.cli.add_command(counter_cli)
     app.cli.add_command(queue_rollover)
+    app.cli.add_command(agency_standin)

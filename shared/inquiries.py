@@ -15,6 +15,22 @@ The exchange protocol (the government service bus, as the stand-in speaks it):
     → 429 / 5xx / time-out                        temporary: asked again later
 
 The same `message_id` asked twice gets the same reply (the bus is idempotent by message).
+
+In detail (what the stand-in enforces and Miz's adapter, `counter_server.agencies`, relies on):
+
+- `message_id` is a UUID, equal in the body and in X-Message-Id; `inputs` holds exactly the
+  kind's inputs, as text in the canonical forms of `shared.validators` (ASCII digits, mobile
+  as 09xxxxxxxxx, dates Jalali "YYYY-MM-DD") — the bus normalises nothing.
+- `reply_id` is the agency's own id of its answer and `answered_at` an ISO 8601 UTC instant.
+  The signature covers the exact bytes of the body as sent (no content encoding: Miz asks
+  for `Accept-Encoding: identity`); the agencies publish their public keys, by key id, out of
+  band (the stand-in at `GET {base}/keys`: {"keys": {"<key id>": "<PEM>"}}). A reply whose
+  `message_id` or `kind` is not the one asked is not an answer to it.
+- 400 `error` codes: `invalid_input` (an input is missing, extra or malformed) and
+  `not_found` (an agency that keeps records of people has none under this national code).
+  Other refusals are as permanent: 401/403 `unauthorized` (the credential), 404
+  `unknown_kind`, 409 `message_reused` (the message id was used for another question).
+  A 429 may say `Retry-After` in seconds.
 """
 
 from __future__ import annotations
