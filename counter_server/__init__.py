@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from counter_server import config as default_config
+from counter_server.agencies import bus_from_config
 from counter_server.context import close_session
 from counter_server.db import Database
 from counter_server.extensions import csrf, limiter
@@ -39,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
     app.extensions["miz.storage"] = LocalStorage(app.config["UPLOADS_DIR"])
     app.extensions["miz.sms"] = FakeGateway()
+    app.extensions["miz.bus"] = bus_from_config(app.config) if app.config.get("INQUIRY_URL") \
+        else None
     app.teardown_appcontext(close_session)
 
     from counter_server import api, cli, desk, errors, security, web

@@ -1,5 +1,5 @@
 """Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
-queue-rollover, send-sms and demo-seed; each calls the same use cases as the views."""
+queue-rollover and demo-seed (the worker is in `background`); each calls the same use cases as the views."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
-from counter_server import demo, migrate
+from counter_server import background, demo, migrate
 from counter_server.agencies.cli import agency_standin
 from counter_server.context import database
-from counter_server.usecases import catalog_versions
-from counter_server.usecases import kiosks, lobby_admin, notifications, staff
+from counter_server.usecases import catalog_versions, kiosks, lobby_admin, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
 catalog_cli = AppGroup("catalog", help="Import and export the service catalog.")
@@ -175,15 +174,6 @@ def queue_rollover() -> None:
     click.echo(f"{closed} unserved ticket(s) of earlier days closed.")
 
 
-@click.command("send-sms")
-@with_appcontext
-def send_sms() -> None:
-    """Hand pending SMS notifications to the gateway."""
-    with database().transaction() as session:
-        sent = notifications.send_pending(session, current_app.extensions["miz.sms"], limit=1000)
-    click.echo(f"{sent} message(s) sent.")
-
-
 @click.command("demo-seed")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address the demo is served on (the Makefile's HOST).")
@@ -235,8 +225,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(kiosk_cli)
     app.cli.add_command(user_cli)
-    app.cli.add_command(send_sms)
     app.cli.add_command(demo_seed)
     app.cli.add_command(counter_cli)
     app.cli.add_command(queue_rollover)
     app.cli.add_command(agency_standin)
+    background.init_app(app)

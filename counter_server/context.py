@@ -9,6 +9,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from counter_server.agencies.protocol import Bus
 from counter_server.db import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -19,6 +20,13 @@ RETRIES = 3
 def database() -> Database:
     db: Database = current_app.extensions["miz.db"]
     return db
+
+
+def bus() -> Bus | None:
+    """The government service bus the app asks other agencies through; None when none is
+    configured (inquiries then wait in the job queue)."""
+    configured: Bus | None = current_app.extensions.get("miz.bus")
+    return configured
 
 
 def session() -> Session:

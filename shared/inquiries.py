@@ -173,3 +173,8 @@ KINDS: dict[str, InquiryKind] = {k.slug: k for k in (
 def kind(slug: str) -> InquiryKind:
     """The kind named `slug`; KeyError for an unknown one."""
     return KINDS[slug]
+
+
+def document_not_needed(kind_slug: str) -> str:
+    """What a form or a page says of a document an inquiry of `kind_slug` replaces."""
+    return f"نیازی به ارائه این مدرک نیست؛ از {KINDS[kind_slug].agency} استعلام می‌شود."

@@ -22,11 +22,16 @@ from counter_server.api.schemas import (
     TrackOut,
     ValidationErrorBody,
 )
-from counter_server.context import public_url, session, unit_of_work
+from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
-from counter_server.usecases import catalog_versions
-from counter_server.usecases import documents, service_requests, public_tracking
+from counter_server.usecases import (
+    catalog_versions,
+    documents,
+    inquiries,
+    public_tracking,
+    service_requests,
+)
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared import tracking_codes
 from shared.workflow import STATUS_LABELS, Status
@@ -68,9 +73,16 @@ def submit_request() -> tuple[dict[str, Any], int]:
         tracking_code=body.tracking_code, catalog_version=body.catalog_version,
         created_at=body.created_at)
     kiosk, staff = current_kiosk(), current_staff()
+    check = inquiries.check_before_filing(
+        database(), bus(), submission.service, submission.channel, submission.applicant,
+        current_app.config["INQUIRY_BEFORE_FILING_SECONDS"])
+    if check is not None and check.refused:
+        raise ApiError(422, "mobile_not_owned", inquiries.MOBILE_NOT_YOURS,
+                       errors={"applicant.mobile": inquiries.MOBILE_NOT_YOURS})
 
     def work(db: Session) -> service_requests.Filed:
-        return service_requests.submit(db, submission, kiosk=kiosk, user=staff, public_url=public_url())
+        return service_requests.submit(db, submission, kiosk=kiosk, user=staff,
+                                       public_url=public_url(), mobile_check=check)
 
     try:
         filed = unit_of_work(work)

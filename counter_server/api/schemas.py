@@ -132,6 +132,14 @@ class StepOut(BaseModel):
     completed_at: datetime | None
 
 
+class InquiryStateOut(BaseModel):
+    kind: str = Field(description="The inquiry's kind, e.g. mobile_owner")
+    title: str = Field(description="«استعلام از شاهکار»")
+    status: Literal["pending", "done", "failed", "manual"]
+    status_label: str
+    advice: str | None = Field(description="What the citizen should do, when it blocks")
+
+
 class TrackOut(BaseModel):
     """The public state of a request: no personal data."""
 
@@ -151,6 +159,8 @@ class TrackOut(BaseModel):
     decision: str | None
     channel: Literal["online", "kiosk", "counter"]
     documents: list[str] = Field(description="Titles of the documents received (no files)")
+    inquiries: list[InquiryStateOut] = Field(
+        description="The inquiries made of other agencies, and their state (never the data)")
 
 
 class TicketIn(BaseModel):

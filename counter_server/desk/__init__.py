@@ -8,7 +8,12 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
 def init_app(app: Flask) -> None:
-    from counter_server.desk import auth, counter, views  # noqa: F401  (registers the routes)
+    from counter_server.desk import (  # noqa: F401  (registers the routes)
+        auth,
+        background,
+        counter,
+        views,
+    )
 
     auth.init_login(app)
     app.register_blueprint(bp)

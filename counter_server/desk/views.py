@@ -21,15 +21,13 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from counter_server import outbox
 from counter_server.clock import now
 from counter_server.context import public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
-from counter_server.usecases import audit, kiosk_status, kiosks
-from counter_server.usecases import catalog_versions
+from counter_server.usecases import audit, catalog_versions, inquiries, kiosk_status, kiosks
 from counter_server.usecases.inbox import open_inbox, read_filters
 from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
 from counter_server.usecases.public_tracking import public_view
@@ -100,6 +98,7 @@ def request_detail(code: str) -> str:
     return render_template(
         "desk/request.html", item=item, spec=spec, fields=fields + unknown,
         view=public_view(item, snapshot), users=users, notifications=notifications,
+        inquiry_rows=inquiries.for_desk(session(), item),
         actions=allowed_actions(Status(item.status)), RULES=RULES, Action=Action,
         documents_by_slot={d.id: [x for x in item.documents if x.slot == d.id]
                            for d in spec.documents})
@@ -127,7 +126,6 @@ def act(code: str) -> Response:
     except ActionRefused as exc:
         flash(exc.message, "error")
     else:
-        outbox.flush()
         flash(f"انجام شد: {RULES[action].label}", "success")
     return redirect(url_for("desk.request_detail", code=item.tracking_code))
 
@@ -205,7 +203,6 @@ def walk_in_form(slug: str) -> str | Response | tuple[str, int]:
             audit.record(session(), current_user, "request.filed_at_counter", filed,
                          address=request.remote_addr)
             session().commit()
-            outbox.flush()
             return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
     return render_template("desk/walk_in_form.html", service=spec, posted=posted,
                            applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200

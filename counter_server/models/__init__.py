@@ -1,6 +1,7 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
 from counter_server.models.catalog import CatalogVersion, Category, Service
+from counter_server.models.inquiries import EvidenceHead, Inquiry, InquiryExchange
 from counter_server.models.jobs import Circuit, Job, UsageDay
 from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
 from counter_server.models.service_requests import (
@@ -18,6 +19,9 @@ __all__ = [
     "Category",
     "Circuit",
     "Counter",
+    "EvidenceHead",
+    "Inquiry",
+    "InquiryExchange",
     "Job",
     "Kiosk",
     "Lease",

@@ -21,6 +21,7 @@ from counter_server.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from counter_server.models.catalog import CatalogVersion
+    from counter_server.models.inquiries import Inquiry
 
 
 class ServiceRequest(Base):
@@ -68,6 +69,7 @@ class ServiceRequest(Base):
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan")
     documents: Mapped[list[RequestDocument]] = relationship(
         back_populates="request", order_by="RequestDocument.id", cascade="all, delete-orphan")
+    inquiries: Mapped[list[Inquiry]] = relationship(order_by="Inquiry.id", viewonly=True)
 
     @property
     def service(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
+from counter_server.usecases import inquiries
 from counter_server.usecases.catalog_versions import Snapshot
 from shared.validators import InvalidValue, clean_mobile, clean_national_code
 from shared.workflow import EVENT_LABELS, FINAL, STATUS_LABELS, Status
@@ -53,6 +54,7 @@ class PublicView:
     timeline: list[tuple[datetime, str, str | None]]
     channel: str
     documents: list[str]
+    inquiries: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,8 @@ class PublicView:
             "decision": self.decision,
             "channel": self.channel,
             "documents": self.documents,
+            "inquiries": [{k: i[k] for k in ("kind", "title", "status", "status_label",
+                                             "advice")} for i in self.inquiries],
         }
 
 
@@ -139,6 +143,7 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
                   for e in request.events],
         channel=request.channel,
         documents=_received(request, terms),
+        inquiries=inquiries.public_states(request),
     )
 
 

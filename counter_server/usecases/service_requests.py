@@ -19,12 +19,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from counter_server.db import utcnow
 from counter_server.models import Kiosk, RequestEvent, ServiceRequest, User
-from counter_server.usecases import catalog_versions
-from counter_server.usecases import notifications
+from counter_server.usecases import catalog_versions, inquiries, notifications
 from counter_server.usecases.catalog_versions import Snapshot
 from shared import tracking_codes
-from shared.catalog.schema import Channel
-from shared.catalog.schema import ServiceSpec
+from shared.catalog.schema import Channel, ServiceSpec
 from shared.forms import validate_applicant, validate_form
 from shared.workflow import Action, Status
 
@@ -87,8 +85,11 @@ def _replay(session: Session, submission: Submission, digest: str) -> Filed | No
 
 
 def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = None,
-           user: User | None = None, public_url: str = "") -> Filed:
-    """File `submission` (or return the request it already filed). The caller commits."""
+           user: User | None = None, public_url: str = "",
+           mobile_check: inquiries.MobileCheck | None = None) -> Filed:
+    """File `submission` (or return the request it already filed), with its inquiries due
+    on filing queued; `mobile_check` is the answer of the check made before an online
+    filing, recorded with it. The caller commits."""
     digest = submission.digest()
     replay = _replay(session, submission, digest)
     if replay:
@@ -117,6 +118,9 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
     record_event(session, request, Action.submit, actor=_actor(submission.channel),
                  user=user, from_status=None, public_url=public_url,
                  details={"flags": flags} if flags else {})
+    if mobile_check is not None:
+        inquiries.record_mobile_check(session, request, mobile_check)
+    inquiries.schedule(session, request, spec)
     return Filed(request, created=True)
 
 

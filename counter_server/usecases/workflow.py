@@ -10,11 +10,15 @@ from sqlalchemy.orm import Session
 
 from counter_server.models import ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, documents
+from counter_server.usecases import audit, documents, inquiries
 from counter_server.usecases.service_requests import record_event
 from counter_server.usecases.staff import may_work_on
 from shared.catalog.schema import ServiceSpec
 from shared.workflow import Action, Status, TransitionError, next_status
+
+
+# Actions that move a request on: refused while a blocking inquiry has not said yes.
+GATED_BY_INQUIRIES = frozenset({Action.advance, Action.approve, Action.complete})
 
 
 class ActionRefused(Exception):
@@ -49,8 +53,15 @@ def perform(session: Session, request: ServiceRequest, user: User, act: StaffAct
         after = next_status(act.action, before)
     except TransitionError as exc:
         raise ActionRefused("transition_not_allowed", exc.message) from None
+    if act.action in GATED_BY_INQUIRIES:
+        problem = inquiries.blocking_problem(session, request)
+        if problem:
+            raise ActionRefused("inquiry_blocks", problem)
     _apply(request, user, act)
     request.status = after
+    if act.action is Action.advance:
+        inquiries.schedule(session, request, ServiceSpec.model_validate(request.service),
+                           step=request.current_step)
     record_event(session, request, act.action, actor="staff", user=user, from_status=before,
                  public_note=act.public_note.strip(), internal_note=act.internal_note.strip(),
                  details=_details(act), public_url=public_url,

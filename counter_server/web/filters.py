@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from shared import jalali, text
+from shared import inquiries, jalali, text
 from shared.catalog import labels
 from shared.catalog.schema import Duration
 from shared.tracking_codes import format_code
@@ -46,3 +46,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(tracking_code, "code")
     app.add_template_filter(jalali_iso, "jalali_iso")
     app.add_template_global(labels, "labels")
+    app.add_template_global(inquiries.KINDS, "inquiry_kinds")
+    app.add_template_global(inquiries.document_not_needed, "document_not_needed")

@@ -14,9 +14,9 @@ from flask import current_app, request
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from counter_server.context import unit_of_work
+from counter_server.context import bus, database, unit_of_work
 from counter_server.models import Kiosk, ServiceRequest, User
-from counter_server.usecases import documents, service_requests
+from counter_server.usecases import documents, inquiries, service_requests
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared.catalog.schema import FieldType
 from shared.catalog.schema import ServiceSpec
@@ -70,7 +70,7 @@ def upload_id(client_id: str, slot: str, index: int) -> str:
 def read_uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
     """The files posted as `documents.<slot>` for each of `spec`'s document slots."""
     uploads = []
-    for slot in spec.documents:
+    for slot in spec.documents_to_ask:
         files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
                                     if f and f.filename]
         for index, file in enumerate(files):
@@ -82,7 +82,7 @@ def read_uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
 def check_documents(spec: ServiceSpec, posted: PostedForm) -> None:
     """Check every file before anything is saved; mandatory slots must be filled."""
     limit = current_app.config["MAX_DOCUMENT_BYTES"]
-    for slot in spec.documents:
+    for slot in spec.documents_to_ask:
         mine = [u for u in posted.uploads if u.slot == slot.id]
         key = f"documents.{slot.id}"
         if slot.mandatory and not mine:
@@ -101,7 +101,7 @@ def page_order(spec: ServiceSpec) -> list[str]:
     the service's own fields, then its documents."""
     return ([f"applicant.{f.name}" for f in APPLICANT_FIELDS]
             + [f"fields.{f.name}" for f in spec.form]
-            + [f"documents.{d.id}" for d in spec.documents])
+            + [f"documents.{d.id}" for d in spec.documents_to_ask])
 
 
 def in_page_order(spec: ServiceSpec, errors: dict[str, str]) -> dict[str, str]:
@@ -127,8 +127,16 @@ def _file(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
     storage = current_app.extensions["miz.storage"]
     uploaded_by = "staff" if user else "citizen"
 
+    check = None if posted.errors else inquiries.check_before_filing(
+        database(), bus(), spec.slug, channel, posted.applicant,
+        current_app.config["INQUIRY_BEFORE_FILING_SECONDS"])
+    if check is not None and check.refused:
+        posted.errors["applicant.mobile"] = inquiries.MOBILE_NOT_YOURS
+        return None
+
     def work(db: Session) -> ServiceRequest:
-        filed = service_requests.submit(db, submission, kiosk=kiosk, user=user, public_url=public_url)
+        filed = service_requests.submit(db, submission, kiosk=kiosk, user=user,
+                                        public_url=public_url, mobile_check=check)
         if filed.created:
             for upload in posted.uploads:
                 documents.attach(db, storage, filed.request, upload, uploaded_by,

@@ -19,7 +19,6 @@ from flask import (
     session as http_session,
 )
 
-from counter_server import outbox
 from counter_server.api.auth import is_kiosk_call
 from counter_server.context import public_url, session, unit_of_work
 from counter_server.extensions import limiter
@@ -65,7 +64,6 @@ def apply(slug: str) -> str | Response:
         posted = read_form(spec)
         filed = file_request(spec, posted, "online", public_url())
         if filed is not None:
-            outbox.flush()
             return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
     return render_template("apply.html", service=spec, posted=posted,
                            applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200
@@ -182,7 +180,6 @@ def upload_requested(code: str) -> Response:
     except (workflow.ActionRefused, documents.DocumentRejected) as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.track", code=item.tracking_code))
-    outbox.flush()
     flash("مدارک شما رسید و درخواست دوباره به کارشناس سپرده شد.", "success")
     return redirect(url_for("web.track", code=item.tracking_code))
 

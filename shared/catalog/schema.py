@@ -346,7 +346,7 @@ class InquirySpec(Model):
     """An inquiry the service makes of another agency instead of asking for a paper."""
 
     id: Slug = Field(description="Stable name within the service")
-    kind: Slug = Field(description="One of shared.inquiries.KINDS, e.g. mobile_owner")
+    kind: Name = Field(description="One of shared.inquiries.KINDS, e.g. mobile_owner")
     inputs: dict[Name, str] = Field(
         description="The kind's inputs, each from 'applicant.<name|national_code|mobile>' "
                     "or 'fields.<form field>'")
@@ -355,7 +355,7 @@ class InquirySpec(Model):
     on_failure: Literal["block", "manual"] = Field(
         "manual", description="block: the request cannot go on while the answer says no; "
                               "manual: a clerk checks by hand")
-    replaces_documents: list[Slug] = Field(
+    replaces_documents: list[Name] = Field(
         default_factory=list, description="Documents no longer asked for: the inquiry gets them")
 
     @model_validator(mode="after")

@@ -43,6 +43,15 @@ def act(client: FlaskClient, code: str, action: str, **form: str) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def record_manual_result(client: FlaskClient, code: str, inquiry: str, reason: str,
+                         holds: bool = True) -> str:
+    token = csrf_token(client, f"/desk/requests/{code}")
+    response = client.post(f"/desk/requests/{code}/inquiries/{inquiry}/manual",
+                           data={"holds": "yes" if holds else "no", "reason": reason,
+                                 "csrf_token": token}, follow_redirects=True)
+    return html.unescape(response.get_data(as_text=True))
+
+
 def status_of(app: Flask, code: str) -> str:
     with app.app_context(), database().session() as session:
         return session.scalar(select(ServiceRequest.status)
@@ -104,7 +113,13 @@ def test_full_workflow_with_history_sms_and_audit(
     with app.app_context(), database().transaction() as session:
         item = session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
         item.status = "in_review"  # the citizen's reply is covered by the browser test
+    # No worker has run: the blocking mobile check is unanswered, so the request waits.
+    assert "هنوز نتیجه ندارد" in act(client, code, "advance")
+    assert status_of(app, code) == "in_review"
+    record_manual_result(client, code, "mobile-check", "با متقاضی تماس گرفته شد؛ خط به نام خودش است.")
     act(client, code, "advance", internal_note="استعلام فرستاده شد")
+    assert status_of(app, code) == "in_progress"
+    record_manual_result(client, code, "criminal-record", "گواهی کاغذی عدم سوءپیشینه دیده شد.")
     assert "پیش از تأیید" in act(client, code, "approve") and status_of(app, code) == "in_progress"
     act(client, code, "record_payment", payment_reference="PAY-123456")
     act(client, code, "approve", public_note="تأیید شد")

@@ -73,11 +73,11 @@ def test_step_ids_replace_positions_and_back(app: Flask, client: FlaskClient, da
                                              demo_catalog: Catalog, staff_users: dict) -> None:
     """Requests filed before steps had ids read on after the upgrade, named `step-N` by
     position; downgrading gives the positions back."""
-    code = file_online(client, demo_catalog)
-    login(client, "guides")
+    code = file_online(client, demo_catalog, "handicraft-quality-mark")  # no inquiries
+    login(client, "boss")
     act(client, code, "claim")
     act(client, code, "advance")
-    spec = demo_catalog.service("tour-guide-card")
+    spec = demo_catalog.service("handicraft-quality-mark")
     assert spec is not None
     with app.app_context():
         db = database()
@@ -91,7 +91,7 @@ def test_step_ids_replace_positions_and_back(app: Flask, client: FlaskClient, da
         assert migrate.pending_differences(db) == []
     restarted = create_app({**app.config, "DATABASE_URL": database_url})  # fresh caches
     client = restarted.test_client()
-    login(client, "guides")
+    login(client, "boss")
     page = html.unescape(client.get(f"/desk/requests/{code}").get_data(as_text=True))
     assert f"<dd>{spec.steps[2].title}</dd>" in page  # the old terms still read, by step id
     track = client.get(f"/api/v1/track/{code}").get_json()

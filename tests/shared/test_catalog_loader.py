@@ -177,3 +177,48 @@ def test_not_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
     (root / "categories.yaml").write_text("- slug: guides\n  title: [unclosed\n", encoding="utf-8")
     (problem,) = _problems(root)
     assert problem.startswith("categories.yaml: line ") and "not valid YAML" in problem
+
+
+def _with_inquiry(**inquiry: object) -> dict:
+    data = catalog_data()
+    data["services"][0]["inquiries"] = [{
+        "id": "record", "kind": "criminal_record",
+        "inputs": {"national_code": "applicant.national_code"}, **inquiry}]
+    return data
+
+
+@pytest.mark.parametrize(("inquiry", "problem"), [
+    ({"kind": "horoscope"}, "unknown inquiry kind 'horoscope'"),
+    ({"inputs": {}}, "does not say where national_code comes from"),
+    ({"inputs": {"national_code": "applicant.national_code", "mobile": "applicant.mobile"}},
+     "criminal_record takes no mobile"),
+    ({"inputs": {"national_code": "fields.no_such_field"}},
+     "national_code comes from unknown 'fields.no_such_field'"),
+    ({"at_step": "no-such-step"}, "runs at unknown step 'no-such-step'"),
+    ({"replaces_documents": ["passport"]}, "replaces unknown document 'passport'"),
+    ({"on_failure": "ignore"}, "on_failure"),
+])
+def test_a_bad_inquiry_is_named_with_file_and_path(tmp_path: Path, inquiry: dict,
+                                                   problem: str) -> None:
+    problems = _problems(write_catalog_dir(tmp_path, _with_inquiry(**inquiry)))
+    assert len(problems) == 1 and problems[0].startswith("services/guide-card.yaml: ")
+    assert problem in problems[0]
+
+
+def test_an_inquiry_at_a_step_replacing_a_document_loads(tmp_path: Path) -> None:
+    data = _with_inquiry(at_step="criminal-record-inquiry", on_failure="block",
+                         replaces_documents=["certificate"])
+    spec = load_catalog(write_catalog_dir(tmp_path, data)).service("guide-card")
+    assert spec is not None
+    assert spec.inquiries[0].at_step == "criminal-record-inquiry"
+    assert spec.inquiry_replacing("certificate") is spec.inquiries[0]
+    assert [d.id for d in spec.documents_to_ask] == []
+
+
+def test_demo_inquiries_replace_the_papers_they_make_unnecessary() -> None:
+    spec = load_catalog(DEMO_CATALOG).service("tour-guide-card")
+    assert spec is not None
+    asked = [d.id for d in spec.documents_to_ask]
+    assert "military_service_card" not in asked and "personal_photo" in asked
+    assert {i.kind for i in spec.inquiries} == {"mobile_owner", "criminal_record",
+                                                "military_service"}

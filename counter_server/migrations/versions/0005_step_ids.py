@@ -110,20 +110,28 @@ def upgrade() -> None:
     _rename_positions(connection, ids)
 
 
+def _unnamed(service: dict[str, Any]) -> list[str]:
+    """Take the ids off the service's steps; what refers to a step by id (an inquiry's
+    `at_step`) is left naming it by position, as the upgrade will name it again."""
+    ids = [step.pop("id", "") for step in service.get("steps", [])]
+    for inquiry in service.get("inquiries", []):
+        if inquiry.get("at_step") in ids:
+            inquiry["at_step"] = f"step-{ids.index(inquiry['at_step']) + 1}"
+    return ids
+
+
 def _unname_stored_steps(connection: sa.Connection) -> dict[int, dict[str, list[str]]]:
     """Take the ids off every stored version again; each version's step ids by slug."""
     ids: dict[int, dict[str, list[str]]] = {}
     versions = connection.execute(sa.text("SELECT number, snapshot FROM catalog_versions"))
     for number, snapshot in versions.all():
         data = json.loads(bytes(snapshot))
-        ids[number] = {s["slug"]: [step.pop("id", "") for step in s.get("steps", [])]
-                       for s in data.get("services", [])}
+        ids[number] = {s["slug"]: _unnamed(s) for s in data.get("services", [])}
         _store_version(connection, number, data)
     services = connection.execute(sa.text("SELECT slug, definition FROM services"))
     for slug, definition in services.all():
         data = definition if isinstance(definition, dict) else json.loads(definition)
-        for step in data.get("steps", []):
-            step.pop("id", None)
+        _unnamed(data)
         _store_definition(connection, slug, data)
     return ids
 

@@ -1,0 +1,153 @@
+"""The background side of the server: the worker that runs jobs, and its commands.
+
+    flask --app counter_server worker [--once] [--threads N]
+    flask --app counter_server inquiries verify-log
+    flask --app counter_server inquiries purge
+
+The worker runs `inquiry` jobs (asking other agencies through the bus) and `sms` jobs
+(handing messages to the gateway). Settings (each also a `MIZ_` environment variable):
+`WORKER_THREADS`, `JOB_LEASE_SECONDS`, `INQUIRY_TIME_LIMIT_SECONDS`, `CIRCUIT_THRESHOLD`,
+`CIRCUIT_COOL_DOWN_SECONDS`, `INQUIRY_TARIFFS` (JSON: target → daily_quota, cost_rials) and
+`INQUIRY_RETENTION_DAYS` (after which the bodies of exchanges, which hold personal data, are
+removed; their digests stay).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from counter_server.context import database
+from counter_server.db import utcnow
+from counter_server.jobs.circuit import CircuitPolicy
+from counter_server.jobs.queue import Backoff
+from counter_server.jobs.usage import Tariff
+from counter_server.jobs.worker import Handler, Worker, WorkerSettings
+from counter_server.usecases import catalog_versions, evidence, inquiries, notifications
+from shared.catalog.schema import CalendarSpec
+from shared.workcalendar import WorkCalendar
+
+MAINTENANCE_SECONDS = 3600.0
+
+
+def defaults() -> dict[str, Any]:
+    return {
+        "WORKER_THREADS": 4,
+        "JOB_LEASE_SECONDS": 60,
+        "INQUIRY_TIME_LIMIT_SECONDS": 10.0,
+        "INQUIRY_BEFORE_FILING_SECONDS": 2.0,
+        "CIRCUIT_THRESHOLD": 5,
+        "CIRCUIT_COOL_DOWN_SECONDS": 60,
+        "INQUIRY_TARIFFS": {},
+        "INQUIRY_RETENTION_DAYS": 90,
+    }
+
+
+def _tariffs(config: dict[str, Any]) -> dict[str, Tariff]:
+    raw = config["INQUIRY_TARIFFS"]
+    table = json.loads(raw) if isinstance(raw, str) else raw
+    return {target: Tariff(**values) for target, values in table.items()}
+
+
+def settings(config: dict[str, Any], threads: int | None = None) -> WorkerSettings:
+    return WorkerSettings(
+        threads=threads or int(config["WORKER_THREADS"]),
+        lease=timedelta(seconds=float(config["JOB_LEASE_SECONDS"])),
+        time_limit=timedelta(seconds=float(config["INQUIRY_TIME_LIMIT_SECONDS"])),
+        backoff=Backoff(),
+        circuit=CircuitPolicy(threshold=int(config["CIRCUIT_THRESHOLD"]),
+                              cool_down=timedelta(seconds=float(
+                                  config["CIRCUIT_COOL_DOWN_SECONDS"]))),
+        tariffs=_tariffs(config))
+
+
+def handlers(app: Flask) -> dict[str, Handler]:
+    return {inquiries.JOB_KIND: inquiries.handler(app.extensions["miz.bus"]),
+            notifications.JOB_KIND: notifications.handler(app.extensions["miz.sms"])}
+
+
+def _calendar() -> WorkCalendar:
+    try:
+        with database().session() as session:
+            return catalog_versions.current_snapshot(session).calendar
+    except catalog_versions.NoCatalog:
+        return WorkCalendar.from_spec(CalendarSpec())
+
+
+def make_worker(app: Flask, threads: int | None = None) -> Worker:
+    """The worker for `app`'s database, bus and gateway (call inside an app context)."""
+    return Worker(database(), handlers(app), _calendar(), settings(app.config, threads))
+
+
+def purge_old_evidence(app: Flask) -> int:
+    now = utcnow()
+    before = now - timedelta(days=float(app.config["INQUIRY_RETENTION_DAYS"]))
+    with database().transaction() as session:
+        return evidence.purge(session, before, now)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every job that is due, then exit.")
+@click.option("--threads", type=int, default=None, help="Jobs in flight at once.")
+@with_appcontext
+def worker_command(once: bool, threads: int | None) -> None:
+    """Run background jobs (inquiries, SMS) until stopped; SIGTERM lets jobs in hand end."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = make_worker(app, threads)
+    if once:
+        report = runner.run_once()
+        purged = purge_old_evidence(app)
+        click.echo(f"{report.done} done, {report.retried} to retry, {report.dead} given up, "
+                   f"{report.postponed} postponed; {purged} old exchange(s) purged.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    maintenance = threading.Thread(target=_maintain, args=(app, stop), daemon=True)
+    maintenance.start()
+    click.echo(f"Worker {runner.name}: {runner.settings.threads} lane(s); Ctrl-C to stop.")
+    runner.run_forever(stop)
+    click.echo("Worker stopped.")
+
+
+def _maintain(app: Flask, stop: threading.Event) -> None:
+    with app.app_context():
+        while not stop.is_set():
+            purge_old_evidence(app)
+            stop.wait(MAINTENANCE_SECONDS)
+
+
+inquiries_cli = AppGroup("inquiries", help="The evidence log of inquiries to other agencies.")
+
+
+@inquiries_cli.command("verify-log")
+def verify_log_command() -> None:
+    """Check every request's evidence chain; exit 1 if an entry was changed or removed."""
+    with database().session() as session:
+        checked, problems = evidence.verify(session)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{checked} exchange(s) checked, {len(problems)} problem(s).")
+    if problems:
+        raise SystemExit(1)
+
+
+@inquiries_cli.command("purge")
+def purge_command() -> None:
+    """Remove the personal data of exchanges older than the retention period."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"{purge_old_evidence(app)} exchange(s) purged.")
+
+
+def init_app(app: Flask) -> None:
+    for key, value in defaults().items():
+        app.config.setdefault(key, value)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(inquiries_cli)

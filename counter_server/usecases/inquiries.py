@@ -1,0 +1,397 @@
+"""Inquiries of a request: scheduled with the change that calls for them, run by the worker,
+recorded as evidence, read by clerks and — without personal data — by the citizen.
+
+- `schedule(session, request, spec, step=None)`: in the transaction that files the request
+  (step None) or moves it to `step`, an `Inquiry` row and a job for each inquiry due then.
+- `handler(bus)`: the worker's handler for `inquiry` jobs: asks the agency, and returns the
+  effect (evidence, result) that the worker writes as it settles the attempt.
+- `check_mobile_before_filing`: the one inquiry an online filing waits for, briefly.
+- `ask_again`, `record_manual`: what a clerk can do with an inquiry that failed.
+- `blocking_problem`: why a request cannot go on while a blocking inquiry says no.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counter_server.agencies.protocol import (
+    Bus,
+    BusBadSignature,
+    BusError,
+    BusMalformed,
+    BusRefused,
+    BusTimeout,
+    Exchange,
+)
+from counter_server.db import Database, utcnow
+from counter_server.jobs import queue as jobs
+from counter_server.jobs.queue import Claimed
+from counter_server.jobs.worker import Effect, JobContext, PermanentFailure, TemporaryFailure
+from counter_server.models import Inquiry, InquiryExchange, ServiceRequest, User
+from counter_server.usecases import audit, catalog_versions, evidence
+from shared.catalog.schema import Channel, InquirySpec, ServiceSpec
+from shared.forms import validate_applicant
+from shared.inquiries import KINDS, InquiryKind, Verdict
+
+JOB_KIND = "inquiry"
+PENDING, DONE, FAILED, MANUAL = "pending", "done", "failed", "manual"
+STATUS_LABELS = {PENDING: "در انتظار پاسخ", DONE: "انجام شد", FAILED: "تأیید نشد",
+                 MANUAL: "بررسی دستی"}
+
+
+class InquiryRefused(Exception):
+    """A clerk's action on an inquiry that cannot be done: a stable code, a Persian message."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(code)
+        self.code, self.message, self.status = code, message, status
+
+
+# --- scheduling -------------------------------------------------------------------------------
+
+def _job_key(inquiry: Inquiry) -> str:
+    return f"inquiry:{inquiry.request_id}:{inquiry.inquiry_id}:{inquiry.round}"
+
+
+def _enqueue(session: Session, inquiry: Inquiry) -> None:
+    jobs.enqueue(session, JOB_KIND, _job_key(inquiry),
+                 {"inquiry": inquiry.id, "round": inquiry.round},
+                 target=KINDS[inquiry.kind].target)
+
+
+def schedule(session: Session, request: ServiceRequest, spec: ServiceSpec,
+             step: str | None = None) -> list[Inquiry]:
+    """Create the inquiries due on filing (`step` None) or on reaching `step`, with their
+    jobs, in the caller's transaction. An inquiry already there is left as it is."""
+    existing = {i.inquiry_id for i in session.scalars(
+        select(Inquiry).where(Inquiry.request_id == request.id))}
+    created = []
+    for wanted in spec.inquiries:
+        if wanted.at_step != step or wanted.id in existing:
+            continue
+        inquiry = Inquiry(request_id=request.id, inquiry_id=wanted.id, kind=wanted.kind,
+                          blocking=wanted.on_failure == "block", status=PENDING)
+        session.add(inquiry)
+        session.flush()
+        _enqueue(session, inquiry)
+        created.append(inquiry)
+    return created
+
+
+def inputs_of(request: ServiceRequest, wanted: InquirySpec) -> dict[str, str]:
+    """The values an inquiry sends, from the applicant and the form (personal data)."""
+    applicant = {"name": request.applicant_name, "mobile": request.applicant_mobile,
+                 "national_code": request.applicant_national_code}
+    values: dict[str, str] = {}
+    for name, source in wanted.inputs.items():
+        area, _, key = source.partition(".")
+        value = applicant.get(key) if area == "applicant" else request.fields.get(key)
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+# --- running ----------------------------------------------------------------------------------
+
+OUTCOMES: tuple[tuple[type[BusError], str], ...] = (
+    (BusTimeout, "timeout"), (BusMalformed, "malformed"), (BusBadSignature, "bad_signature"),
+    (BusRefused, "refused"))
+
+
+def _outcome(error: BusError) -> str:
+    return next((name for kind, name in OUTCOMES if isinstance(error, kind)), "unavailable")
+
+
+def _entry(inquiry: Inquiry, round_: int, attempt: int, exchange: Exchange, outcome: str,
+           note: str | None = None) -> evidence.Entry:
+    return evidence.Entry(
+        inquiry_id=inquiry.id, round=round_, attempt=attempt, outcome=outcome,
+        target=exchange.target, sent_at=exchange.sent_at, received_at=exchange.received_at,
+        message_id=exchange.message_id, reply_id=exchange.reply_id,
+        http_status=exchange.http_status, request_body=exchange.request_body,
+        reply_body=exchange.reply_body, signature=exchange.signature,
+        signature_key=exchange.signature_key, signature_valid=exchange.signature_valid,
+        note=note)
+
+
+@dataclass(frozen=True)
+class _Asking:
+    """An attempt's inquiry, read before the call (nothing is held during it)."""
+
+    inquiry_id: int
+    request_id: int
+    round: int
+    kind: InquiryKind
+    inputs: dict[str, str]
+    message_id: str
+
+
+def _asking(context: JobContext, job: Claimed) -> _Asking | None:
+    with context.db.session() as session:
+        inquiry = session.get(Inquiry, job.payload["inquiry"])
+        if inquiry is None or inquiry.round != job.payload["round"]:
+            return None  # asked again since: this round is over
+        request = session.get(ServiceRequest, inquiry.request_id)
+        assert request is not None
+        spec = ServiceSpec.model_validate(request.service)
+        wanted = next(i for i in spec.inquiries if i.id == inquiry.inquiry_id)
+        return _Asking(inquiry.id, request.id, inquiry.round, KINDS[inquiry.kind],
+                       inputs_of(request, wanted),
+                       str(uuid.uuid5(uuid.NAMESPACE_URL, f"miz:{job.key}")))
+
+
+NO_BUS = "no government service bus is configured (MIZ_INQUIRY_URL)"
+
+
+def handler(bus: Bus | None):  # type: ignore[no-untyped-def]
+    """The worker's handler of `inquiry` jobs, asking through `bus` (with none configured,
+    jobs wait and retry, and nobody's circuit opens)."""
+
+    def run(job: Claimed, context: JobContext) -> Effect | None:
+        asking = _asking(context, job)
+        if asking is None:
+            return None
+        if bus is None:
+            raise TemporaryFailure(NO_BUS, blames_target=False)
+        timeout = max(0.1, (context.deadline - context.now).total_seconds())
+        try:
+            exchange = bus.ask(asking.kind, asking.inputs, asking.message_id, timeout)
+        except BusError as error:
+            raise _failure(asking, job, error) from None
+        return lambda session: _answered(session, asking, job.attempt, exchange)
+    return run
+
+
+def _failure(asking: _Asking, job: Claimed, error: BusError) -> TemporaryFailure:
+    outcome = _outcome(error)
+
+    def effect(session: Session, gave_up: bool) -> None:
+        inquiry = session.get(Inquiry, asking.inquiry_id)
+        assert inquiry is not None
+        evidence.append(session, asking.request_id,
+                        _entry(inquiry, asking.round, job.attempt, error.exchange, outcome,
+                               note=str(error)))
+        inquiry.attempts, inquiry.asked_at = inquiry.attempts + 1, error.exchange.sent_at
+        if gave_up and inquiry.round == asking.round:
+            inquiry.status = MANUAL
+            inquiry.summary = f"{asking.kind.title}: پاسخی دریافت نشد"
+    failure_type = TemporaryFailure if error.temporary else PermanentFailure
+    # The agency said the inputs are wrong or unknown: nothing wrong with the agency.
+    blames = not (isinstance(error, BusRefused) and error.code in ("invalid_input", "not_found"))
+    return failure_type(f"{outcome}: {error}", effect, blames_target=blames)
+
+
+def _answered(session: Session, asking: _Asking, attempt: int, exchange: Exchange) -> None:
+    inquiry = session.get(Inquiry, asking.inquiry_id)
+    assert inquiry is not None and exchange.reading is not None
+    evidence.append(session, asking.request_id,
+                    _entry(inquiry, asking.round, attempt, exchange, "answered"))
+    inquiry.attempts += 1
+    if inquiry.round != asking.round:
+        return  # asked again meanwhile: the newer round decides
+    passed = exchange.reading.verdict is Verdict.passed
+    inquiry.status = DONE if passed else FAILED
+    inquiry.summary = exchange.reading.summary
+    inquiry.asked_at, inquiry.answered_at = exchange.sent_at, exchange.received_at
+
+
+# --- before filing ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MobileCheck:
+    """The answer to the check made before an online filing, to record once it is filed."""
+
+    wanted: InquirySpec
+    exchange: Exchange | None
+    error: BusError | None
+
+    @property
+    def refused(self) -> bool:
+        return (self.exchange is not None and self.exchange.reading is not None
+                and self.exchange.reading.verdict is Verdict.refused)
+
+
+MOBILE_NOT_YOURS = ("این شماره همراه به نام دارنده این کد ملی ثبت نشده است. شماره‌ای را "
+                    "وارد کنید که به نام خودتان است، یا با کارت ملی به دفتر بیایید.")
+
+
+def check_before_filing(db: Database, bus: Bus | None, service: str, channel: str,
+                        applicant: Mapping[str, Any], timeout: float) -> MobileCheck | None:
+    """For an online filing of a service that checks it: ask, within `timeout`, whether the
+    mobile belongs to the national code. None when there is nothing to ask (another
+    channel, no bus configured, no such check, or an applicant the filing will refuse).
+    Runs outside any transaction: nothing is locked while the bus answers."""
+    if bus is None or channel != Channel.online:
+        return None
+    with db.session() as session:
+        try:
+            spec = catalog_versions.current_snapshot(session).service(service)
+        except catalog_versions.NoCatalog:
+            return None
+    wanted = next((i for i in spec.inquiries if i.kind == "mobile_owner"
+                   and i.at_step is None), None) if spec else None
+    checked = validate_applicant(applicant)
+    if wanted is None or checked.errors:
+        return None
+    person = checked.values
+    probe = ServiceRequest(applicant_name=str(person.get("name", "")),
+                           applicant_mobile=str(person["mobile"]),
+                           applicant_national_code=str(person["national_code"]), fields={})
+    message_id = str(uuid.uuid4())
+    try:
+        exchange = bus.ask(KINDS[wanted.kind], inputs_of(probe, wanted), message_id, timeout)
+    except BusError as error:
+        return MobileCheck(wanted, None, error)
+    return MobileCheck(wanted, exchange, None)
+
+
+def record_mobile_check(session: Session, request: ServiceRequest, check: MobileCheck) -> None:
+    """In the filing transaction: the check's evidence, and its inquiry done — or, when the
+    bus did not answer in time, flagged for a manual check and asked again in the background."""
+    inquiry = Inquiry(request_id=request.id, inquiry_id=check.wanted.id,
+                      kind=check.wanted.kind, blocking=check.wanted.on_failure == "block",
+                      status=PENDING, attempts=1)
+    session.add(inquiry)
+    session.flush()
+    kind = KINDS[inquiry.kind]
+    if check.exchange is not None and check.exchange.reading is not None:
+        evidence.append(session, request.id, _entry(inquiry, 1, 1, check.exchange, "answered"))
+        passed = check.exchange.reading.verdict is Verdict.passed
+        inquiry.status = DONE if passed else FAILED
+        inquiry.summary = check.exchange.reading.summary
+        inquiry.asked_at = check.exchange.sent_at
+        inquiry.answered_at = check.exchange.received_at
+        return
+    assert check.error is not None
+    evidence.append(session, request.id, _entry(inquiry, 1, 1, check.error.exchange,
+                                                _outcome(check.error), note=str(check.error)))
+    inquiry.status, inquiry.asked_at = MANUAL, check.error.exchange.sent_at
+    inquiry.summary = f"{kind.title}: در زمان ثبت پاسخی نیامد؛ دوباره پرسیده می‌شود"
+    inquiry.round = 2
+    _enqueue(session, inquiry)
+
+
+# --- clerks -----------------------------------------------------------------------------------
+
+def of_request(session: Session, request: ServiceRequest) -> list[Inquiry]:
+    return list(session.scalars(select(Inquiry).where(Inquiry.request_id == request.id)
+                                .order_by(Inquiry.id)))
+
+
+def _one(session: Session, request: ServiceRequest, inquiry_id: str) -> Inquiry:
+    inquiry = session.scalar(select(Inquiry).where(Inquiry.request_id == request.id,
+                                                   Inquiry.inquiry_id == inquiry_id))
+    if inquiry is None:
+        raise InquiryRefused("inquiry_not_found", "این استعلام برای این درخواست نیست.", 404)
+    return inquiry
+
+
+def ask_again(session: Session, request: ServiceRequest, inquiry_id: str, user: User) -> None:
+    """A new round of an inquiry that failed or could not be done (audited)."""
+    inquiry = _one(session, request, inquiry_id)
+    if inquiry.status == PENDING:
+        raise InquiryRefused("inquiry_pending", "این استعلام هنوز در انتظار پاسخ است.")
+    inquiry.round += 1
+    inquiry.status, inquiry.summary, inquiry.manual_reason = PENDING, None, None
+    inquiry.decided_by_id = None
+    _enqueue(session, inquiry)
+    audit.record(session, user, "inquiry_asked_again", request, inquiry=inquiry_id)
+
+
+def record_manual(session: Session, request: ServiceRequest, inquiry_id: str, *, holds: bool,
+                  reason: str, user: User, now: datetime | None = None) -> None:
+    """A clerk's own result for an inquiry, with the reason (audited, and in the evidence)."""
+    reason = reason.strip()
+    if not reason:
+        raise InquiryRefused("reason_required", "بنویسید نتیجه را چگونه بررسی کردید.")
+    inquiry = _one(session, request, inquiry_id)
+    now = now or utcnow()
+    kind = KINDS[inquiry.kind]
+    inquiry.status = DONE if holds else FAILED
+    inquiry.summary = f"{kind.title}: {'تأیید شد' if holds else 'تأیید نشد'} (بررسی دستی)"
+    inquiry.manual_reason, inquiry.decided_by_id, inquiry.answered_at = reason[:1000], user.id, now
+    record = json.dumps({"holds": holds, "reason": reason, "by": user.username},
+                        ensure_ascii=False).encode()
+    evidence.append(session, request.id, evidence.Entry(
+        inquiry_id=inquiry.id, round=inquiry.round, attempt=0, outcome="manual",
+        target=kind.target, sent_at=now, received_at=now, reply_body=record,
+        note=reason[:1000], details={"user_id": user.id}))
+    audit.record(session, user, "inquiry_manual_result", request, inquiry=inquiry_id,
+                 holds=holds)
+
+
+def blocking_problem(session: Session, request: ServiceRequest) -> str | None:
+    """Why the request cannot move on (a blocking inquiry unanswered or saying no), or None."""
+    for inquiry in of_request(session, request):
+        if not inquiry.blocking or inquiry.status == DONE:
+            continue
+        title = KINDS[inquiry.kind].title
+        if inquiry.status == FAILED:
+            return f"استعلام «{title}» تأیید نشد؛ تا نتیجه دستی ثبت نشود نمی‌توان ادامه داد."
+        return f"استعلام «{title}» هنوز نتیجه ندارد؛ منتظر پاسخ بمانید یا نتیجه را دستی ثبت کنید."
+    return None
+
+
+# --- what the citizen sees --------------------------------------------------------------------
+
+CITIZEN_ADVICE = {
+    "mobile_owner": MOBILE_NOT_YOURS,
+    "identity": "اطلاعات هویتی شما با ثبت احوال نمی‌خواند؛ با کارت ملی به دفتر بیایید.",
+}
+GENERIC_ADVICE = "برای این استعلام با مدارک مربوط به دفتر بیایید یا با شماره دفتر تماس بگیرید."
+
+
+def public_states(request: ServiceRequest) -> list[dict[str, Any]]:
+    """Each inquiry's state for the tracking page and API: never the data itself."""
+    states = []
+    for inquiry in request.inquiries:
+        kind = KINDS[inquiry.kind]
+        advice = None
+        if inquiry.status == FAILED and inquiry.blocking:
+            advice = CITIZEN_ADVICE.get(kind.slug, GENERIC_ADVICE)
+        states.append({"kind": kind.slug, "title": f"استعلام از {kind.agency}",
+                       "status": inquiry.status, "status_label": STATUS_LABELS[inquiry.status],
+                       "advice": advice})
+    return states
+
+
+# --- the desk ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeskInquiry:
+    """One inquiry as a clerk sees it: its state, what to check by hand, its evidence."""
+
+    inquiry: Inquiry
+    kind: InquiryKind
+    status_label: str
+    at_step_title: str | None
+    exchanges: list[InquiryExchange]
+
+    @property
+    def needs_a_clerk(self) -> bool:
+        return self.inquiry.status in (FAILED, MANUAL)
+
+
+def for_desk(session: Session, request: ServiceRequest) -> list[DeskInquiry]:
+    spec = ServiceSpec.model_validate(request.service)
+    wanted = {i.id: i for i in spec.inquiries}
+    steps = {s.id: s.title for s in spec.steps}
+    exchanges: dict[int, list[InquiryExchange]] = {}
+    for row in session.scalars(select(InquiryExchange)
+                               .where(InquiryExchange.request_id == request.id)
+                               .order_by(InquiryExchange.seq)):
+        exchanges.setdefault(row.inquiry_id, []).append(row)
+    found = []
+    for inquiry in of_request(session, request):
+        step = wanted[inquiry.inquiry_id].at_step if inquiry.inquiry_id in wanted else None
+        found.append(DeskInquiry(inquiry, KINDS[inquiry.kind], STATUS_LABELS[inquiry.status],
+                                 steps.get(step) if step else None,
+                                 exchanges.get(inquiry.id, [])))
+    return found
