@@ -100,10 +100,10 @@ class Bench:
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
         from kiosk.config import load_config
-        from kiosk.document_scanner import FakeScanner
-        from kiosk.printer import FakePrinter, ReceiptPrinter
+        from kiosk.devices.document_scanner import FakeScanner
         from kiosk.services import Kiosk
         from kiosk.store import KioskStore
+        from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         class TimedPrinter(FakePrinter):
             """Notes when the first receipt byte (not a status query) arrives."""

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.config import ConfigError, KioskConfig, load_config
-from kiosk.printer import PrinterError, ReceiptPrinter
+from kiosk.devices.receipt_printer import open_printer
 from kiosk.printing import (
     LookupFailed,
     build_receipt,
@@ -41,9 +41,11 @@ from kiosk.printing import (
     render,
     test_page,
     to_plain,
+    told_to_citizen,
 )
 from kiosk.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
 from shared import tracking_codes
+from shared.devices.escpos_printer import PrinterError
 from shared.receipts import Receipt
 from shared.text import to_ascii_digits
 
@@ -95,7 +97,7 @@ def _print(config: KioskConfig, receipt: Receipt) -> str:
     """Render and print; the line to show, or Failure(EXIT_PRINTER)."""
     try:
         data = render(receipt, config.printer)
-        printer = ReceiptPrinter.from_config(config.printer)
+        printer = open_printer(config.printer)
     except RuntimeError as exc:  # e.g. Pillow without raqm cannot shape Persian
         raise Failure(EXIT_PRINTER, f"cannot render the receipt: {exc}") from None
     except PrinterError as exc:
@@ -104,7 +106,7 @@ def _print(config: KioskConfig, receipt: Receipt) -> str:
         status = printer.print_bytes(data)
     except PrinterError as exc:
         raise Failure(EXIT_PRINTER, f"not printed: {exc.detail}\n"
-                      f"the citizen is told: {exc.message}") from None
+                      f"the citizen is told: {told_to_citizen(exc)}") from None
     finally:
         printer.close()
     return f"printed {len(data)} bytes; printer status before printing: {status.value}"

@@ -20,9 +20,10 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 from kiosk.config import KioskConfig, PrinterConfig
-from kiosk.printer import PrinterStatus, ReceiptPrinter
+from kiosk.devices.receipt_printer import describe
 from kiosk.store import KioskStore, ReceiptKind
 from shared import tracking_codes
+from shared.devices.escpos_printer import PrinterError, PrinterStatus, ReceiptPrinter
 from shared.receipts import (
     Receipt,
     paper_for,
@@ -35,6 +36,7 @@ from shared.receipts.render_escpos import QrMode
 from shared.text import to_persian_digits
 
 HTTP_TIMEOUT = 10.0
+SAVED_AND_WHERE_TO_GO = "رسید شما ذخیره شده؛ لطفاً به پذیرش مراجعه کنید تا برایتان چاپ کنند."
 DEFAULT_AGENCY_NAME = "میز خدمت الکترونیکی"
 # request_receipt's rows that a receipt rebuilt from the public tracking API cannot fill:
 # the API says neither where the request was filed nor which documents came with it.
@@ -109,14 +111,9 @@ def save_and_print(store: KioskStore, printer: ReceiptPrinter, config: PrinterCo
     return status
 
 
-def _printer_summary(printer: PrinterConfig) -> str:
-    if printer.backend == "usb":
-        return f"usb {printer.vendor_id:04x}:{printer.product_id:04x}"
-    if printer.backend == "serial":
-        return f"serial {printer.url} ({printer.baudrate} baud)"
-    if printer.backend == "network":
-        return f"network {printer.host}:{printer.port}"
-    return f"file {printer.path}"
+def told_to_citizen(error: PrinterError) -> str:
+    """What the citizen reads when a receipt did not print: why, and that it is saved."""
+    return f"{error.message} {SAVED_AND_WHERE_TO_GO}"
 
 
 def test_page(config: KioskConfig, printed_at: datetime) -> Receipt:
@@ -124,7 +121,7 @@ def test_page(config: KioskConfig, printed_at: datetime) -> Receipt:
     settings = {
         "سرور": config.server_url,
         "نشانی عمومی": config.public_base_url,
-        "چاپگر": _printer_summary(config.printer),
+        "چاپگر": describe(config.printer),
         "کاغذ": f"{to_persian_digits(config.printer.paper_width_mm)} میلی‌متر",
         "QR": config.printer.qr,
     }

@@ -36,21 +36,14 @@ import requests
 
 from kiosk.catalog_cache import CatalogCache
 from kiosk.config import KioskConfig
-from kiosk.document_scanner import (
+from kiosk.devices.document_scanner import (
     MESSAGE_NOT_SET_UP,
     DocumentScanner,
     ScanError,
     ScannedDocument,
     to_upload,
 )
-from kiosk.printer import (
-    PRINT_FAILED,
-    SAVED_AND_WHERE_TO_GO,
-    PrinterError,
-    PrinterStatus,
-    ReceiptPrinter,
-)
-from kiosk.printing import save_and_print, to_plain
+from kiosk.printing import SAVED_AND_WHERE_TO_GO, save_and_print, to_plain, told_to_citizen
 from kiosk.store import (
     KioskStore,
     LeasedNumber,
@@ -80,6 +73,12 @@ from kiosk.sync import (
 )
 from shared import tracking_codes
 from shared.catalog.schema import Catalog, Channel, QueueSpec, ServiceSpec, Survey
+from shared.devices.escpos_printer import (
+    PRINT_FAILED,
+    PrinterError,
+    PrinterStatus,
+    ReceiptPrinter,
+)
 from shared.forms import validate_applicant, validate_form
 from shared.text import to_persian_digits
 from shared.workcalendar import WorkCalendar
@@ -728,7 +727,7 @@ class Kiosk:
         except PrinterError as exc:
             self.store.set_state({PRINTER_STATE: exc.status.value})
             log.warning("%s receipt not printed: %s", kind, exc.detail)
-            return Printed(None, exc.message)
+            return Printed(None, told_to_citizen(exc))
         except (RuntimeError, ValueError, TypeError, OSError) as exc:
             log.error("%s receipt could not be rendered: %s", kind, type(exc).__name__)
             return Printed(None, f"{PRINT_FAILED} {SAVED_AND_WHERE_TO_GO}")

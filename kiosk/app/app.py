@@ -30,7 +30,7 @@ from kiosk.app.idle import IdleWatcher
 from kiosk.app.registry import SCREENS, screen_class, spec
 from kiosk.app.root import KioskRoot
 from kiosk.app.state import COUNTDOWN_SECONDS, IDLE_SECONDS, KioskState
-from kiosk.scanner import KeyboardWedgeDecoder, Scan, ScanKind, ScannerError, SerialScanner
+from kiosk.devices.scanner import KeyboardWedgeDecoder, Scan, ScanKind, ScannerError, SerialScanner
 
 log = logging.getLogger(__name__)
 
@@ -237,12 +237,13 @@ class KioskApp(App):
 def build_kiosk(config: Any, store: Any, *, notify: Callable[[], None] | None = None) -> Any:
     """The use cases over this kiosk's store, its printer and its document scanner (a device
     that cannot be opened is left out: the screens say so when it is needed)."""
-    from kiosk.document_scanner import ScanError, build_document_scanner
-    from kiosk.printer import PrinterError, ReceiptPrinter
+    from kiosk.devices.document_scanner import ScanError, build_document_scanner
+    from kiosk.devices.receipt_printer import open_printer
     from kiosk.services import Kiosk
+    from shared.devices.escpos_printer import PrinterError
 
     try:
-        printer = ReceiptPrinter.from_config(config.printer)
+        printer = open_printer(config.printer)
     except PrinterError as exc:
         log.error("receipt printer not available: %s", exc.detail)
         printer = None

@@ -55,10 +55,10 @@ class Tour:
     def __init__(self, config: Any, work: Path, outdir: Path) -> None:
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
-        from kiosk.document_scanner import FakeScanner
-        from kiosk.printer import FakePrinter, ReceiptPrinter
+        from kiosk.devices.document_scanner import FakeScanner
         from kiosk.services import Kiosk
         from kiosk.store import KioskStore
+        from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         self.h = harness
         self.config = dataclasses.replace(config, data_dir=work / "data",

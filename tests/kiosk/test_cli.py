@@ -28,7 +28,8 @@ from kiosk.store import KioskStore
 from shared.catalog.schema import Catalog
 from shared.text import to_persian_digits
 from shared.tracking_codes import format_code, new_code
-from tests.kiosk.fakes import PAPER_OUT, PtyDevice, kiosk_top, write_config
+from tests.kiosk.fakes import kiosk_top, write_config
+from tests.shared.fake_devices import PAPER_OUT, PtyDevice
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "https://miz.chht-isfahan.example"

@@ -13,8 +13,7 @@ import pytest
 from PIL import Image
 
 from kiosk.config import KioskConfig
-from kiosk.document_scanner import FakeScanner
-from kiosk.printer import FakePrinter, PrinterStatus, ReceiptPrinter
+from kiosk.devices.document_scanner import FakeScanner
 from kiosk.services import (
     BAD_ANSWERS,
     NO_QUEUE,
@@ -31,8 +30,8 @@ from kiosk.store import KioskStore
 from kiosk.sync import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskPolicy
 from shared import tracking_codes
 from shared.catalog.schema import Catalog
+from shared.devices.escpos_printer import FakePrinter, PrinterStatus, ReceiptPrinter
 from shared.workcalendar import WorkCalendar
-from tests.kiosk.fakes import PAPER_OUT, READY
 from tests.kiosk.live import (
     APPLICANT,
     MOBILE,
@@ -44,6 +43,7 @@ from tests.kiosk.live import (
     kiosk_config,
     scan,
 )
+from tests.shared.fake_devices import PAPER_OUT, READY
 
 DEAD_SERVER = "http://127.0.0.1:9"  # nothing listens on the discard port
 QUEUE = "tour-guides"  # the demo queue of tour-guide-card, prefix B / «ب»

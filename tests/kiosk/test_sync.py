@@ -21,12 +21,11 @@ import pytest
 from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer, Ticket
 from kiosk.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.config import KioskConfig
-from kiosk.printer import FakePrinter, ReceiptPrinter
 from kiosk.services import Kiosk
 from kiosk.store import KioskStore, utcnow
 from kiosk.sync import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskPolicy, SyncEngine
 from shared.catalog.schema import Catalog
-from tests.kiosk.fakes import READY
+from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from tests.kiosk.live import (
     APPLICANT,
     MOBILE,
@@ -39,6 +38,7 @@ from tests.kiosk.live import (
     scan,
     wait_until,
 )
+from tests.shared.fake_devices import READY
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "tour-guides"
