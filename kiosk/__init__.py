@@ -1,7 +1,9 @@
 """Miz lobby kiosk: everything but the touchscreen app (which arrives with the kiosk issue).
 
     config             the kiosk's TOML file, every key checked and named at start
-    store              the durable local SQLite store (WAL, synchronous=FULL, migrations)
+    local              the durable local SQLite store (WAL, synchronous=FULL, migrations)
+                       and the catalog cached in it
+    sync               the HTTP client, the sync policy, log redaction and the sync engine
     devices            QR and document scanners, and the `[printer]` table mapped to the
                        shared receipt printer driver (shared.devices.escpos_printer)
     printing           receipts saved first, then rendered (shared.receipts) and printed

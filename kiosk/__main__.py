@@ -34,6 +34,7 @@ from typing import Any
 
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.devices.receipt_printer import open_printer
+from kiosk.local.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
 from kiosk.printing import (
     LookupFailed,
     build_receipt,
@@ -43,7 +44,6 @@ from kiosk.printing import (
     to_plain,
     told_to_citizen,
 )
-from kiosk.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
 from shared import tracking_codes
 from shared.devices.escpos_printer import PrinterError
 from shared.receipts import Receipt
@@ -170,7 +170,7 @@ def reprint(config: KioskConfig, text: str) -> str:
 
 def _log_to_stderr() -> None:
     """INFO lines on stderr, national codes and mobile numbers redacted."""
-    from kiosk.sync import RedactPersonalData
+    from kiosk.sync.redaction import RedactPersonalData
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactPersonalData())
@@ -180,7 +180,7 @@ def _log_to_stderr() -> None:
 
 def sync(config: KioskConfig, once: bool) -> int:
     """Run the sync alone; a clean stop on SIGINT/SIGTERM (after the record in flight)."""
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     _log_to_stderr()
     try:

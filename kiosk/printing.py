@@ -21,7 +21,7 @@ from urllib.request import Request, urlopen
 
 from kiosk.config import KioskConfig, PrinterConfig
 from kiosk.devices.receipt_printer import describe
-from kiosk.store import KioskStore, ReceiptKind
+from kiosk.local.store import KioskStore, ReceiptKind
 from shared import tracking_codes
 from shared.devices.escpos_printer import PrinterError, PrinterStatus, ReceiptPrinter
 from shared.receipts import (

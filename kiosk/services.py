@@ -24,7 +24,6 @@ personal data never go to logs.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -34,7 +33,6 @@ from typing import Any
 
 import requests
 
-from kiosk.catalog_cache import CatalogCache
 from kiosk.config import KioskConfig
 from kiosk.devices.document_scanner import (
     MESSAGE_NOT_SET_UP,
@@ -43,34 +41,34 @@ from kiosk.devices.document_scanner import (
     ScannedDocument,
     to_upload,
 )
-from kiosk.printing import SAVED_AND_WHERE_TO_GO, save_and_print, to_plain, told_to_citizen
-from kiosk.store import (
-    KioskStore,
-    LeasedNumber,
-    NewRecord,
-    OutboxRecord,
-    ReceiptKind,
-    utcnow,
-)
-from kiosk.sync import (
+from kiosk.local.catalog_cache import CatalogCache
+from kiosk.local.store import (
     CLOCK_DRIFT,
     CLOCK_OFFSET,
     LAST_CONTACT,
     LAST_SYNC,
     OFFICE,
     PRINTER_STATE,
+    KioskStore,
+    LeasedNumber,
+    NewRecord,
+    OutboxRecord,
+    ReceiptKind,
+    clock_offset,
+    utcnow,
+)
+from kiosk.printing import SAVED_AND_WHERE_TO_GO, save_and_print, to_plain, told_to_citizen
+from kiosk.sync.api_client import (
     TICKETS_PATH,
     ApiClient,
-    KioskPolicy,
-    RedactPersonalData,
     Reply,
     Unreachable,
-    ack_of,
-    clock_offset,
     is_transient,
     parse_time,
-    send_record,
 )
+from kiosk.sync.delivery import ack_of, send_record
+from kiosk.sync.policy import KioskPolicy
+from kiosk.sync.redaction import redacted_logger
 from shared import tracking_codes
 from shared.catalog.schema import Catalog, Channel, QueueSpec, ServiceSpec, Survey
 from shared.devices.escpos_printer import (
@@ -83,8 +81,7 @@ from shared.forms import validate_applicant, validate_form
 from shared.text import to_persian_digits
 from shared.workcalendar import WorkCalendar
 
-log = logging.getLogger(__name__)
-log.addFilter(RedactPersonalData())
+log = redacted_logger(__name__)
 
 SERVICE_NOT_FOUND = "خدمتی با این شناسه در فهرست خدمات نیست."
 NOT_AT_KIOSK = "این خدمت از راه کیوسک ارائه نمی‌شود؛ لطفاً به پذیرش مراجعه کنید."

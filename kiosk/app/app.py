@@ -257,8 +257,8 @@ def build_kiosk(config: Any, store: Any, *, notify: Callable[[], None] | None = 
 
 def run(config: Any) -> int:
     """`python -m kiosk --config FILE`: the touchscreen app, with the sync in the background."""
-    from kiosk.store import KioskStore
-    from kiosk.sync import SyncEngine, start_background_sync
+    from kiosk.local.store import KioskStore
+    from kiosk.sync.engine import SyncEngine, start_background_sync
 
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # one line per retry is noise
     store = KioskStore(config.data_dir)

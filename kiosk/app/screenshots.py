@@ -56,8 +56,8 @@ class Tour:
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
         from kiosk.devices.document_scanner import FakeScanner
+        from kiosk.local.store import KioskStore
         from kiosk.services import Kiosk
-        from kiosk.store import KioskStore
         from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         self.h = harness

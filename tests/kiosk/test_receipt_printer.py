@@ -11,8 +11,8 @@ import pytest
 
 from kiosk.config import PrinterConfig
 from kiosk.devices.receipt_printer import open_printer, transport_for
+from kiosk.local.store import KioskStore
 from kiosk.printing import save_and_print, told_to_citizen
-from kiosk.store import KioskStore
 from shared.devices.escpos_printer import (
     FakePrinter,
     FileTransport,

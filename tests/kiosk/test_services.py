@@ -14,6 +14,7 @@ from PIL import Image
 
 from kiosk.config import KioskConfig
 from kiosk.devices.document_scanner import FakeScanner
+from kiosk.local.store import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskStore
 from kiosk.services import (
     BAD_ANSWERS,
     NO_QUEUE,
@@ -26,8 +27,7 @@ from kiosk.services import (
     NotFound,
     ScanFailed,
 )
-from kiosk.store import KioskStore
-from kiosk.sync import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskPolicy
+from kiosk.sync.policy import KioskPolicy
 from shared import tracking_codes
 from shared.catalog.schema import Catalog
 from shared.devices.escpos_printer import FakePrinter, PrinterStatus, ReceiptPrinter
@@ -343,7 +343,7 @@ def test_reprint_by_code_and_unknown_keys(config, store, clock, demo_catalog) ->
 def test_a_store_of_the_first_schema_is_migrated_keeping_its_receipts(tmp_path: Path) -> None:
     import sqlite3
 
-    from kiosk.store import MIGRATIONS
+    from kiosk.local.store import MIGRATIONS
 
     db = sqlite3.connect(tmp_path / "kiosk.sqlite3")
     db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")

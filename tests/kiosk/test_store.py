@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.store import MIGRATIONS, KioskStore, StoreError, write_file_durably
+from kiosk.local.store import MIGRATIONS, KioskStore, StoreError, write_file_durably
 
 VALUES = {"service_title": "صدور کارت راهنمای گردشگری", "documents": ["گواهی دوره"], "n": 3}
 
@@ -66,7 +66,7 @@ def test_a_store_from_a_newer_kiosk_is_not_touched(tmp_path: Path) -> None:
 def test_a_saved_receipt_survives_the_process_being_killed(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from kiosk.store import KioskStore\n"
+        "from kiosk.local.store import KioskStore\n"
         "store = KioskStore(__import__('pathlib').Path(sys.argv[1]))\n"
         "store.save_receipt('request', '0012345678901234', {'saved': True})\n"
         "print('saved', flush=True)\n"

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer, Ticket
-from kiosk.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.config import KioskConfig
+from kiosk.local.catalog_cache import CatalogCache, CatalogUnusable
+from kiosk.local.store import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskStore, utcnow
 from kiosk.services import Kiosk
-from kiosk.store import KioskStore, utcnow
-from kiosk.sync import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskPolicy, SyncEngine
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
 from shared.catalog.schema import Catalog
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from tests.kiosk.live import (

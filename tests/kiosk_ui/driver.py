@@ -16,9 +16,10 @@ from kiosk.app.widgets.buttons import GATE, KioskButton
 from kiosk.app.widgets.chrome import Tile
 from kiosk.config import load_config
 from kiosk.devices.document_scanner import FakeScanner
+from kiosk.local.store import KioskStore
 from kiosk.services import Kiosk
-from kiosk.store import KioskStore
-from kiosk.sync import KioskPolicy, SyncEngine
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from shared.text import to_persian_digits
 from tests.kiosk.fakes import kiosk_top, write_config

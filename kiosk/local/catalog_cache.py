@@ -17,12 +17,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kiosk.store import CachedCatalog, KioskStore
+from kiosk.local.store import CachedCatalog, KioskStore
 from shared.catalog.loader import CatalogError, load_catalog
 from shared.catalog.schema import Catalog
 from shared.workcalendar import WorkCalendar
 
-BUNDLED_CATALOG = Path(__file__).resolve().parents[1] / "assets" / "catalog"
+BUNDLED_CATALOG = Path(__file__).resolve().parents[2] / "assets" / "catalog"
 SNAPSHOT_ONLY_KEYS = ("version", "published_at")
 
 
