@@ -102,7 +102,7 @@ class Bench:
         from kiosk.config import load_config
         from kiosk.devices.document_scanner import FakeScanner
         from kiosk.local.store import KioskStore
-        from kiosk.services import Kiosk
+        from kiosk.usecases.kiosk import Kiosk
         from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         class TimedPrinter(FakePrinter):

@@ -6,7 +6,8 @@
     sync               the HTTP client, the sync policy, log redaction and the sync engine
     devices            QR and document scanners, and the `[printer]` table mapped to the
                        shared receipt printer driver (shared.devices.escpos_printer)
-    printing           receipts saved first, then rendered (shared.receipts) and printed
+    usecases           what a citizen does: file a request, take a ticket, track a request,
+                       answer the survey; receipts saved first, then printed; `Kiosk`
     __main__           `python -m kiosk print-test | reprint CODE --config FILE`
 
 No Flask and no Kivy here.

@@ -35,7 +35,8 @@ from typing import Any
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.devices.receipt_printer import open_printer
 from kiosk.local.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
-from kiosk.printing import (
+from kiosk.sync.api_client import ApiClient
+from kiosk.usecases.receipts import (
     LookupFailed,
     build_receipt,
     fetch_request_values,
@@ -126,7 +127,7 @@ def _local_or_server(store: KioskStore, config: KioskConfig, code: str
     if stored is not None:
         return stored, "local store"
     try:
-        values = fetch_request_values(config, code)
+        values = fetch_request_values(ApiClient(config), code)
     except LookupFailed as exc:
         raise Failure(EXIT_NOT_FOUND, f"{code} is not in the local store and the server "
                       f"could not be asked: {exc}") from None

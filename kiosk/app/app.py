@@ -239,7 +239,7 @@ def build_kiosk(config: Any, store: Any, *, notify: Callable[[], None] | None = 
     that cannot be opened is left out: the screens say so when it is needed)."""
     from kiosk.devices.document_scanner import ScanError, build_document_scanner
     from kiosk.devices.receipt_printer import open_printer
-    from kiosk.services import Kiosk
+    from kiosk.usecases.kiosk import Kiosk
     from shared.devices.escpos_printer import PrinterError
 
     try:

@@ -57,7 +57,7 @@ class Tour:
         from kiosk.app.app import KioskShell
         from kiosk.devices.document_scanner import FakeScanner
         from kiosk.local.store import KioskStore
-        from kiosk.services import Kiosk
+        from kiosk.usecases.kiosk import Kiosk
         from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         self.h = harness
@@ -193,7 +193,7 @@ class Tour:
         self.shot("filed-code-and-qr")
 
     def ticket(self) -> None:
-        from kiosk.services import Taken
+        from kiosk.usecases.tickets import Taken
 
         self.tap(self.screen("filed").ids.ticket)
         self.shot("ticket-priority")
@@ -211,7 +211,7 @@ class Tour:
         self.shot("ticket-pick-a-service")
 
     def track(self) -> None:
-        from kiosk.services import Tracked
+        from kiosk.usecases.tracking import Tracked
 
         code = self.code
         self.ui.home()

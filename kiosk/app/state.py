@@ -47,19 +47,19 @@ class KioskState(EventDispatcher):
     skipped = ListProperty([])  # optional documents the citizen chose not to give
     document_index = NumericProperty(0)
     document_error = StringProperty("")
-    filed = ObjectProperty(None, allownone=True)  # kiosk.services.Filed
+    filed = ObjectProperty(None, allownone=True)  # kiosk.usecases.filing.Filed
     filed_service = StringProperty("")
     file_error = StringProperty("")
 
     # Queue tickets.
     ticket_service = StringProperty("")
     ticket_priority = StringProperty("")
-    ticket = ObjectProperty(None, allownone=True)  # kiosk.services.Taken
+    ticket = ObjectProperty(None, allownone=True)  # kiosk.usecases.tickets.Taken
     ticket_error = StringProperty("")
 
     # Tracking.
     track_code = StringProperty("")  # the digits as typed (logical text)
-    tracked = ObjectProperty(None, allownone=True)  # kiosk.services.Tracked
+    tracked = ObjectProperty(None, allownone=True)  # kiosk.usecases.tracking.Tracked
     track_error = StringProperty("")
 
     # The survey, about the flow just finished (or about nothing in particular).

@@ -24,7 +24,7 @@ from counter_server.usecases import kiosks
 from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.__main__ import EXIT_NOT_FOUND, EXIT_OK, EXIT_PRINTER, EXIT_USAGE, main
 from kiosk.local.store import KioskStore
-from kiosk.printing import to_plain
+from kiosk.usecases.receipts import to_plain
 from shared.catalog.schema import Catalog
 from shared.text import to_persian_digits
 from shared.tracking_codes import format_code, new_code

@@ -12,7 +12,7 @@ import pytest
 from kiosk.config import PrinterConfig
 from kiosk.devices.receipt_printer import open_printer, transport_for
 from kiosk.local.store import KioskStore
-from kiosk.printing import save_and_print, told_to_citizen
+from kiosk.usecases.receipts import save_and_print, told_to_citizen
 from shared.devices.escpos_printer import (
     FakePrinter,
     FileTransport,

@@ -22,9 +22,9 @@ from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer,
 from kiosk.config import KioskConfig
 from kiosk.local.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.local.store import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskStore, utcnow
-from kiosk.services import Kiosk
 from kiosk.sync.engine import SyncEngine
 from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.kiosk import Kiosk
 from shared.catalog.schema import Catalog
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from tests.kiosk.live import (

@@ -17,9 +17,9 @@ from kiosk.app.widgets.chrome import Tile
 from kiosk.config import load_config
 from kiosk.devices.document_scanner import FakeScanner
 from kiosk.local.store import KioskStore
-from kiosk.services import Kiosk
 from kiosk.sync.engine import SyncEngine
 from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.kiosk import Kiosk
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from shared.text import to_persian_digits
 from tests.kiosk.fakes import kiosk_top, write_config
