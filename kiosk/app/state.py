@@ -7,8 +7,6 @@ reset and «صفحه اصلی» call it — so nothing a citizen entered stays o
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.event import EventDispatcher
 from kivy.properties import (
     BooleanProperty,
@@ -76,9 +74,6 @@ class KioskState(EventDispatcher):
     idle_left = NumericProperty(-1)  # the countdown's seconds; -1 while not asking
     idle_seconds = NumericProperty(IDLE_SECONDS)
     countdown_seconds = NumericProperty(COUNTDOWN_SECONDS)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
 
     # -- reading -------------------------------------------------------------------------
 
