@@ -46,8 +46,9 @@ import common  # noqa: F401  (puts the app under test on sys.path)
 from common import APP_ROOT, PROTECTED_DATABASES, REPO_ROOT, VAR_DIR, app_version
 
 from kiosk.config import load_config
-from kiosk.store import KioskStore, NewRecord
-from kiosk.sync import KioskPolicy, SyncEngine
+from kiosk.local.store import KioskStore, NewRecord
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
 from shared import tracking_codes
 
 WORK = VAR_DIR / "kiosk-sync"

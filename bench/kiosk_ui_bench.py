@@ -48,7 +48,7 @@ from kiosk.config import load_config
 config = dataclasses.replace(load_config({config!r}), data_dir=Path({data!r}),
                              server_url={unreachable!r})
 from kiosk.app.app import KioskApp, build_kiosk
-from kiosk.store import KioskStore
+from kiosk.local.store import KioskStore
 from kivy.core.window import Window
 
 class Timed(KioskApp):
@@ -100,10 +100,10 @@ class Bench:
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
         from kiosk.config import load_config
-        from kiosk.document_scanner import FakeScanner
-        from kiosk.printer import FakePrinter, ReceiptPrinter
-        from kiosk.services import Kiosk
-        from kiosk.store import KioskStore
+        from kiosk.devices.document_scanner import FakeScanner
+        from kiosk.local.store import KioskStore
+        from kiosk.usecases.kiosk import Kiosk
+        from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         class TimedPrinter(FakePrinter):
             """Notes when the first receipt byte (not a status query) arrives."""

@@ -33,17 +33,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.config import ConfigError, KioskConfig, load_config
-from kiosk.printer import PrinterError, ReceiptPrinter
-from kiosk.printing import (
+from kiosk.devices.receipt_printer import open_printer
+from kiosk.local.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
+from kiosk.sync.api_client import ApiClient
+from kiosk.usecases.receipts import (
     LookupFailed,
     build_receipt,
     fetch_request_values,
     render,
     test_page,
     to_plain,
+    told_to_citizen,
 )
-from kiosk.store import KioskStore, ReceiptKind, StoredReceipt, StoreError
 from shared import tracking_codes
+from shared.devices.escpos_printer import PrinterError
 from shared.receipts import Receipt
 from shared.text import to_ascii_digits
 
@@ -95,7 +98,7 @@ def _print(config: KioskConfig, receipt: Receipt) -> str:
     """Render and print; the line to show, or Failure(EXIT_PRINTER)."""
     try:
         data = render(receipt, config.printer)
-        printer = ReceiptPrinter.from_config(config.printer)
+        printer = open_printer(config.printer)
     except RuntimeError as exc:  # e.g. Pillow without raqm cannot shape Persian
         raise Failure(EXIT_PRINTER, f"cannot render the receipt: {exc}") from None
     except PrinterError as exc:
@@ -104,7 +107,7 @@ def _print(config: KioskConfig, receipt: Receipt) -> str:
         status = printer.print_bytes(data)
     except PrinterError as exc:
         raise Failure(EXIT_PRINTER, f"not printed: {exc.detail}\n"
-                      f"the citizen is told: {exc.message}") from None
+                      f"the citizen is told: {told_to_citizen(exc)}") from None
     finally:
         printer.close()
     return f"printed {len(data)} bytes; printer status before printing: {status.value}"
@@ -124,7 +127,7 @@ def _local_or_server(store: KioskStore, config: KioskConfig, code: str
     if stored is not None:
         return stored, "local store"
     try:
-        values = fetch_request_values(config, code)
+        values = fetch_request_values(ApiClient(config), code)
     except LookupFailed as exc:
         raise Failure(EXIT_NOT_FOUND, f"{code} is not in the local store and the server "
                       f"could not be asked: {exc}") from None
@@ -168,7 +171,7 @@ def reprint(config: KioskConfig, text: str) -> str:
 
 def _log_to_stderr() -> None:
     """INFO lines on stderr, national codes and mobile numbers redacted."""
-    from kiosk.sync import RedactPersonalData
+    from kiosk.sync.redaction import RedactPersonalData
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactPersonalData())
@@ -178,7 +181,7 @@ def _log_to_stderr() -> None:
 
 def sync(config: KioskConfig, once: bool) -> int:
     """Run the sync alone; a clean stop on SIGINT/SIGTERM (after the record in flight)."""
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     _log_to_stderr()
     try:

@@ -1,11 +1,12 @@
 """Printing at the counter: the same receipt and ticket layouts the kiosks print
-(shared.receipts), sent to a counter's network ESC/POS printer (raw TCP, usually port 9100).
-Counters without one print through the browser (the receipt and ticket pages' print styles).
+(shared.receipts), sent to a counter's network ESC/POS printer (TCP, usually port 9100)
+through the driver the kiosks use (`shared.devices.escpos_printer`). Before each receipt the
+printer is asked for its state (DLE EOT): out of paper, cover open or offline, nothing is
+sent and the clerk reads why. Counters without a printer print through the browser (the
+receipt and ticket pages' print styles).
 """
 
 from __future__ import annotations
-
-import socket
 
 from sqlalchemy.orm import Session
 
@@ -14,14 +15,25 @@ from counter_server.models import ServiceRequest, Ticket
 from counter_server.usecases import walk_in_queue
 from counter_server.usecases.catalog_versions import Snapshot
 from counter_server.usecases.walk_in_queue import Lobby
+from shared.devices.escpos_printer import (
+    NetworkTransport,
+    PrinterError,
+    PrinterStatus,
+    ReceiptPrinter,
+)
 from shared.receipts import PAPER_80, Receipt, queue_ticket, request_receipt, to_escpos
 
 DEFAULT_PORT = 9100
 TIMEOUT_SECONDS = 5.0
+STATUS_TIMEOUT_SECONDS = 1.0
+UNREACHABLE = ("چاپگر باجه در دسترس نیست؛ از دکمه «چاپ رسید» مرورگر استفاده کنید "
+               "یا روشن بودن و اتصال چاپگر را بررسی کنید.")
+REFUSED = ("چاپگر باجه رسید را چاپ نکرد: {reason} پس از رفع آن دوباره چاپ کنید "
+           "یا از دکمه «چاپ رسید» مرورگر استفاده کنید.")
 
 
 class PrintFailed(Exception):
-    """The counter's printer could not be reached; `message` is for the clerk."""
+    """The counter's printer did not print; `message` says why, in Persian, for the clerk."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -72,12 +84,21 @@ def parse_printer(address: str) -> tuple[str, int]:
 
 
 def send(address: str, receipt: Receipt) -> None:
-    """Print `receipt` on the ESC/POS printer at `address` (80 mm paper)."""
+    """Print `receipt` on the ESC/POS printer at `address` (80 mm paper), once the printer
+    has said it can; PrintFailed when it is unreachable, out of paper, open or offline."""
     data = to_escpos(receipt, PAPER_80, qr="native")
     host, port = parse_printer(address)
+    printer = ReceiptPrinter.open(NetworkTransport(host, port, timeout=TIMEOUT_SECONDS),
+                                  STATUS_TIMEOUT_SECONDS)
     try:
-        with socket.create_connection((host, port), timeout=TIMEOUT_SECONDS) as connection:
-            connection.sendall(data)
-    except OSError:
-        raise PrintFailed("چاپگر باجه در دسترس نیست؛ از دکمه «چاپ رسید» مرورگر استفاده کنید "
-                          "یا روشن بودن و اتصال چاپگر را بررسی کنید.") from None
+        printer.print_bytes(data)
+    except PrinterError as exc:
+        raise PrintFailed(_clerk_message(exc)) from None
+    finally:
+        printer.close()
+
+
+def _clerk_message(error: PrinterError) -> str:
+    if error.status is PrinterStatus.OFFLINE:
+        return UNREACHABLE
+    return REFUSED.format(reason=error.message)

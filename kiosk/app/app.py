@@ -29,8 +29,11 @@ from kiosk.app.icons import IconCache
 from kiosk.app.idle import IdleWatcher
 from kiosk.app.registry import SCREENS, screen_class, spec
 from kiosk.app.root import KioskRoot
-from kiosk.app.state import COUNTDOWN_SECONDS, IDLE_SECONDS, KioskState
-from kiosk.scanner import KeyboardWedgeDecoder, Scan, ScanKind, ScannerError, SerialScanner
+from kiosk.app.state import KioskState
+from kiosk.config import KioskConfig
+from kiosk.devices.scanner import KeyboardWedgeDecoder, Scan, ScanKind, ScannerError, SerialScanner
+from kiosk.local.store import KioskStore
+from kiosk.usecases.kiosk import Kiosk
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +45,10 @@ STATUS_EVERY = 10.0
 _kv_loaded: list[bool] = []
 
 
-def idle_settings(config: Any) -> tuple[float, float]:
-    """(idle seconds, countdown seconds): the config's `[screen]` if it has one, else the
-    defaults in `kiosk.app.state`."""
-    screen = getattr(config, "screen", None)
-    idle = getattr(screen, "idle_seconds", None) or IDLE_SECONDS
-    countdown = getattr(screen, "idle_countdown_seconds", None) or COUNTDOWN_SECONDS
-    return float(idle), float(countdown)
-
-
 class KioskShell:
     """The screens, their state, and the helpers around them; no main loop of its own."""
 
-    def __init__(self, kiosk: Any, config: Any, *, idle_seconds: float | None = None,
+    def __init__(self, kiosk: Kiosk, config: KioskConfig, *, idle_seconds: float | None = None,
                  countdown_seconds: float | None = None, icon_folder: Path | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         theme.register_fonts()
@@ -66,9 +60,9 @@ class KioskShell:
             Builder.load_file(str(ROOT_KV))
             _kv_loaded.append(True)
         self.kiosk, self.config = kiosk, config
-        idle, countdown = idle_settings(config)
-        self.state = KioskState(idle_seconds=idle_seconds or idle,
-                                countdown_seconds=countdown_seconds or countdown)
+        self.state = KioskState(
+            idle_seconds=idle_seconds or config.screen.idle_seconds,
+            countdown_seconds=countdown_seconds or config.screen.idle_countdown_seconds)
         self.root = KioskRoot(state=self.state)
         folder = icon_folder or Path(config.data_dir) / "cache" / "icons"
         self.ui = Ui(kiosk=kiosk, config=config, state=self.state,
@@ -110,10 +104,6 @@ class KioskShell:
         if self._unmade:
             self.ui.nav.screen(self._unmade[0])
             self.make_screens_in_background()
-
-    def make_all_screens(self) -> None:
-        while self._unmade:
-            self.ui.nav.screen(self._unmade[0])
 
     # -- catalog and status ---------------------------------------------------------------
 
@@ -212,7 +202,7 @@ class KioskApp(App):
 
     title = "Miz kiosk"
 
-    def __init__(self, kiosk: Any, config: Any, **kwargs: Any) -> None:
+    def __init__(self, kiosk: Kiosk, config: KioskConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kiosk, self.config_ = kiosk, config
         self.shell: KioskShell | None = None
@@ -234,15 +224,16 @@ class KioskApp(App):
             self.shell.stop()
 
 
-def build_kiosk(config: Any, store: Any, *, notify: Callable[[], None] | None = None) -> Any:
+def build_kiosk(config: KioskConfig, store: KioskStore, *,
+                notify: Callable[[], None] | None = None) -> Kiosk:
     """The use cases over this kiosk's store, its printer and its document scanner (a device
     that cannot be opened is left out: the screens say so when it is needed)."""
-    from kiosk.document_scanner import ScanError, build_document_scanner
-    from kiosk.printer import PrinterError, ReceiptPrinter
-    from kiosk.services import Kiosk
+    from kiosk.devices.document_scanner import ScanError, build_document_scanner
+    from kiosk.devices.receipt_printer import open_printer
+    from shared.devices.escpos_printer import PrinterError
 
     try:
-        printer = ReceiptPrinter.from_config(config.printer)
+        printer = open_printer(config.printer)
     except PrinterError as exc:
         log.error("receipt printer not available: %s", exc.detail)
         printer = None
@@ -254,10 +245,9 @@ def build_kiosk(config: Any, store: Any, *, notify: Callable[[], None] | None = 
     return Kiosk(config, store, printer, document_scanner, notify=notify)
 
 
-def run(config: Any) -> int:
+def run(config: KioskConfig) -> int:
     """`python -m kiosk --config FILE`: the touchscreen app, with the sync in the background."""
-    from kiosk.store import KioskStore
-    from kiosk.sync import SyncEngine, start_background_sync
+    from kiosk.sync.engine import SyncEngine, start_background_sync
 
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # one line per retry is noise
     store = KioskStore(config.data_dir)

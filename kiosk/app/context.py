@@ -1,7 +1,7 @@
 """What every screen works with: the use cases, the state, navigation and a worker thread.
 
 `Ui` bundles them and is handed to each screen when it is made (no global app object).
-The use cases (`kiosk.services.Kiosk`) may wait on the disk, the printer, a scanner or the
+The use cases (`kiosk.usecases.kiosk.Kiosk`) may wait on the disk, the printer, a scanner or the
 network, so they run on one worker thread, one call at a time, and their results come back
 to the UI thread through Kivy's Clock; meanwhile `state.busy` shows a «لطفاً صبر کنید» layer
 that also swallows taps.
@@ -19,7 +19,10 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.uix.screenmanager import ScreenManager
 
+from kiosk.app.icons import IconCache
 from kiosk.app.state import KioskState
+from kiosk.config import KioskConfig
+from kiosk.usecases.kiosk import Kiosk
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +130,12 @@ class Navigator:
 class Ui:
     """The app as the screens see it."""
 
-    kiosk: Any  # kiosk.services.Kiosk
-    config: Any  # kiosk.config.KioskConfig
+    kiosk: Kiosk
+    config: KioskConfig
     state: KioskState
     nav: Navigator
     worker: Worker
-    icons: Any = None  # kiosk.app.icons.IconCache
+    icons: IconCache | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def screen(self, name: str) -> Any:

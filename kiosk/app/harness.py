@@ -38,10 +38,6 @@ class FingerTouch(MotionEvent):
     def down(self) -> None:
         EventLoop.post_dispatch_input("begin", self)
 
-    def move_to(self, x: float, y: float) -> None:
-        self.move(self._args(x, y))
-        EventLoop.post_dispatch_input("update", self)
-
     def up(self) -> None:
         EventLoop.post_dispatch_input("end", self)
 
@@ -90,20 +86,6 @@ def tap(widget: Any, frames: int = 1) -> None:
     pump(frames)
     finger.up()
     pump(frames)
-
-
-def swipe(widget: Any, dy: float, steps: int = 8) -> None:
-    """Drag a finger up (dy > 0) or down over `widget` (scrolls a ScrollView)."""
-    pump(1)
-    x, y = window_pos(widget)
-    finger = FingerTouch(x, y)
-    finger.down()
-    pump(1)
-    for i in range(1, steps + 1):
-        finger.move_to(x, y + dy * i / steps)
-        pump(1)
-    finger.up()
-    pump(3)
 
 
 def screenshot(path: Path) -> Path:

@@ -19,13 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk.config import KioskConfig
+
 SIZE = (1080, 1920)
 UNREACHABLE = "http://127.0.0.1:9"
 DEMO_SCANS = Path(__file__).resolve().parents[2] / "kiosk_config" / "demo-scans"
 READY = {1: 0x12, 2: 0x12, 4: 0x12}
 
 
-def render_all(config: Any, outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+def render_all(config: KioskConfig, outdir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     """Render every screen to `outdir` (made if missing); the files written, in order."""
     outdir.mkdir(parents=True, exist_ok=True)
     if os.environ.get("DISPLAY"):
@@ -36,7 +38,7 @@ def render_all(config: Any, outdir: Path, size: tuple[int, int] = SIZE) -> list[
         return _render(config, outdir, size)
 
 
-def _render(config: Any, outdir: Path, size: tuple[int, int]) -> list[Path]:
+def _render(config: KioskConfig, outdir: Path, size: tuple[int, int]) -> list[Path]:
     work = Path(tempfile.mkdtemp(prefix="miz-kiosk-shots-"))
     try:
         from kiosk.app.boot import prepare_kivy
@@ -52,13 +54,13 @@ def _render(config: Any, outdir: Path, size: tuple[int, int]) -> list[Path]:
 class Tour:
     """Walks through every screen and photographs each."""
 
-    def __init__(self, config: Any, work: Path, outdir: Path) -> None:
+    def __init__(self, config: KioskConfig, work: Path, outdir: Path) -> None:
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
-        from kiosk.document_scanner import FakeScanner
-        from kiosk.printer import FakePrinter, ReceiptPrinter
-        from kiosk.services import Kiosk
-        from kiosk.store import KioskStore
+        from kiosk.devices.document_scanner import FakeScanner
+        from kiosk.local.store import KioskStore
+        from kiosk.usecases.kiosk import Kiosk
+        from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 
         self.h = harness
         self.config = dataclasses.replace(config, data_dir=work / "data",
@@ -193,7 +195,7 @@ class Tour:
         self.shot("filed-code-and-qr")
 
     def ticket(self) -> None:
-        from kiosk.services import Taken
+        from kiosk.usecases.tickets import Taken
 
         self.tap(self.screen("filed").ids.ticket)
         self.shot("ticket-priority")
@@ -211,7 +213,7 @@ class Tour:
         self.shot("ticket-pick-a-service")
 
     def track(self) -> None:
-        from kiosk.services import Tracked
+        from kiosk.usecases.tracking import Tracked
 
         code = self.code
         self.ui.home()

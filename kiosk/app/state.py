@@ -7,8 +7,6 @@ reset and «صفحه اصلی» call it — so nothing a citizen entered stays o
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.event import EventDispatcher
 from kivy.properties import (
     BooleanProperty,
@@ -47,19 +45,19 @@ class KioskState(EventDispatcher):
     skipped = ListProperty([])  # optional documents the citizen chose not to give
     document_index = NumericProperty(0)
     document_error = StringProperty("")
-    filed = ObjectProperty(None, allownone=True)  # kiosk.services.Filed
+    filed = ObjectProperty(None, allownone=True)  # kiosk.usecases.filing.Filed
     filed_service = StringProperty("")
     file_error = StringProperty("")
 
     # Queue tickets.
     ticket_service = StringProperty("")
     ticket_priority = StringProperty("")
-    ticket = ObjectProperty(None, allownone=True)  # kiosk.services.Taken
+    ticket = ObjectProperty(None, allownone=True)  # kiosk.usecases.tickets.Taken
     ticket_error = StringProperty("")
 
     # Tracking.
     track_code = StringProperty("")  # the digits as typed (logical text)
-    tracked = ObjectProperty(None, allownone=True)  # kiosk.services.Tracked
+    tracked = ObjectProperty(None, allownone=True)  # kiosk.usecases.tracking.Tracked
     track_error = StringProperty("")
 
     # The survey, about the flow just finished (or about nothing in particular).
@@ -76,9 +74,6 @@ class KioskState(EventDispatcher):
     idle_left = NumericProperty(-1)  # the countdown's seconds; -1 while not asking
     idle_seconds = NumericProperty(IDLE_SECONDS)
     countdown_seconds = NumericProperty(COUNTDOWN_SECONDS)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -43,7 +43,6 @@ DANGER_BG = color("#fde8e8")
 OK = color("#1e6b34")
 OK_BG = color("#e3f3e7")
 WARN_BG = color("#fff4d6")
-FOCUS = color("#ffbf47")
 SHADE = [0.0, 0.0, 0.0, 0.55]
 
 
@@ -82,11 +81,6 @@ class Theme(EventDispatcher):
         self.button_height = max(128 * s, target)
         self.key_height = max(104 * s, target)
         self.header_height = max(150 * s, target)
-
-    @property
-    def min_target(self) -> float:
-        """The smallest touch target, in pixels."""
-        return float(mm(MIN_TARGET_MM))
 
 
 T = Theme()

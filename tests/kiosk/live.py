@@ -26,7 +26,7 @@ from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer,
 from counter_server.usecases import kiosks
 from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.config import KioskConfig, load_config
-from kiosk.document_scanner import ScannedDocument
+from kiosk.devices.document_scanner import ScannedDocument
 from shared.catalog.schema import Catalog
 from tests.kiosk.fakes import kiosk_top, write_config
 

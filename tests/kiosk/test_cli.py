@@ -23,12 +23,13 @@ from counter_server.demo import sample_value
 from counter_server.usecases import kiosks
 from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.__main__ import EXIT_NOT_FOUND, EXIT_OK, EXIT_PRINTER, EXIT_USAGE, main
-from kiosk.printing import to_plain
-from kiosk.store import KioskStore
+from kiosk.local.store import KioskStore
+from kiosk.usecases.receipts import to_plain
 from shared.catalog.schema import Catalog
 from shared.text import to_persian_digits
 from shared.tracking_codes import format_code, new_code
-from tests.kiosk.fakes import PAPER_OUT, PtyDevice, kiosk_top, write_config
+from tests.kiosk.fakes import kiosk_top, write_config
+from tests.shared.fake_devices import PAPER_OUT, PtyDevice
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "https://miz.chht-isfahan.example"

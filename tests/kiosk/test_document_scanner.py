@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from kiosk.config import DocumentScannerConfig
-from kiosk.document_scanner import (
+from kiosk.devices.document_scanner import (
     MESSAGE_NOT_SET_UP,
     MESSAGE_TIMEOUT,
     MESSAGE_TOO_LARGE,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.scanner import (
+from kiosk.devices.scanner import (
     MAX_SCAN_LENGTH,
     KeyboardWedgeDecoder,
     Scan,
@@ -21,7 +21,7 @@ from kiosk.scanner import (
 )
 from shared.text import to_persian_digits
 from shared.tracking_codes import damm_check_digit, format_code, new_code
-from tests.kiosk.fakes import PtyDevice
+from tests.shared.fake_devices import PtyDevice
 
 BASE = "https://miz.example"
 CODE = "001234567890123" + str(damm_check_digit("001234567890123"))

@@ -6,27 +6,30 @@ others back."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from werkzeug.wrappers import Response
 
 from counter_server.models import RequestDocument, ServiceRequest, SurveyAnswer, Ticket
-from kiosk.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.config import KioskConfig
-from kiosk.printer import FakePrinter, ReceiptPrinter
-from kiosk.services import Kiosk
-from kiosk.store import KioskStore, utcnow
-from kiosk.sync import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskPolicy, SyncEngine
+from kiosk.local.catalog_cache import CatalogCache, CatalogUnusable
+from kiosk.local.store import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskStore, utcnow
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.kiosk import Kiosk
 from shared.catalog.schema import Catalog
-from tests.kiosk.fakes import READY
+from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from tests.kiosk.live import (
     APPLICANT,
     MOBILE,
@@ -39,6 +42,7 @@ from tests.kiosk.live import (
     scan,
     wait_until,
 )
+from tests.shared.fake_devices import READY
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "tour-guides"
@@ -223,6 +227,36 @@ def test_the_catalog_comes_with_its_etag_and_serves_offline(
         assert kiosk.catalog_version() == 2
         assert kiosk.catalog().service(SERVICE).title == renamed.title  # type: ignore[union-attr]
         assert not engine_for(offline, store).run_once().ok
+
+
+class NewerServer:
+    """WSGI middleware: the catalog answer carries keys this kiosk's software does not know,
+    at the top, in a service and in a step (as a newer server's would)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        response = Response.from_app(self.app, environ)
+        if environ.get("PATH_INFO") == "/api/v1/catalog" and response.status_code == 200:
+            body = json.loads(response.get_data())
+            body["announcement"] = {"text": "ساعت کار تابستانی"}
+            body["services"][0]["video_url"] = "https://miz.example.ir/v/1"
+            body["services"][0]["steps"][0]["icon"] = "stamp"
+            response.set_data(json.dumps(body))
+        return response(environ, start_response)
+
+
+def test_a_catalog_with_keys_this_kiosk_does_not_know_is_kept(
+        server: LiveServer, tmp_path: Path, demo_catalog: Catalog) -> None:
+    server.wsgi = NewerServer(server.wsgi)
+    server.start()
+    config = config_for(server, tmp_path / "kiosk")
+    with KioskStore(config.data_dir) as store:
+        report = engine_for(config, store).run_once()
+        assert report.catalog == "updated", report.problems
+        kiosk = make_kiosk(config, store)
+        assert kiosk.catalog_version() == 1 and kiosk.catalog() == demo_catalog
 
 
 # --- purge, clock, heartbeat, refusals -----------------------------------------------------

@@ -15,14 +15,16 @@ from kiosk.app.app import KioskShell
 from kiosk.app.widgets.buttons import GATE, KioskButton
 from kiosk.app.widgets.chrome import Tile
 from kiosk.config import load_config
-from kiosk.document_scanner import FakeScanner
-from kiosk.printer import FakePrinter, ReceiptPrinter
-from kiosk.services import Kiosk
-from kiosk.store import KioskStore
-from kiosk.sync import KioskPolicy, SyncEngine
+from kiosk.devices.document_scanner import FakeScanner
+from kiosk.local.store import KioskStore
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.kiosk import Kiosk
+from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from shared.text import to_persian_digits
-from tests.kiosk.fakes import READY, PtyDevice, kiosk_top, write_config
+from tests.kiosk.fakes import kiosk_top, write_config
 from tests.kiosk.live import PUBLIC
+from tests.shared.fake_devices import READY, PtyDevice
 
 DEMO_SCANS = Path(__file__).resolve().parents[2] / "kiosk_config" / "demo-scans"
 

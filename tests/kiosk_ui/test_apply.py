@@ -149,7 +149,7 @@ def test_apply_with_documents_shows_the_code_and_prints_the_receipt(ui: Any) -> 
 
 
 def test_a_printer_out_of_paper_is_explained_and_the_request_kept(ui: Any) -> None:
-    from tests.kiosk.fakes import PAPER_OUT
+    from tests.shared.fake_devices import PAPER_OUT
 
     ui.printer_device.replies = dict(PAPER_OUT)
     ui.state.start_application("records-certificate")

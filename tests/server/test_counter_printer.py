@@ -1,9 +1,9 @@
-"""A counter's network ESC/POS printer: the receipt and the ticket reach it, QR and all."""
+"""A counter's network ESC/POS printer, played by a stand-in on a local socket that answers the
+status queries (DLE EOT) with real status bytes: the receipt and the ticket reach a ready
+printer, QR and all; a printer out of paper, or none at all, is a clear Persian message."""
 
 from __future__ import annotations
 
-import socketserver
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -18,27 +18,16 @@ from tests.conftest import csrf_token, login
 from tests.server.test_queue import MORNING, OFFICE, run
 from tests.server.test_requests_api import body
 from tests.shared.escpos_decode import decode
+from tests.shared.fake_devices import PAPER_OUT, READY, SocketPrinter
 from tests.shared.test_receipts import read_qr
 
 
-class _Capture(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        chunks = []
-        while data := self.request.recv(65536):
-            chunks.append(data)
-        self.server.jobs.append(b"".join(chunks))  # type: ignore[attr-defined]
-
-
 @pytest.fixture
-def printer() -> Iterator[tuple[str, list[bytes]]]:
-    """A fake network printer on 127.0.0.1 that keeps every job it receives."""
-    server = socketserver.TCPServer(("127.0.0.1", 0), _Capture)
-    server.jobs = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}", server.jobs  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
+def printer() -> Iterator[SocketPrinter]:
+    """A ready network printer on 127.0.0.1 that keeps every job it receives."""
+    fake = SocketPrinter(READY)
+    yield fake
+    fake.close()
 
 
 def _sit_at(client: FlaskClient, app: Flask, address: str) -> int:
@@ -51,13 +40,12 @@ def _sit_at(client: FlaskClient, app: Flask, address: str) -> int:
 
 def test_receipt_and_ticket_print_on_the_counter_printer(
     app: Flask, client: FlaskClient, staff_users: dict[str, int], demo_catalog: Catalog,
-    printer: tuple[str, list[bytes]],
+    printer: SocketPrinter,
 ) -> None:
-    address, jobs = printer
     app.config["CLOCK"] = lambda: MORNING
     code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
     login(client, "boss")
-    counter = _sit_at(client, app, address)
+    counter = _sit_at(client, app, printer.address)
     receipt_page = client.get(f"/t/{code}/receipt").get_data(as_text=True)
     assert "چاپ روی چاپگر" in receipt_page
     token = csrf_token(client, f"/t/{code}/receipt")
@@ -72,12 +60,32 @@ def test_receipt_and_ticket_print_on_the_counter_printer(
                 data={"csrf_token": token})
 
     base = str(demo_catalog.agency.public_base_url).rstrip("/")
+    jobs = printer.wait_jobs(2)
     assert len(jobs) == 2
+    assert printer.queries == [1, 2, 4, 1, 2, 4]  # the state asked before each receipt
     receipt, slip = (decode(job, 576) for job in jobs)
     assert [qr.text for qr in receipt.qr_codes] == [f"{base}/t/{code}"]
     assert [qr.text for qr in slip.qr_codes] == [f"{base}/q/{public_id}"]
     assert receipt.cuts == slip.cuts == 1
     assert read_qr(receipt.image) == [f"{base}/t/{code}"]
+
+
+def test_a_printer_out_of_paper_prints_nothing_and_says_so(
+    app: Flask, client: FlaskClient, staff_users: dict[str, int], demo_catalog: Catalog,
+    printer: SocketPrinter,
+) -> None:
+    printer.replies = dict(PAPER_OUT)
+    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    login(client, "boss")
+    counter = _sit_at(client, app, printer.address)
+    token = csrf_token(client, f"/t/{code}/receipt")
+    page = client.post(f"/desk/counter/{counter}/print/request/{code}",
+                       data={"csrf_token": token}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "چاپگر باجه رسید را چاپ نکرد: کاغذ چاپگر تمام شده است." in text
+    assert "چاپ شد" not in text
+    assert printer.wait_jobs(1) == [b""]  # asked for its state, sent not one receipt byte
+    assert printer.queries == [1, 2, 4]
 
 
 def test_unreachable_printer_is_a_clear_message(

@@ -12,7 +12,7 @@ from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.chrome import show_only
 from kiosk.app.widgets.qr import PageThumbnail, thumbnail_image
 from kiosk.app.widgets.text import Paragraph
-from kiosk.services import ONE_PAGE_ONLY
+from kiosk.usecases.filing import ONE_PAGE_ONLY
 from shared.catalog.labels import DOCUMENT_KINDS
 from shared.catalog.schema import FileFormat
 from shared.text import to_persian_digits

@@ -2,7 +2,9 @@
 
 The sync pulls `GET /api/v1/catalog` with the stored ETag (`If-None-Match`) and hands a new
 body to `CatalogCache.accept`, which keeps it only if it parses into a whole `Catalog`: a
-damaged or half-read answer never replaces the last good catalog. The kiosk starts from the
+damaged or half-read answer never replaces the last good catalog. Keys this kiosk does not
+know (a newer server's) are ignored (`shared.catalog.published`), so a kiosk not yet
+upgraded still takes the server's newer catalog. The kiosk starts from the
 stored copy with no network; a kiosk that has never reached the server serves the catalog
 bundled with its software (`assets/catalog`), with no version.
 """
@@ -17,13 +19,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kiosk.store import CachedCatalog, KioskStore
+from kiosk.local.store import CachedCatalog, KioskStore
 from shared.catalog.loader import CatalogError, load_catalog
+from shared.catalog.published import parse_published_catalog
 from shared.catalog.schema import Catalog
 from shared.workcalendar import WorkCalendar
 
-BUNDLED_CATALOG = Path(__file__).resolve().parents[1] / "assets" / "catalog"
-SNAPSHOT_ONLY_KEYS = ("version", "published_at")
+BUNDLED_CATALOG = Path(__file__).resolve().parents[2] / "assets" / "catalog"
 
 
 class CatalogUnusable(Exception):
@@ -47,8 +49,7 @@ def parse_catalog_body(body: bytes) -> tuple[Catalog, int | None]:
         if not isinstance(data, dict):
             raise CatalogUnusable("the catalog body is not a JSON object")
         version = data.get("version")
-        catalog = Catalog.model_validate(
-            {k: v for k, v in data.items() if k not in SNAPSHOT_ONLY_KEYS})
+        catalog = parse_published_catalog(data)
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         raise CatalogUnusable(f"the catalog body cannot be used: {exc}") from exc
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):

@@ -1,7 +1,11 @@
-"""The receipt printer: python-escpos transports (USB, serial, network, file) behind one class.
+"""An ESC/POS receipt printer over python-escpos's transports (USB, serial, network, file),
+with the real-time status queries python-escpos lacks.
 
-`ReceiptPrinter` sends ESC/POS bytes that `shared.receipts` rendered. Before each print it
-asks the printer for its state with the real-time status command DLE EOT n (0x10 0x04 n):
+`ReceiptPrinter.open(transport)` takes a plain transport description (`UsbTransport`,
+`SerialTransport`, `NetworkTransport`, `FileTransport`): the kiosk builds one from its TOML
+file, the counter server from a counter's printer address. It sends ESC/POS bytes that
+`shared.receipts` rendered. Before each print it asks the printer for its state with the
+real-time status command DLE EOT n (0x10 0x04 n):
 
     n=1 printer status      bit 3: offline
     n=2 offline cause       bit 2: cover open, bit 5: printing stopped by paper end
@@ -11,25 +15,25 @@ Every status byte has bits 1 and 4 set and bits 0 and 7 clear (0x12 is "all fine
 that does not look like one is no answer. A printer that says nothing within the timeout is
 `unknown`, never "fine" (python-escpos's own `paper_status()` reports plenty of paper on
 silence, so it is not used). Paper out, cover open and offline refuse the print *before* any
-receipt byte is sent, with a Persian message for the citizen.
+receipt byte is sent, with `PrinterError.message` saying in Persian what is wrong; what the
+reader should do next (ask reception, print from the browser) is the caller's to add.
 
-The record behind a receipt is the caller's to save first (`kiosk.store.KioskStore`), and only
-then is it printed, so that a printer failure never loses it and reception can reprint it.
+A caller that keeps a record of what it prints saves it first and prints it after, so that
+a printer failure never loses it.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Self, cast
 
 import serial
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial
-
-from kiosk.config import PrinterConfig
 
 try:
     from termios import error as TermiosError  # pyserial's flush() on a vanished port
@@ -44,7 +48,7 @@ COVER_OPEN_BIT, PAPER_END_STOP_BIT = 0x04, 0x20
 PAPER_NEAR_END_BITS, PAPER_OUT_BITS = 0x0C, 0x60
 
 WRITE_TIMEOUT = 10.0
-SAVED_AND_WHERE_TO_GO = "رسید شما ذخیره شده؛ لطفاً به پذیرش مراجعه کنید تا برایتان چاپ کنند."
+DEFAULT_STATUS_TIMEOUT = 0.5
 
 
 class PrinterStatus(StrEnum):
@@ -81,7 +85,7 @@ PRINT_FAILED = "چاپ رسید انجام نشد."
 
 
 class PrinterError(Exception):
-    """The receipt was not printed; `message` is Persian, for the citizen."""
+    """The receipt was not printed; `message` says why in Persian, `detail` is for the log."""
 
     def __init__(self, status: PrinterStatus, message: str, detail: str = "") -> None:
         super().__init__(detail or message)
@@ -238,37 +242,72 @@ class FakePrinter(StatusQueries, Dummy):
         return b"" if reply is None else bytes([reply])
 
 
-def open_device(config: PrinterConfig) -> StatusQueries:
-    """The python-escpos transport that `config` names (not yet connected)."""
-    if config.backend == "usb":
-        assert config.vendor_id is not None and config.product_id is not None
-        return _usb_printer(config.vendor_id, config.product_id)
-    if config.backend == "serial":
-        return SerialPrinter(devfile=config.url or "", baudrate=config.baudrate,
-                             timeout=config.status_timeout, dsrdtr=False)
-    if config.backend == "network":
-        return NetworkPrinter(host=config.host or "", port=config.port, timeout=WRITE_TIMEOUT)
-    if config.backend == "file":
-        return FilePrinter(devfile=str(config.path))
-    raise ValueError(f"unknown printer backend {config.backend!r}")
+@dataclass(frozen=True)
+class UsbTransport:
+    """A USB printer by its vendor and product ids (needs pyusb)."""
+
+    vendor_id: int
+    product_id: int
+
+
+@dataclass(frozen=True)
+class SerialTransport:
+    """A serial printer: a device path (/dev/ttyUSB0) or a pyserial URL."""
+
+    url: str
+    baudrate: int = 9600
+
+
+@dataclass(frozen=True)
+class NetworkTransport:
+    """A printer on a TCP port (9100 on most), answering status on the same socket."""
+
+    host: str
+    port: int = 9100
+    timeout: float = WRITE_TIMEOUT
+    """Seconds to connect and to write."""
+
+
+@dataclass(frozen=True)
+class FileTransport:
+    """A device file or a plain file the bytes are appended to (never answers status)."""
+
+    path: Path
+
+
+Transport = UsbTransport | SerialTransport | NetworkTransport | FileTransport
+
+
+def open_device(transport: Transport, status_timeout: float = DEFAULT_STATUS_TIMEOUT
+                ) -> StatusQueries:
+    """The python-escpos device for `transport` (it connects on first use)."""
+    match transport:
+        case UsbTransport(vendor_id, product_id):
+            return _usb_printer(vendor_id, product_id)
+        case SerialTransport(url, baudrate):
+            return SerialPrinter(devfile=url, baudrate=baudrate, timeout=status_timeout,
+                                 dsrdtr=False)
+        case NetworkTransport(host, port, timeout):
+            return NetworkPrinter(host=host, port=port, timeout=timeout)
+        case FileTransport(path):
+            return FilePrinter(devfile=str(path))
+    raise ValueError(f"not a printer transport: {transport!r}")
 
 
 class ReceiptPrinter:
-    """Prints rendered receipts, refusing before the first byte when the printer cannot.
-
-    Save the record first (KioskStore.save_receipt), then `print_bytes`, then mark it printed:
-    a PrinterError leaves the record saved for a reprint.
-    """
+    """Prints rendered receipts, refusing before the first byte when the printer cannot."""
 
     TRANSPORT_ERRORS = (OSError, TermiosError, serial.SerialException, DeviceNotFoundError)
 
-    def __init__(self, device: StatusQueries, status_timeout: float = 0.5) -> None:
+    def __init__(self, device: StatusQueries,
+                 status_timeout: float = DEFAULT_STATUS_TIMEOUT) -> None:
         self.device: Any = device
         self.status_timeout = status_timeout
 
     @classmethod
-    def from_config(cls, config: PrinterConfig) -> ReceiptPrinter:
-        return cls(open_device(config), config.status_timeout)
+    def open(cls, transport: Transport, status_timeout: float = DEFAULT_STATUS_TIMEOUT) -> Self:
+        """A printer on `transport`; PrinterError when its backend cannot be used at all."""
+        return cls(open_device(transport, status_timeout), status_timeout)
 
     def _ask(self, n: int) -> int | None:
         self.device.drain()
@@ -298,8 +337,7 @@ class ReceiptPrinter:
         """
         status = self.status()
         if not status.can_print:
-            raise PrinterError(status, f"{status.description} {SAVED_AND_WHERE_TO_GO}",
-                               f"printer refused: {status.value}")
+            raise PrinterError(status, status.description, f"printer refused: {status.value}")
         try:
             self.device._raw(data)
             flush = getattr(self.device.device, "flush", None)
@@ -307,7 +345,7 @@ class ReceiptPrinter:
                 flush()
         except self.TRANSPORT_ERRORS as exc:
             self._reset()
-            raise PrinterError(PrinterStatus.OFFLINE, f"{PRINT_FAILED} {SAVED_AND_WHERE_TO_GO}",
+            raise PrinterError(PrinterStatus.OFFLINE, PRINT_FAILED,
                                f"printing failed: {exc}") from exc
         return status
 

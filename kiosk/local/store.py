@@ -20,7 +20,8 @@ transaction as the migration. It holds
   again);
 - `catalog_cache`: the last good catalog with its ETag (the kiosk starts from it offline);
 - `leases`: blocks of ticket numbers the server reserved for this kiosk, per queue and day;
-- `state`: small facts the app and the sync share (last contact, clock offset, office …).
+- `state`: small facts the app and the sync share (last contact, clock offset, office …),
+  under the keys named below (`LAST_CONTACT` …).
 
 Several use cases write in one transaction (`unit_of_work()`): a request, its documents and
 its receipt values are committed together, before anything is printed.
@@ -136,6 +137,16 @@ KEPT_AFTER_ACK: dict[str, tuple[str, ...]] = {
 }
 MAX_CODE_DRAWS = 8
 
+# Keys of the `state` table, which the app and the sync share.
+LAST_CONTACT = "last_contact_at"
+LAST_SYNC = "last_sync_at"
+LAST_SYNC_ERROR = "last_sync_error"
+CLOCK_OFFSET = "clock_offset_seconds"
+CLOCK_MEASURED = "clock_offset_at"
+CLOCK_DRIFT = "clock_drift"
+OFFICE = "office"
+PRINTER_STATE = "printer_state"
+
 
 class StoreError(Exception):
     """The local store cannot be used (a newer schema, a damaged file, no space)."""
@@ -242,6 +253,14 @@ def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("store times must be timezone-aware")
     return moment.astimezone(UTC).isoformat()
+
+
+def clock_offset(store: KioskStore) -> float:
+    """The last measured server-minus-kiosk offset in seconds (0 before any measurement)."""
+    try:
+        return float(store.state(CLOCK_OFFSET) or 0.0)
+    except ValueError:
+        return 0.0
 
 
 def write_file_durably(path: Path, data: bytes) -> None:

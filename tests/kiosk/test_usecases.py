@@ -1,4 +1,4 @@
-"""The kiosk's use cases (kiosk/services.py) with a fake printer and a fake document
+"""The kiosk's use cases (kiosk/usecases/) with a fake printer and a fake document
 scanner, and no server (its address answers nothing): records are committed before anything
 is printed, tickets come from leases, and the kiosk says so when it cannot issue them."""
 
@@ -13,26 +13,18 @@ import pytest
 from PIL import Image
 
 from kiosk.config import KioskConfig
-from kiosk.document_scanner import FakeScanner
-from kiosk.printer import FakePrinter, PrinterStatus, ReceiptPrinter
-from kiosk.services import (
-    BAD_ANSWERS,
-    NO_QUEUE,
-    OUT_OF_TOUCH,
-    TRACK_UNAVAILABLE,
-    CannotIssue,
-    InvalidForm,
-    Kiosk,
-    KioskError,
-    NotFound,
-    ScanFailed,
-)
-from kiosk.store import KioskStore
-from kiosk.sync import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskPolicy
+from kiosk.devices.document_scanner import FakeScanner
+from kiosk.local.store import CLOCK_DRIFT, CLOCK_OFFSET, LAST_CONTACT, OFFICE, KioskStore
+from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.errors import CannotIssue, InvalidForm, KioskError, NotFound, ScanFailed
+from kiosk.usecases.kiosk import Kiosk
+from kiosk.usecases.surveys import BAD_ANSWERS
+from kiosk.usecases.tickets import NO_QUEUE, OUT_OF_TOUCH
+from kiosk.usecases.tracking import TRACK_UNAVAILABLE
 from shared import tracking_codes
 from shared.catalog.schema import Catalog
+from shared.devices.escpos_printer import FakePrinter, PrinterStatus, ReceiptPrinter
 from shared.workcalendar import WorkCalendar
-from tests.kiosk.fakes import PAPER_OUT, READY
 from tests.kiosk.live import (
     APPLICANT,
     MOBILE,
@@ -44,6 +36,7 @@ from tests.kiosk.live import (
     kiosk_config,
     scan,
 )
+from tests.shared.fake_devices import PAPER_OUT, READY
 
 DEAD_SERVER = "http://127.0.0.1:9"  # nothing listens on the discard port
 QUEUE = "tour-guides"  # the demo queue of tour-guide-card, prefix B / «ب»
@@ -101,8 +94,8 @@ def lease(store: KioskStore, day: date, first: int = 101, last: int = 102) -> No
 
 
 def printed_bytes(kiosk: Kiosk) -> bytes:
-    assert kiosk.printer is not None
-    return bytes(kiosk.printer.device.output)
+    assert kiosk.parts.printer is not None
+    return bytes(kiosk.parts.printer.device.output)
 
 
 # --- catalog and forms ---------------------------------------------------------------------
@@ -203,7 +196,7 @@ def test_national_codes_never_go_to_the_logs(config, store, clock, demo_catalog,
     caplog.set_level(logging.DEBUG)
     kiosk = make_kiosk(config, store, clock, replies=PAPER_OUT)
     filed = kiosk.file_request(SERVICE, APPLICANT, form_for(demo_catalog), {SLOT: [scan()]})
-    logging.getLogger("kiosk.services").warning("stray %s", NATIONAL_CODE)  # the filter's job
+    logging.getLogger("kiosk.usecases.filing").warning("stray %s", NATIONAL_CODE)  # filtered
     assert filed.tracking_code in caplog.text  # the code is logged, the person is not
     assert NATIONAL_CODE not in caplog.text and MOBILE not in caplog.text
     assert "[redacted]" in caplog.text
@@ -343,7 +336,7 @@ def test_reprint_by_code_and_unknown_keys(config, store, clock, demo_catalog) ->
 def test_a_store_of_the_first_schema_is_migrated_keeping_its_receipts(tmp_path: Path) -> None:
     import sqlite3
 
-    from kiosk.store import MIGRATIONS
+    from kiosk.local.store import MIGRATIONS
 
     db = sqlite3.connect(tmp_path / "kiosk.sqlite3")
     db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")

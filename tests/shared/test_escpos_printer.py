@@ -1,5 +1,5 @@
-"""The receipt printer's status path: real DLE EOT status bytes from a fake printer on a
-pseudo-terminal (and on a local socket), driven through the serial (network) backend."""
+"""The shared ESC/POS printer driver's status path: real DLE EOT status bytes from a stand-in
+printer on a pseudo-terminal (serial transport) and on a local socket (network transport)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,28 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import PrinterConfig
-from kiosk.printer import (
-    FakePrinter,
+from shared.devices.escpos_printer import (
+    FileTransport,
+    NetworkTransport,
     PrinterError,
     PrinterStatus,
     ReceiptPrinter,
+    SerialTransport,
+    UsbTransport,
     parse_status,
 )
-from kiosk.printing import save_and_print
-from kiosk.store import KioskStore
 from shared.receipts import PAPER_58, printer_test_page, to_escpos
-from tests.kiosk.fakes import COVER_OPEN, PAPER_LOW, PAPER_OUT, READY, PtyDevice, SocketPrinter
+from tests.shared.fake_devices import (
+    COVER_OPEN,
+    PAPER_LOW,
+    PAPER_OUT,
+    READY,
+    PtyDevice,
+    SocketPrinter,
+)
 
 TIMEOUT = 1.0  # generous: a loaded CI machine must not turn an answer into silence
 JOB = b"\x1b@" + b"Miz receipt test\n" + b"\x1dV\x00"
-
 
 MakePrinter = Callable[[dict[int, int] | None], PtyDevice]
 
@@ -45,9 +51,7 @@ def pty_printer() -> Iterator[MakePrinter]:
 
 
 def serial_printer(fake: PtyDevice) -> ReceiptPrinter:
-    config = PrinterConfig(backend="serial", url=fake.path, baudrate=9600, paper_width_mm=58,
-                           qr="image", status_timeout=TIMEOUT)
-    return ReceiptPrinter.from_config(config)
+    return ReceiptPrinter.open(SerialTransport(fake.path, 9600), TIMEOUT)
 
 
 @pytest.mark.parametrize(("replies", "expected"), [
@@ -88,8 +92,7 @@ def test_paper_out_is_refused_before_any_receipt_byte_is_written(pty_printer: Ma
         printer.print_bytes(JOB)
     printer.close()
     assert refused.value.status is PrinterStatus.PAPER_OUT
-    assert refused.value.message.startswith("کاغذ چاپگر تمام شده است.")
-    assert "به پذیرش مراجعه کنید" in refused.value.message
+    assert refused.value.message == "کاغذ چاپگر تمام شده است."
     assert fake.wait_printed(1, timeout=0.5) == b""  # given time, still nothing
     assert fake.queries == [1, 2, 4]
 
@@ -101,7 +104,7 @@ def test_cover_open_is_found_and_refused(pty_printer: MakePrinter) -> None:
     with pytest.raises(PrinterError) as refused:
         printer.print_bytes(JOB)
     printer.close()
-    assert refused.value.message.startswith("درپوش چاپگر باز است.")
+    assert refused.value.message == "درپوش چاپگر باز است."
     assert fake.wait_printed(1, timeout=0.5) == b""
 
 
@@ -133,20 +136,16 @@ def test_a_stray_byte_from_earlier_does_not_pass_for_an_answer(pty_printer: Make
 
 
 def test_an_unplugged_serial_printer_is_offline(tmp_path: Path) -> None:
-    config = PrinterConfig(backend="serial", url=str(tmp_path / "ttyUSB9"), paper_width_mm=80,
-                           qr="native", status_timeout=TIMEOUT)
-    printer = ReceiptPrinter.from_config(config)
+    printer = ReceiptPrinter.open(SerialTransport(str(tmp_path / "ttyUSB9")), TIMEOUT)
     assert printer.status() is PrinterStatus.OFFLINE
     with pytest.raises(PrinterError) as refused:
         printer.print_bytes(JOB)
-    assert refused.value.message.startswith("چاپگر در دسترس نیست.")
+    assert refused.value.message == "چاپگر در دسترس نیست."
 
 
 def test_a_network_printer_answers_on_its_socket() -> None:
     fake = SocketPrinter(PAPER_OUT)
-    config = PrinterConfig(backend="network", host="127.0.0.1", port=fake.port,
-                           paper_width_mm=80, qr="native", status_timeout=TIMEOUT)
-    printer = ReceiptPrinter.from_config(config)
+    printer = ReceiptPrinter.open(NetworkTransport("127.0.0.1", fake.port), TIMEOUT)
     try:
         assert printer.status() is PrinterStatus.PAPER_OUT
         fake.replies = dict(READY)
@@ -157,39 +156,25 @@ def test_a_network_printer_answers_on_its_socket() -> None:
         fake.close()
 
 
+def test_a_network_printer_nobody_listens_to_is_offline() -> None:
+    printer = ReceiptPrinter.open(NetworkTransport("127.0.0.1", 9, timeout=2.0), TIMEOUT)
+    with pytest.raises(PrinterError) as refused:
+        printer.print_bytes(JOB)
+    assert refused.value.status is PrinterStatus.OFFLINE
+
+
 def test_receipt_bytes_reach_the_file_backend_intact(tmp_path: Path) -> None:
     receipt = printer_test_page(kiosk_id="۰۷", printed_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
     job = to_escpos(receipt, PAPER_58, qr="native")
     path = tmp_path / "out" / "receipts.escpos"
-    config = PrinterConfig(backend="file", path=path, paper_width_mm=58, qr="native")
-    printer = ReceiptPrinter.from_config(config)
+    printer = ReceiptPrinter.open(FileTransport(path))
     assert printer.print_bytes(job) is PrinterStatus.UNKNOWN  # a file never answers
     assert printer.print_bytes(JOB) is PrinterStatus.UNKNOWN
     printer.close()
     assert path.read_bytes() == job + JOB  # appended, and no status query in between
 
 
-def test_the_record_is_saved_before_a_refused_print(tmp_path: Path) -> None:
-    values = {"agency_name": "اداره کل آزمایشی", "ticket_label": "B-023", "ticket_id": "aB3_x-Z9",
-              "public_base_url": "https://miz.example.ir", "queue_title": "صدور کارت",
-              "issued_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC), "people_ahead": 3,
-              "wait_minutes": (10, 30)}
-    config = PrinterConfig(backend="file", path=tmp_path / "x", paper_width_mm=80, qr="image")
-    out_of_paper = ReceiptPrinter(FakePrinter(PAPER_OUT))
-    with KioskStore(tmp_path / "data") as store:
-        with pytest.raises(PrinterError):
-            save_and_print(store, out_of_paper, config, "ticket", "aB3_x-Z9", values)
-        [kept] = store.unprinted_receipts()
-        assert kept.key == "aB3_x-Z9" and kept.values["wait_minutes"] == {"$tuple": [10, 30]}
-        assert out_of_paper.device.output == b""
-        ready = ReceiptPrinter(FakePrinter(READY))
-        assert save_and_print(store, ready, config, "ticket", "aB3_x-Z9", values) \
-            is PrinterStatus.OK
-        assert store.unprinted_receipts() == []
-        assert ready.device.output.startswith(b"\x1b@")
-
-
-def test_a_printer_that_goes_away_gives_a_persian_error_not_a_crash() -> None:
+def test_a_printer_that_goes_away_is_a_persian_error_not_a_crash() -> None:
     fake = PtyDevice(READY)
     printer = serial_printer(fake)
     assert printer.status() is PrinterStatus.OK
@@ -198,15 +183,13 @@ def test_a_printer_that_goes_away_gives_a_persian_error_not_a_crash() -> None:
         printer.print_bytes(JOB)
     printer.close()
     assert failed.value.status is PrinterStatus.OFFLINE
-    assert "رسید شما ذخیره شده" in failed.value.message
+    assert failed.value.message in ("چاپگر در دسترس نیست.", "چاپ رسید انجام نشد.")
 
 
-def test_the_usb_backend_without_pyusb_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_usb_transport_without_pyusb_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "usb", None)
     monkeypatch.setitem(sys.modules, "usb.core", None)
-    config = PrinterConfig(backend="usb", vendor_id=0x04B8, product_id=0x0E15,
-                           paper_width_mm=80, qr="native")
     with pytest.raises(PrinterError) as missing:
-        ReceiptPrinter.from_config(config)
+        ReceiptPrinter.open(UsbTransport(0x04B8, 0x0E15))
     assert 'pip install "miz[usb]"' in missing.value.detail
     assert missing.value.message == "چاپگر در دسترس نیست."

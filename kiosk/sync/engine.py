@@ -27,7 +27,7 @@ Order and failures:
 - Survey answers depend on nothing and nothing depends on them: they never hold the line.
   A server that does not know `POST /api/v1/surveys` yet keeps them pending.
 
-Once the server has a record, what is personal is purged (see `kiosk.store`).
+Once the server has a record, what is personal is purged (see `kiosk.local.store`).
 
 Time: each record keeps the kiosk's clock when it was made and the server's (the `Date`
 header) when it was acknowledged. The heartbeat's `server_time`, taken against the middle of
@@ -38,306 +38,60 @@ numbers carry the corrected time.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import random
-import re
 import threading
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
-from urllib.request import getproxies
 
 import requests
-from urllib3 import encode_multipart_formdata
 
-from kiosk.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.config import KioskConfig
-from kiosk.store import Ack, KioskStore, OutboxRecord, utcnow
+from kiosk.local.catalog_cache import CatalogCache, CatalogUnusable
+from kiosk.local.store import (
+    CLOCK_DRIFT,
+    CLOCK_MEASURED,
+    CLOCK_OFFSET,
+    LAST_CONTACT,
+    LAST_SYNC,
+    LAST_SYNC_ERROR,
+    OFFICE,
+    PRINTER_STATE,
+    Ack,
+    KioskStore,
+    OutboxRecord,
+    clock_offset,
+    utcnow,
+)
+from kiosk.sync.api_client import (
+    CATALOG_PATH,
+    HEARTBEAT_PATH,
+    LEASES_PATH,
+    ApiClient,
+    Reply,
+    Unreachable,
+    endpoint_missing,
+    is_transient,
+    parse_time,
+)
+from kiosk.sync.delivery import ack_of, send_record
+from kiosk.sync.policy import KioskPolicy
+from kiosk.sync.redaction import redacted_logger
 
-REQUESTS_PATH = "/api/v1/requests"
-TICKETS_PATH = "/api/v1/tickets"
-LEASES_PATH = "/api/v1/tickets/leases"
-SURVEYS_PATH = "/api/v1/surveys"
-CATALOG_PATH = "/api/v1/catalog"
-HEARTBEAT_PATH = "/api/v1/kiosks/heartbeat"
-TRANSIENT_STATUSES = frozenset({401, 408, 425, 429})
-MISSING_ENDPOINT_CODES = frozenset({None, "not_found", "method_not_allowed"})
-
-# Keys of the shared `state` table.
-LAST_CONTACT = "last_contact_at"
-LAST_SYNC = "last_sync_at"
-LAST_SYNC_ERROR = "last_sync_error"
-CLOCK_OFFSET = "clock_offset_seconds"
-CLOCK_MEASURED = "clock_offset_at"
-CLOCK_DRIFT = "clock_drift"
-OFFICE = "office"
-PRINTER_STATE = "printer_state"
-
-log = logging.getLogger(__name__)
-
-
-# --- personal data never goes to logs ------------------------------------------------------
-
-_PERSONAL_NUMBER = re.compile(r"(?<![0-9۰-۹٠-٩])[0-9۰-۹٠-٩]{10,11}(?![0-9۰-۹٠-٩])")
-
-
-class RedactPersonalData(logging.Filter):
-    """Replaces runs of 10 or 11 digits (national codes, mobile numbers) in a log record.
-
-    Tracking codes (16 digits) and ticket numbers stay readable. The kiosk never logs bodies;
-    this filter is the second line, on every kiosk logger and on the CLI's handler.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _PERSONAL_NUMBER.sub("[redacted]", message)
-        if redacted != message or record.args:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-log.addFilter(RedactPersonalData())
-
-
-# --- settings ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class KioskPolicy:
-    """How the kiosk behaves around the network; the defaults suit a lobby."""
-
-    max_offline: timedelta = timedelta(minutes=20)
-    """Out of touch longer than this, the kiosk stops numbering tickets (reception does)."""
-    online_window: timedelta = timedelta(seconds=90)
-    """The kiosk counts as online when the server answered within this time."""
-    inline_timeout: float = 3.0
-    """Seconds for a call made while a citizen waits (a ticket, a tracking look-up)."""
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
-    drift_threshold: float = 120.0
-    """Seconds of clock offset above which the kiosk's clock counts as drifted."""
-    lease_size: int = 50
-    lease_low_water: int = 20
-    enforce_queue_hours: bool = True
-    """Number tickets only within the queue's hours (as the server does)."""
-    interval: float = 30.0
-    """Seconds between rounds when the outbox is empty (a new record wakes the sync)."""
-    max_backoff: float = 60.0
-    batch: int = 200
-    concurrency: int = 4
-    """Chains of records sent side by side (1: one record at a time, strictly in order)."""
-    ack_group: int = 50
-    """Acknowledgements committed together (a crash costs a replay of at most this many)."""
-    purge_after_ack: bool = True
-
-
-# --- HTTP ----------------------------------------------------------------------------------
-
-class Unreachable(Exception):
-    """The server could not be reached or did not answer in time."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer with the kiosk's clock around it."""
-
-    status: int
-    content: bytes
-    headers: Mapping[str, str]
-    sent_at: datetime
-    received_at: datetime
-
-    @property
-    def data(self) -> Any:
-        """The JSON body, or None when there is none or it is not JSON."""
-        try:
-            return json.loads(self.content) if self.content else None
-        except ValueError:
-            return None
-
-    @property
-    def error_code(self) -> str | None:
-        body = self.data
-        code = body.get("code") if isinstance(body, dict) else None
-        return code if isinstance(code, str) else None
-
-    @property
-    def error_text(self) -> str:
-        """"HTTP 422 code: message" for staff (the server's messages carry no personal data)."""
-        body = self.data
-        message = body.get("message") if isinstance(body, dict) else None
-        parts = [f"HTTP {self.status}", self.error_code or "", message or ""]
-        return " ".join(p for p in parts if p).strip()
-
-    @property
-    def server_date(self) -> datetime | None:
-        """The server's clock from its `Date` header (to the second)."""
-        value = self.headers.get("Date")
-        try:
-            return parsedate_to_datetime(value) if value else None
-        except (TypeError, ValueError):
-            return None
-
-    @property
-    def midpoint(self) -> datetime:
-        return self.sent_at + (self.received_at - self.sent_at) / 2
-
-
-def _pooled_session(connections: int) -> requests.Session:
-    """A session keeping enough connections alive for the pushes sent side by side.
-
-    The environment's proxy and CA settings are read once here, not on every call (requests
-    would scan the whole environment per request otherwise)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = {k: v for k, v in getproxies().items() if k in ("http", "https", "no")}
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
-        "CURL_CA_BUNDLE") or True
-    adapter = requests.adapters.HTTPAdapter(pool_connections=1,
-                                            pool_maxsize=max(10, connections))
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-class ApiClient:
-    """The kiosk's calls to the server, with its bearer token; network errors become
-    `Unreachable`, and every answer notes the last contact."""
-
-    def __init__(self, config: KioskConfig, session: requests.Session | None = None,
-                 clock: Callable[[], datetime] = utcnow,
-                 policy: KioskPolicy | None = None) -> None:
-        self.config, self.clock = config, clock
-        self.policy = policy or KioskPolicy()
-        self.session = session or _pooled_session(self.policy.concurrency)
-        self.session.headers["Authorization"] = f"Bearer {config.token}"
-        self.session.headers["Accept"] = "application/json"
-        self.last_contact: datetime | None = None
-        self._boundary = uuid.uuid4().hex
-
-    def _timeout(self, timeout: float | None) -> float | tuple[float, float]:
-        if timeout is not None:
-            return timeout
-        return self.policy.connect_timeout, self.policy.read_timeout
-
-    def call(self, method: str, path: str, *, timeout: float | None = None,
-             **kwargs: Any) -> Reply:
-        """One request; a Reply for any HTTP answer, Unreachable when there is none."""
-        sent = self.clock()
-        try:
-            response = self.session.request(method, f"{self.config.server_url}{path}",
-                                            timeout=self._timeout(timeout), **kwargs)
-        except requests.RequestException as exc:
-            raise Unreachable(f"{method} {path}: {type(exc).__name__}") from exc
-        reply = Reply(status=response.status_code, content=response.content,
-                      headers=dict(response.headers), sent_at=sent, received_at=self.clock())
-        if reply.status < 500:
-            self.last_contact = reply.received_at
-        return reply
-
-    def get(self, path: str, *, headers: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> Reply:
-        return self.call("GET", path, headers=dict(headers or {}), timeout=timeout)
-
-    def post_json(self, path: str, body: Mapping[str, Any], *,
-                  timeout: float | None = None) -> Reply:
-        return self.call("POST", path, json=body, timeout=timeout)
-
-    def post_file(self, path: str, fields: Mapping[str, str], filename: str, data: bytes,
-                  media_type: str, *, timeout: float | None = None) -> Reply:
-        """A multipart POST with the form `fields` and the file as `file`.
-
-        The multipart boundary is drawn once per client, not per call: a server parsing
-        multipart (werkzeug) compiles a pattern for each new boundary, which is a good share
-        of the work for a 200 KB scan. 32 random hex digits still never occur in a scan.
-        """
-        parts: list[tuple[str, Any]] = [*fields.items(), ("file", (filename, data, media_type))]
-        body, content_type = encode_multipart_formdata(parts, boundary=self._boundary)
-        return self.call("POST", path, data=body, headers={"Content-Type": content_type},
-                         timeout=timeout)
-
-
-def is_transient(reply: Reply) -> bool:
-    """An answer after which the same record may well succeed later."""
-    return reply.status >= 500 or reply.status in TRANSIENT_STATUSES
-
-
-def endpoint_missing(reply: Reply) -> bool:
-    """The server does not know this endpoint (an older server), as opposed to a refusal."""
-    return reply.status in (404, 405) and reply.error_code in MISSING_ENDPOINT_CODES
-
-
-def record_path(record: OutboxRecord) -> str:
-    """Where a record is POSTed."""
-    if record.kind == "document":
-        return f"{REQUESTS_PATH}/{quote(record.ref or '', safe='')}/documents"
-    return {"request": REQUESTS_PATH, "ticket": TICKETS_PATH, "survey": SURVEYS_PATH}[record.kind]
-
-
-def send_record(api: ApiClient, record: OutboxRecord, timeout: float | None = None) -> Reply:
-    """POST one record as it was stored (the same body every time: a replay is harmless).
-
-    Raises Unreachable, or FileNotFoundError when a document's scan has gone missing.
-    """
-    if record.body is None:
-        raise ValueError(f"record {record.id} has no body (purged)")
-    path = record_path(record)
-    if record.kind != "document":
-        return api.post_json(path, record.body, timeout=timeout)
-    if record.file is None:
-        raise FileNotFoundError(f"record {record.id}: its scan file is gone")
-    data = record.file.read_bytes()
-    fields = {"client_id": record.client_id, "slot": str(record.body.get("slot", ""))}
-    return api.post_file(path, fields, str(record.body.get("filename") or record.file.name),
-                         data, record.media_type or "application/octet-stream", timeout=timeout)
-
-
-def ack_of(record_id: int, reply: Reply) -> Ack:
-    """The acknowledgement a 200/201 answer gives the record `record_id`."""
-    body = reply.data
-    return Ack(record_id=record_id, http_status=reply.status,
-               response=body if isinstance(body, dict) else {},
-               server_time=reply.server_date, acked_at=reply.received_at)
-
-
-# --- clock ---------------------------------------------------------------------------------
-
-def parse_time(value: Any) -> datetime | None:
-    """An aware datetime from an ISO string, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
-
-
-def clock_offset(store: KioskStore) -> float:
-    """The last measured server-minus-kiosk offset in seconds (0 before any measurement)."""
-    try:
-        return float(store.state(CLOCK_OFFSET) or 0.0)
-    except ValueError:
-        return 0.0
+log = redacted_logger(__name__)
 
 
 def software_version() -> str:
+    """What the heartbeat reports as the kiosk's software: the installed package's version."""
     try:
         return f"miz-kiosk {metadata.version('miz')}"
     except metadata.PackageNotFoundError:
         return "miz-kiosk (unpackaged)"
 
-
-# --- the engine ----------------------------------------------------------------------------
 
 class Blocked(Exception):
     """The round cannot go on (the server unreachable, or refusing the kiosk's token)."""
