@@ -25,15 +25,7 @@ system-deps:
 
 demo: $(STAMP)
 	bash scripts/install-system-deps.sh runtime
-	$(FLASK) init-db
-	$(FLASK) catalog import assets/catalog
-	$(FLASK) demo-seed --host $(HOST) --port $(PORT)
-	@if [ -n "$$DISPLAY" ] && [ -f instance/kiosk-demo.toml ]; then \
-	  echo "Kiosk window: $(PY) -m kiosk --config instance/kiosk-demo.toml"; \
-	  (sleep 3; $(PY) -m kiosk --config instance/kiosk-demo.toml) & \
-	fi
-	MIZ_SESSION_COOKIE_SECURE=false MIZ_REMEMBER_COOKIE_SECURE=false MIZ_ENFORCE_QUEUE_HOURS=false \
-	  $(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) bash scripts/demo.sh
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

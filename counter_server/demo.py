@@ -78,6 +78,10 @@ REQUESTS = (
      (Action.claim, Action.approve, Action.complete)),
     ("tour-guide-card-renewal", "لیلا رحیمی", "0084575948", "09371234567",
      (Action.claim, Action.reject)),
+    # Not in the civil registry's demo data: the military-service inquiry cannot be done,
+    # so a clerk checks by hand.
+    ("handicraft-artisan-id-card", "کامران یوسفی", "1287654320", "09128887766",
+     (Action.claim,)),
 )
 
 NOTES = {
@@ -123,11 +127,19 @@ def sample_value(field: FormField) -> object:
     return value
 
 
+# Answers the agencies' stand-in knows (assets/agencies/citizens.yaml), so the demo's
+# inquiries come back with real verdicts: an expired licence, one held by someone else.
+KNOWN_ANSWERS: dict[str, dict[str, object]] = {
+    "records-certificate": {"licence_number": "HC-1401-11873"},
+    "tourism-trust-symbol": {"licence_number": "TA-1403-04518"},
+}
+
+
 def _fields_for(session: Session, slug: str) -> dict[str, object]:
     spec = current_snapshot(session).service(slug)
     if spec is None:
         raise ValueError(f"the demo needs the service {slug!r} in the catalog")
-    return {field.name: sample_value(field) for field in spec.form}
+    return {field.name: sample_value(field) for field in spec.form} | KNOWN_ANSWERS.get(slug, {})
 
 
 @dataclass(frozen=True)

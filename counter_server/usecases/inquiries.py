@@ -69,13 +69,15 @@ def _enqueue(session: Session, inquiry: Inquiry) -> None:
 
 def schedule(session: Session, request: ServiceRequest, spec: ServiceSpec,
              step: str | None = None) -> list[Inquiry]:
-    """Create the inquiries due on filing (`step` None) or on reaching `step`, with their
-    jobs, in the caller's transaction. An inquiry already there is left as it is."""
+    """Create, with their jobs and in the caller's transaction, the inquiries due on
+    reaching `step` — or, with `step` None, on filing: those of no step and those of the
+    step a request stands at once filed. An inquiry already there is left as it is."""
     existing = {i.inquiry_id for i in session.scalars(
         select(Inquiry).where(Inquiry.request_id == request.id))}
+    due = {step} if step is not None else {None, request.current_step}
     created = []
     for wanted in spec.inquiries:
-        if wanted.at_step != step or wanted.id in existing:
+        if wanted.at_step not in due or wanted.id in existing:
             continue
         inquiry = Inquiry(request_id=request.id, inquiry_id=wanted.id, kind=wanted.kind,
                           blocking=wanted.on_failure == "block", status=PENDING)
@@ -181,11 +183,21 @@ def _failure(asking: _Asking, job: Claimed, error: BusError) -> TemporaryFailure
         inquiry.attempts, inquiry.asked_at = inquiry.attempts + 1, error.exchange.sent_at
         if gave_up and inquiry.round == asking.round:
             inquiry.status = MANUAL
-            inquiry.summary = f"{asking.kind.title}: پاسخی دریافت نشد"
+            inquiry.summary = f"{asking.kind.title}: {_why_not_done(asking.kind, error)}"
     failure_type = TemporaryFailure if error.temporary else PermanentFailure
     # The agency said the inputs are wrong or unknown: nothing wrong with the agency.
     blames = not (isinstance(error, BusRefused) and error.code in ("invalid_input", "not_found"))
     return failure_type(f"{outcome}: {error}", effect, blames_target=blames)
+
+
+def _why_not_done(kind: InquiryKind, error: BusError) -> str:
+    """Why an inquiry could not be done, in a few Persian words (no personal data)."""
+    if isinstance(error, BusRefused):
+        return {"not_found": f"در سامانه {kind.agency} یافت نشد",
+                "invalid_input": f"{kind.agency} اطلاعات فرستاده‌شده را نپذیرفت",
+                "unauthorized": f"دسترسی میز خدمت به {kind.agency} پذیرفته نشد"}.get(
+                    error.code, f"{kind.agency} درخواست را نپذیرفت")
+    return "پاسخی دریافت نشد"
 
 
 def _answered(session: Session, asking: _Asking, attempt: int, exchange: Exchange) -> None:

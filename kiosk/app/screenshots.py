@@ -233,7 +233,11 @@ class Tour:
             status_label="در حال انجام", service=service.slug, service_title=service.title,
             submitted_at=filed, due_date=date.today() + timedelta(days=24),
             details={"steps": steps, "documents": [d.name for d in service.documents[:3]],
-                     "overdue": False, "citizen_action": None})
+                     "overdue": False, "citizen_action": None,
+                     "inquiries": [
+                         {"title": "استعلام از شاهکار", "status_label": "انجام شد"},
+                         {"title": "استعلام از قوه قضاییه (سجل کیفری)",
+                          "status_label": "در انتظار پاسخ"}]})
         self.ui.nav.go("track_result")
         self.shot("track-result")
 

@@ -84,9 +84,13 @@ def fill_the_form(ui: Any) -> None:
 
 
 def give_documents(ui: Any) -> int:
-    """Scan each required document, skip the optional one; how many were scanned."""
+    """Scan each required document, skip the optional one; how many were scanned. A
+    document an inquiry replaces is never asked for."""
     scanned = 0
-    for document in ui.state.service.documents:
+    replaced = {d.id for d in ui.state.service.documents} - {
+        d.id for d in ui.state.service.documents_to_ask}
+    assert replaced == {"military_service_card"}
+    for document in ui.state.service.documents_to_ask:
         assert ui.current == "documents"
         assert ui.screen().doc_name == document.name
         if document.mandatory:
@@ -122,6 +126,7 @@ def test_apply_with_documents_shows_the_code_and_prints_the_receipt(ui: Any) -> 
     assert ui.current == "review"
     assert ui.shows(NAME) and ui.shows("انگلیسی") is False and ui.shows("فرانسوی")
     assert ui.shows("ارائه نشد")  # the optional document left out
+    assert not ui.shows("کارت پایان خدمت یا معافیت دائم")  # asked of the military instead
     assert not ui.printed()
 
     ui.tap("تأیید و ثبت درخواست")

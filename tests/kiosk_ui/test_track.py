@@ -45,6 +45,7 @@ def test_track_by_scanning_the_receipt_qr(ui: Any, demo_catalog: Any) -> None:
     assert ui.shows("مراحل انجام کار")
     service = demo_catalog.service(SERVICE)
     assert ui.shows(service.steps[0].title) and ui.shows(service.steps[-1].title)
+    assert ui.shows("استعلام‌ها") and ui.shows("استعلام از شاهکار: در انتظار پاسخ")
     assert ui.shows(tracking_codes.format_code(code, persian=True))
     ui.tap("صفحهٔ اصلی")
     assert ui.current == "home" and ui.state.tracked is None

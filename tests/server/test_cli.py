@@ -120,5 +120,7 @@ def test_make_demo_hands_host_and_port_to_the_demo() -> None:
         pytest.skip("make is not installed")
     plan = subprocess.run(["make", "-n", "demo", "HOST=10.1.2.3", "PORT=8765"], cwd=REPO_ROOT,
                           capture_output=True, text=True, check=True).stdout
-    assert "demo-seed --host 10.1.2.3 --port 8765" in plan
-    assert "run --host 10.1.2.3 --port 8765" in plan
+    assert "HOST=10.1.2.3 PORT=8765 bash scripts/demo.sh" in plan
+    script = (REPO_ROOT / "scripts" / "demo.sh").read_text()
+    assert 'demo-seed --host "$HOST" --port "$PORT"' in script
+    assert 'run --host "$HOST" --port "$PORT"' in script

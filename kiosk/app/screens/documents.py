@@ -39,7 +39,7 @@ class DocumentsScreen(KioskScreen):
 
     def documents(self) -> list[Any]:
         service = self.state.service
-        return list(service.documents) if service is not None else []
+        return list(service.documents_to_ask) if service is not None else []
 
     def refresh(self) -> None:
         documents = self.documents()

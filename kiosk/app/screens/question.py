@@ -185,7 +185,7 @@ class QuestionScreen(KioskScreen):
         elif self.state.question_index + 1 < len(questions):
             self.state.question_index += 1
             self.refresh()
-        elif self.state.service.documents:
+        elif self.state.service.documents_to_ask:
             self.state.document_index = 0
             self.ui.nav.go("documents")
         else:

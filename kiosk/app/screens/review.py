@@ -49,10 +49,10 @@ class ReviewScreen(KioskScreen):
                     question.field.label, shown_answer(question, self.state.answers.get(
                         question.key)), lambda k=question.key: self._edit_question(k)))
             box.add_widget(card)
-        if service.documents:
+        if service.documents_to_ask:
             card = Card()
             card.add_widget(Heading(ltext="مدارک"))
-            for document in service.documents:
+            for document in service.documents_to_ask:
                 pages = sum(s.page_count for s in self.state.scans.get(document.id, []))
                 card.add_widget(self._row(
                     document.name, document_line(pages, document.id in self.state.skipped),

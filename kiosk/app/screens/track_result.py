@@ -39,6 +39,14 @@ def step_lines(details: Any) -> list[tuple[str, str, str]]:
     return rows
 
 
+def inquiry_lines(details: Any) -> list[tuple[str, str | None]]:
+    """«استعلام از ثبت احوال: انجام شد» for each inquiry the server reported, and what the
+    citizen should do when one holds the request."""
+    inquiries = details.get("inquiries") if isinstance(details, dict) else None
+    return [(f"{item.get('title', '')}: {item.get('status_label', '')}", item.get("advice"))
+            for item in inquiries or [] if isinstance(item, dict)]
+
+
 class TrackResultScreen(KioskScreen):
     code = StringProperty("")
     service_title = StringProperty("")
@@ -75,6 +83,15 @@ class TrackResultScreen(KioskScreen):
             facts.add_widget(Paragraph(ltext="مدارک دریافت‌شده: " + "، ".join(map(str, documents))))
         if facts.children:
             box.add_widget(facts)
+        inquiries = inquiry_lines(details)
+        if inquiries:
+            card = Card()
+            card.add_widget(Heading(ltext="استعلام‌ها"))
+            for line, advice in inquiries:
+                card.add_widget(Paragraph(ltext=line))
+                if advice:
+                    card.add_widget(Notice(kind="warning", ltext=advice))
+            box.add_widget(card)
         rows = step_lines(details)
         if rows:
             card = Card()

@@ -18,6 +18,7 @@ from kiosk.app.persian import ltr
 from kiosk.app.widgets.text import Heading, Paragraph
 from shared.catalog.labels import ACTORS, CHANNELS, DOCUMENT_KINDS
 from shared.catalog.schema import ServiceSpec
+from shared.inquiries import document_not_needed
 from shared.text import format_duration, format_rials, to_persian_digits
 
 FIRST_CARDS = 1  # the title and the summary card: the top of the page
@@ -79,6 +80,11 @@ def service_sections(service: ServiceSpec) -> list[tuple[str, list[tuple[str, st
 
     documents: list[tuple[str, str]] = []
     for document in service.documents:
+        inquiry = service.inquiry_replacing(document.id)
+        if inquiry is not None:
+            documents += [("strong", document.name),
+                          ("text", document_not_needed(inquiry.kind))]
+            continue
         need = "الزامی" if document.mandatory else "اختیاری"
         documents += [("strong", f"{document.name} ({need})"),
                       ("text", document.description),
