@@ -81,9 +81,12 @@ def _calendar() -> WorkCalendar:
         return WorkCalendar.from_spec(CalendarSpec())
 
 
-def make_worker(app: Flask, threads: int | None = None) -> Worker:
-    """The worker for `app`'s database, bus and gateway (call inside an app context)."""
-    return Worker(database(), handlers(app), _calendar(), settings(app.config, threads))
+def make_worker(app: Flask, threads: int | None = None,
+                kinds: tuple[str, ...] = ()) -> Worker:
+    """The worker for `app`'s database, bus and gateway (call inside an app context); it
+    runs only jobs of `kinds` when given (e.g. workers for inquiries, others for SMS)."""
+    chosen = {kind: run for kind, run in handlers(app).items() if not kinds or kind in kinds}
+    return Worker(database(), chosen, _calendar(), settings(app.config, threads))
 
 
 def purge_old_evidence(app: Flask) -> int:
@@ -96,11 +99,13 @@ def purge_old_evidence(app: Flask) -> int:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every job that is due, then exit.")
 @click.option("--threads", type=int, default=None, help="Jobs in flight at once.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["inquiry", "sms"]),
+              help="Run only jobs of this kind (repeat); every kind by default.")
 @with_appcontext
-def worker_command(once: bool, threads: int | None) -> None:
+def worker_command(once: bool, threads: int | None, kinds: tuple[str, ...]) -> None:
     """Run background jobs (inquiries, SMS) until stopped; SIGTERM lets jobs in hand end."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    runner = make_worker(app, threads)
+    runner = make_worker(app, threads, kinds)
     if once:
         report = runner.run_once()
         purged = purge_old_evidence(app)

@@ -8,16 +8,21 @@ While open, jobs for the system are not tried (they wait until the cool-down end
 spending an attempt). When the cool-down is over, one worker's call is the probe; the others
 wait for its result. A probe whose worker died is taken over after its lease.
 
-The common case — a closed circuit and a call that works — only reads: writes happen when a
-call fails or the state changes, each in a short transaction holding the row's lock.
+The common case — a closed circuit and a call that works — touches no row at all: each
+process keeps what it last read of a circuit for `FRESH_SECONDS` (so a circuit another
+worker opened is seen here within that time). Writes happen when a call fails or the state
+changes, each in a short transaction holding the row's lock.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +31,38 @@ from counter_server.db import Database
 from counter_server.models.jobs import Circuit
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+FRESH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class _Seen:
+    state: str
+    failures: int
+    open_until: datetime | None
+    probe_until: datetime | None
+    read_at: float  # time.monotonic()
+
+
+_seen: WeakKeyDictionary[Engine, dict[str, _Seen]] = WeakKeyDictionary()
+_seen_lock = threading.Lock()
+
+
+def _remember(db: Database, target: str, circuit: Circuit | None) -> _Seen:
+    seen = _Seen(circuit.state, circuit.failures, circuit.open_until, circuit.probe_until,
+                 time.monotonic()) if circuit is not None else _Seen(
+        CLOSED, 0, None, None, time.monotonic())
+    with _seen_lock:
+        _seen.setdefault(db.engine, {})[target] = seen
+    return seen
+
+
+def _current(db: Database, target: str) -> _Seen:
+    """What this process knows of the circuit, read again when older than FRESH_SECONDS."""
+    seen = _seen.get(db.engine, {}).get(target)
+    if seen is not None and time.monotonic() - seen.read_at < FRESH_SECONDS:
+        return seen
+    with db.session() as session:
+        return _remember(db, target, session.get(Circuit, target))
 
 
 @dataclass(frozen=True)
@@ -49,10 +86,8 @@ def _locked(session: Session, target: str, now: datetime) -> Circuit:
 
 def admit(db: Database, target: str, now: datetime, policy: CircuitPolicy) -> datetime | None:
     """None if a call to `target` may go now; otherwise when to ask again."""
-    with db.session() as session:
-        row = session.execute(select(Circuit.state, Circuit.open_until, Circuit.probe_until)
-                              .where(Circuit.target == target)).first()
-    if row is None or row.state == CLOSED:
+    row = _current(db, target)
+    if row.state == CLOSED:
         return None
     if row.state == OPEN and row.open_until is not None and now < row.open_until:
         return row.open_until
@@ -66,22 +101,22 @@ def _become_probe(db: Database, target: str, now: datetime,
     with db.transaction() as session:
         circuit = _locked(session, target, now)
         if circuit.state == CLOSED:
+            _remember(db, target, circuit)
             return None
         if circuit.state == OPEN and circuit.open_until and now < circuit.open_until:
-            return circuit.open_until
+            return _remember(db, target, circuit).open_until
         if circuit.state == HALF_OPEN and circuit.probe_until and now < circuit.probe_until:
-            return circuit.probe_until
+            return _remember(db, target, circuit).probe_until
         circuit.state, circuit.probe_until, circuit.changed_at = (
             HALF_OPEN, now + policy.probe_lease, now)
+        _remember(db, target, circuit)
         return None
 
 
 def record_success(db: Database, target: str, now: datetime) -> None:
     """A call worked: a half-open circuit closes; a closed one forgets earlier failures."""
-    with db.session() as session:
-        row = session.execute(select(Circuit.state, Circuit.failures)
-                              .where(Circuit.target == target)).first()
-    if row is None or (row.state == CLOSED and row.failures == 0):
+    row = _current(db, target)
+    if row.state == CLOSED and row.failures == 0:
         return
     with db.transaction() as session:
         circuit = _locked(session, target, now)
@@ -89,6 +124,7 @@ def record_success(db: Database, target: str, now: datetime) -> None:
             circuit.changed_at = now
         circuit.state, circuit.failures = CLOSED, 0
         circuit.open_until = circuit.probe_until = None
+        _remember(db, target, circuit)
 
 
 def record_failure(db: Database, target: str, now: datetime, policy: CircuitPolicy) -> None:
@@ -99,10 +135,12 @@ def record_failure(db: Database, target: str, now: datetime, policy: CircuitPoli
         if circuit.state == CLOSED:
             circuit.failures += 1
             if circuit.failures < policy.threshold:
+                _remember(db, target, circuit)
                 return
         circuit.state, circuit.open_until, circuit.probe_until = (
             OPEN, now + policy.cool_down, None)
         circuit.changed_at = now
+        _remember(db, target, circuit)
 
 
 def states(session: Session) -> dict[str, Circuit]:

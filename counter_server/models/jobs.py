@@ -61,11 +61,14 @@ class Circuit(Base):
 
 
 class UsageDay(Base):
-    """Calls made to an outside system on one day and what they cost (the bus is metered)."""
+    """Calls made to an outside system on one day and what they cost (the bus is metered),
+    counted in a few shards so that workers counting at once do not queue on one row: a
+    day's figure is the sum of its shards."""
 
     __tablename__ = "usage_days"
 
     target: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     cost_rials: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -71,35 +71,44 @@ def entry_hash(prev_hash: str, row: InquiryExchange) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-def _locked_head(session: Session, request_id: int) -> EvidenceHead:
+def _advance_head(session: Session, request_id: int) -> tuple[int, str]:
+    """Move the request's chain head on by one entry, locking it until the transaction ends;
+    the new entry's place and the hash of the entry before it."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(EvidenceHead).values(request_id=request_id, seq=0,
-                                                entry_hash=GENESIS)
-                    .on_conflict_do_nothing(index_elements=["request_id"]))
-    head = session.scalars(select(EvidenceHead).where(EvidenceHead.request_id == request_id)
-                           .with_for_update().execution_options(populate_existing=True)).one()
-    return head
+    statement = insert(EvidenceHead).values(request_id=request_id, seq=1, entry_hash=GENESIS)
+    seq, prev_hash = session.execute(
+        statement.on_conflict_do_update(index_elements=["request_id"],
+                                        set_={"seq": EvidenceHead.seq + 1})
+        .returning(EvidenceHead.seq, EvidenceHead.entry_hash)).one()
+    return seq, prev_hash
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """As the database gives it back: aware UTC, to the microsecond."""
+    return value.astimezone(UTC) if value is not None else None
 
 
 def append(session: Session, request_id: int, entry: Entry) -> InquiryExchange:
-    """Add `entry` to the end of the request's chain (in the caller's transaction)."""
-    head = _locked_head(session, request_id)
+    """Add `entry` to the end of the request's chain (in the caller's transaction); the row
+    as written (not attached to the session)."""
+    seq, prev_hash = _advance_head(session, request_id)
     row = InquiryExchange(
-        request_id=request_id, seq=head.seq + 1, inquiry_id=entry.inquiry_id,
+        request_id=request_id, seq=seq, inquiry_id=entry.inquiry_id,
         round=entry.round, attempt=entry.attempt, outcome=entry.outcome, target=entry.target,
         message_id=entry.message_id, reply_id=entry.reply_id, http_status=entry.http_status,
-        sent_at=entry.sent_at, received_at=entry.received_at,
+        sent_at=_utc(entry.sent_at), received_at=_utc(entry.received_at),
         request_digest=digest(entry.request_body), reply_digest=digest(entry.reply_body),
         signature=entry.signature, signature_key=entry.signature_key,
         signature_valid=entry.signature_valid, note=entry.note,
         request_body=entry.request_body, reply_body=entry.reply_body,
-        prev_hash=head.entry_hash, details=entry.details)
-    row.entry_hash = entry_hash(head.entry_hash, row)
-    session.add(row)
-    session.flush()
-    session.refresh(row)  # read back as stored (times to the database's precision)
-    row.entry_hash = entry_hash(head.entry_hash, row)
-    head.seq, head.entry_hash = row.seq, row.entry_hash
+        prev_hash=prev_hash, details=entry.details)
+    row.entry_hash = entry_hash(prev_hash, row)
+    session.execute(insert(InquiryExchange).values(
+        {column.key: getattr(row, column.key) for column in InquiryExchange.__table__.columns
+         if column.key != "id"}))
+    session.execute(update(EvidenceHead).where(EvidenceHead.request_id == request_id)
+                    .values(entry_hash=row.entry_hash)
+                    .execution_options(synchronize_session=False))
     return row
 
 

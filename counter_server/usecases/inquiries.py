@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from counter_server.agencies.protocol import (
@@ -35,7 +35,7 @@ from counter_server.db import Database, utcnow
 from counter_server.jobs import queue as jobs
 from counter_server.jobs.queue import Claimed
 from counter_server.jobs.worker import Effect, JobContext, PermanentFailure, TemporaryFailure
-from counter_server.models import Inquiry, InquiryExchange, ServiceRequest, User
+from counter_server.models import CatalogVersion, Inquiry, InquiryExchange, ServiceRequest, User
 from counter_server.usecases import audit, catalog_versions, evidence
 from shared.catalog.schema import Channel, InquirySpec, ServiceSpec
 from shared.forms import validate_applicant
@@ -57,34 +57,39 @@ class InquiryRefused(Exception):
 
 # --- scheduling -------------------------------------------------------------------------------
 
-def _job_key(inquiry: Inquiry) -> str:
-    return f"inquiry:{inquiry.request_id}:{inquiry.inquiry_id}:{inquiry.round}"
-
-
 def _enqueue(session: Session, inquiry: Inquiry) -> None:
-    jobs.enqueue(session, JOB_KIND, _job_key(inquiry),
-                 {"inquiry": inquiry.id, "round": inquiry.round},
-                 target=KINDS[inquiry.kind].target)
+    _enqueue_round(session, inquiry.id, inquiry.request_id, inquiry.inquiry_id, inquiry.kind,
+                   inquiry.round)
+
+
+def _enqueue_round(session: Session, row_id: int, request_id: int, inquiry_id: str, kind: str,
+                   round_: int) -> None:
+    jobs.enqueue(session, JOB_KIND, f"inquiry:{request_id}:{inquiry_id}:{round_}",
+                 {"inquiry": row_id, "round": round_}, target=KINDS[kind].target)
 
 
 def schedule(session: Session, request: ServiceRequest, spec: ServiceSpec,
-             step: str | None = None) -> list[Inquiry]:
+             step: str | None = None, existing: set[str] | None = None) -> list[int]:
     """Create, with their jobs and in the caller's transaction, the inquiries due on
     reaching `step` — or, with `step` None, on filing: those of no step and those of the
-    step a request stands at once filed. An inquiry already there is left as it is."""
-    existing = {i.inquiry_id for i in session.scalars(
-        select(Inquiry).where(Inquiry.request_id == request.id))}
+    step a request stands at once filed. An inquiry already there (`existing`, or read from
+    the database when not given) is left as it is."""
     due = {step} if step is not None else {None, request.current_step}
+    if not any(wanted.at_step in due for wanted in spec.inquiries):
+        return []
+    if existing is None:
+        existing = set(session.scalars(select(Inquiry.inquiry_id)
+                                       .where(Inquiry.request_id == request.id)))
     created = []
     for wanted in spec.inquiries:
         if wanted.at_step not in due or wanted.id in existing:
             continue
-        inquiry = Inquiry(request_id=request.id, inquiry_id=wanted.id, kind=wanted.kind,
-                          blocking=wanted.on_failure == "block", status=PENDING)
-        session.add(inquiry)
-        session.flush()
-        _enqueue(session, inquiry)
-        created.append(inquiry)
+        row_id = session.execute(insert(Inquiry).values(
+            request_id=request.id, inquiry_id=wanted.id, kind=wanted.kind,
+            blocking=wanted.on_failure == "block", status=PENDING, round=1, attempts=0,
+            created_at=utcnow()).returning(Inquiry.id)).scalar_one()
+        _enqueue_round(session, row_id, request.id, wanted.id, wanted.kind, 1)
+        created.append(row_id)
     return created
 
 
@@ -111,10 +116,10 @@ def _outcome(error: BusError) -> str:
     return next((name for kind, name in OUTCOMES if isinstance(error, kind)), "unavailable")
 
 
-def _entry(inquiry: Inquiry, round_: int, attempt: int, exchange: Exchange, outcome: str,
+def _entry(inquiry_id: int, round_: int, attempt: int, exchange: Exchange, outcome: str,
            note: str | None = None) -> evidence.Entry:
     return evidence.Entry(
-        inquiry_id=inquiry.id, round=round_, attempt=attempt, outcome=outcome,
+        inquiry_id=inquiry_id, round=round_, attempt=attempt, outcome=outcome,
         target=exchange.target, sent_at=exchange.sent_at, received_at=exchange.received_at,
         message_id=exchange.message_id, reply_id=exchange.reply_id,
         http_status=exchange.http_status, request_body=exchange.request_body,
@@ -135,18 +140,38 @@ class _Asking:
     message_id: str
 
 
+_WANTED: dict[tuple[int, str, str], InquirySpec] = {}
+
+
+def _wanted(session: Session, version: int, slug: str, inquiry_id: str) -> InquirySpec:
+    """The catalog entry of an inquiry, as version `version` published it (kept: versions
+    never change)."""
+    key = (version, slug, inquiry_id)
+    if key not in _WANTED:
+        terms = session.get(CatalogVersion, version).service_terms(slug)  # type: ignore[union-attr]
+        entry = next(i for i in terms["inquiries"] if i["id"] == inquiry_id)
+        _WANTED[key] = InquirySpec.model_validate(entry)
+    return _WANTED[key]
+
+
 def _asking(context: JobContext, job: Claimed) -> _Asking | None:
     with context.db.session() as session:
-        inquiry = session.get(Inquiry, job.payload["inquiry"])
-        if inquiry is None or inquiry.round != job.payload["round"]:
+        found = session.execute(
+            select(Inquiry.id, Inquiry.round, Inquiry.kind, Inquiry.inquiry_id,
+                   ServiceRequest.id, ServiceRequest.catalog_version, ServiceRequest.service_slug,
+                   ServiceRequest.applicant_name, ServiceRequest.applicant_mobile,
+                   ServiceRequest.applicant_national_code, ServiceRequest.fields)
+            .join(ServiceRequest, ServiceRequest.id == Inquiry.request_id)
+            .where(Inquiry.id == job.payload["inquiry"])).first()
+        if found is None or found[1] != job.payload["round"]:
             return None  # asked again since: this round is over
-        request = session.get(ServiceRequest, inquiry.request_id)
-        assert request is not None
-        spec = ServiceSpec.model_validate(request.service)
-        wanted = next(i for i in spec.inquiries if i.id == inquiry.inquiry_id)
-        return _Asking(inquiry.id, request.id, inquiry.round, KINDS[inquiry.kind],
-                       inputs_of(request, wanted),
-                       str(uuid.uuid5(uuid.NAMESPACE_URL, f"miz:{job.key}")))
+        (inquiry_id, round_, kind, catalog_id, request_id, version, slug, name, mobile,
+         national_code, fields) = found
+        wanted = _wanted(session, version, slug, catalog_id)
+    applicant = ServiceRequest(applicant_name=name, applicant_mobile=mobile,
+                               applicant_national_code=national_code, fields=fields)
+    return _Asking(inquiry_id, request_id, round_, KINDS[kind], inputs_of(applicant, wanted),
+                   str(uuid.uuid5(uuid.NAMESPACE_URL, f"miz:{job.key}")))
 
 
 NO_BUS = "no government service bus is configured (MIZ_INQUIRY_URL)"
@@ -178,7 +203,7 @@ def _failure(asking: _Asking, job: Claimed, error: BusError) -> TemporaryFailure
         inquiry = session.get(Inquiry, asking.inquiry_id)
         assert inquiry is not None
         evidence.append(session, asking.request_id,
-                        _entry(inquiry, asking.round, job.attempt, error.exchange, outcome,
+                        _entry(inquiry.id, asking.round, job.attempt, error.exchange, outcome,
                                note=str(error)))
         inquiry.attempts, inquiry.asked_at = inquiry.attempts + 1, error.exchange.sent_at
         if gave_up and inquiry.round == asking.round:
@@ -201,17 +226,20 @@ def _why_not_done(kind: InquiryKind, error: BusError) -> str:
 
 
 def _answered(session: Session, asking: _Asking, attempt: int, exchange: Exchange) -> None:
-    inquiry = session.get(Inquiry, asking.inquiry_id)
-    assert inquiry is not None and exchange.reading is not None
+    assert exchange.reading is not None
     evidence.append(session, asking.request_id,
-                    _entry(inquiry, asking.round, attempt, exchange, "answered"))
-    inquiry.attempts += 1
-    if inquiry.round != asking.round:
-        return  # asked again meanwhile: the newer round decides
+                    _entry(asking.inquiry_id, asking.round, attempt, exchange, "answered"))
     passed = exchange.reading.verdict is Verdict.passed
-    inquiry.status = DONE if passed else FAILED
-    inquiry.summary = exchange.reading.summary
-    inquiry.asked_at, inquiry.answered_at = exchange.sent_at, exchange.received_at
+    decided = session.execute(
+        update(Inquiry).where(Inquiry.id == asking.inquiry_id, Inquiry.round == asking.round)
+        .values(status=DONE if passed else FAILED, summary=exchange.reading.summary,
+                asked_at=exchange.sent_at, answered_at=exchange.received_at,
+                attempts=Inquiry.attempts + 1)
+        .execution_options(synchronize_session=False))
+    if decided.rowcount == 0:  # asked again meanwhile: the newer round decides
+        session.execute(update(Inquiry).where(Inquiry.id == asking.inquiry_id)
+                        .values(attempts=Inquiry.attempts + 1)
+                        .execution_options(synchronize_session=False))
 
 
 # --- before filing ----------------------------------------------------------------------------
@@ -274,7 +302,8 @@ def record_mobile_check(session: Session, request: ServiceRequest, check: Mobile
     session.flush()
     kind = KINDS[inquiry.kind]
     if check.exchange is not None and check.exchange.reading is not None:
-        evidence.append(session, request.id, _entry(inquiry, 1, 1, check.exchange, "answered"))
+        evidence.append(session, request.id,
+                        _entry(inquiry.id, 1, 1, check.exchange, "answered"))
         passed = check.exchange.reading.verdict is Verdict.passed
         inquiry.status = DONE if passed else FAILED
         inquiry.summary = check.exchange.reading.summary
@@ -282,7 +311,7 @@ def record_mobile_check(session: Session, request: ServiceRequest, check: Mobile
         inquiry.answered_at = check.exchange.received_at
         return
     assert check.error is not None
-    evidence.append(session, request.id, _entry(inquiry, 1, 1, check.error.exchange,
+    evidence.append(session, request.id, _entry(inquiry.id, 1, 1, check.error.exchange,
                                                 _outcome(check.error), note=str(check.error)))
     inquiry.status, inquiry.asked_at = MANUAL, check.error.exchange.sent_at
     inquiry.summary = f"{kind.title}: در زمان ثبت پاسخی نیامد؛ دوباره پرسیده می‌شود"

@@ -120,7 +120,8 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
                  details={"flags": flags} if flags else {})
     if mobile_check is not None:
         inquiries.record_mobile_check(session, request, mobile_check)
-    inquiries.schedule(session, request, spec)
+    inquiries.schedule(session, request, spec,
+                       existing={mobile_check.wanted.id} if mobile_check else set())
     return Filed(request, created=True)
 
 

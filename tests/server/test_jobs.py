@@ -261,7 +261,7 @@ def test_a_used_up_daily_quota_waits_for_the_next_day_and_costs_are_counted(
     assert (report.done, report.postponed) == (3, 2)
     with db.session() as session:
         assert calls_on(session, "shahkar", CALENDAR.local_date(T0)) == 3
-        cost = session.scalar(text("SELECT cost_rials FROM usage_days"))
+        cost = session.scalar(text("SELECT sum(cost_rials) FROM usage_days"))
     assert cost == 4_500
     waiting = [j for j in job_rows(db) if j.status == "queued"]
     tomorrow_tehran = datetime(2026, 12, 1, 20, 30, tzinfo=UTC)  # 00:00 Asia/Tehran

@@ -54,9 +54,10 @@ def upgrade() -> None:
     op.create_table('usage_days',
     sa.Column('target', sa.String(length=40), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('shard', sa.Integer(), nullable=False),
     sa.Column('calls', sa.Integer(), nullable=False),
     sa.Column('cost_rials', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('target', 'day', name=op.f('pk_usage_days'))
+    sa.PrimaryKeyConstraint('target', 'day', 'shard', name=op.f('pk_usage_days'))
     )
     op.create_table('evidence_heads',
     sa.Column('request_id', sa.Integer(), nullable=False),
