@@ -36,6 +36,9 @@ for _ in $(seq 100); do
 done
 [ -s "$INSTANCE/agency-standin-keys.json" ] || { echo "the agencies' stand-in did not start" >&2; exit 1; }
 export MIZ_INQUIRY_URL="http://127.0.0.1:$STANDIN_PORT"
+# What each agency allows a day and charges a call (the government service bus is metered).
+DEMO_TARIFFS='{"shahkar": {"daily_quota": 20000, "cost_rials": 1500}, "sabt-ahval": {"daily_quota": 20000, "cost_rials": 2000}, "post": {"cost_rials": 500}, "judiciary": {"daily_quota": 5000, "cost_rials": 5000}, "nezam-vazifeh": {"cost_rials": 2000}, "tax": {"cost_rials": 3000}, "mojavez": {"cost_rials": 1000}}'
+export MIZ_INQUIRY_TARIFFS="${MIZ_INQUIRY_TARIFFS:-$DEMO_TARIFFS}"
 export MIZ_INQUIRY_KEYS="$INSTANCE/agency-standin-keys.json"
 
 "${FLASK[@]}" demo-seed --host "$HOST" --port "$PORT"

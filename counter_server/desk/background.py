@@ -70,9 +70,11 @@ def jobs_page() -> str:
     today = catalog_versions.current_snapshot(db).calendar.local_date(utcnow())
     tariffs = worker_settings(current_app.config).tariffs
     agencies = {k.target: k.agency for k in KINDS.values()} | {"sms": "سامانه پیامک"}
+    week = usage.usage_between(db, today - timedelta(days=6), today)
+    circuits = circuit.states(db)
     return render_template(
-        "desk/jobs.html", dead=dead, counts=counts, circuits=circuit.states(db),
-        usage=usage.usage_between(db, today - timedelta(days=6), today), tariffs=tariffs,
+        "desk/jobs.html", dead=dead, counts=counts, circuits=circuits, usage=week,
+        targets=sorted(set(circuits) | {day.target for day in week}), tariffs=tariffs,
         agencies=agencies, today=today)
 
 

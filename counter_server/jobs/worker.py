@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -80,7 +81,7 @@ class WorkerSettings:
     threads: int = 4  # jobs in flight at once in this process
     lease: timedelta = timedelta(seconds=60)  # longer than any attempt's time limit
     time_limit: timedelta = timedelta(seconds=20)  # per attempt
-    poll: float = 0.5  # seconds between looks when nothing is due
+    poll: float = 0.5  # seconds between the process's looks when nothing is due
     backoff: Backoff = field(default_factory=Backoff)
     circuit: CircuitPolicy = field(default_factory=CircuitPolicy)
     tariffs: Mapping[str, Tariff] = field(default_factory=dict)
@@ -141,7 +142,9 @@ class Worker:
                 log.exception("claiming jobs failed")
                 jobs = []
             if not jobs:
-                stop.wait(self.settings.poll)
+                # Idle lanes look in turn: the process asks about `1 / poll` times a second
+                # however many lanes it has.
+                stop.wait(self.settings.poll * self.settings.threads * random.uniform(0.5, 1.5))
                 continue
             self.attempt(jobs[0])
 

@@ -116,10 +116,6 @@ class Lobby:
                              "برای این خدمت در این دفتر نوبت حضوری داده نمی‌شود.")
         return queue
 
-    def is_open(self, queue: QueueSpec, at: datetime | None = None) -> bool:
-        """Whether tickets are handed out now: a working day, within the queue's hours."""
-        return queue.is_open(at or self.now, self.snapshot.calendar)
-
 
 def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay:
     row = session.get(QueueDay, (office, queue, day))
@@ -185,7 +181,7 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
     _check_priority(queue, order.priority)
     issued_at = order.issued_at or lobby.now
     if order.number is None:
-        if enforce_hours and not lobby.is_open(queue):
+        if enforce_hours and not queue.is_open(lobby.now, lobby.snapshot.calendar):
             raise QueueError("queue_closed", f"نوبت‌دهی صف «{queue.title}» اکنون بسته است.")
         day = lobby.today
         number = _take_numbers(session, office.slug, queue.slug, day, 1)

@@ -89,8 +89,7 @@ def _assigned_attributes(path: Path) -> set[str]:
     return names
 
 
-# counter_server/web joins this list once its tracking page records the citizen's reply
-# through a use case.
-@pytest.mark.parametrize("path", _files("api") + _files("desk"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _files("api") + _files("desk") + _files("web"),
+                         ids=lambda p: p.name)
 def test_views_leave_statuses_to_the_use_cases(path: Path) -> None:
     assert _assigned_attributes(path) & {"status", "current_step"} == set()
