@@ -249,3 +249,22 @@ def test_personal_data_is_purged_after_the_retention_period_and_the_chain_still_
     assert purged.request_body is None and purged.reply_body is None
     assert purged.request_digest == kept.request_digest and purged.purged_at is not None
     assert runner.invoke(args=["inquiries", "verify-log"]).exit_code == 0
+
+
+def test_a_filing_that_is_rolled_back_leaves_no_inquiry_and_no_job(
+        app: Flask, demo_catalog: Catalog) -> None:
+    from counter_server.usecases import service_requests
+
+    data = body(demo_catalog, applicant=dict(ZAHRA))
+    submission = service_requests.Submission(
+        client_id=data["client_id"], service=data["service"], channel="online",
+        applicant=data["applicant"], fields=data["fields"])
+    with pytest.raises(RuntimeError), app.app_context(), database().transaction() as session:
+        filed = service_requests.submit(session, submission)
+        assert session.scalar(select(func.count()).select_from(Job)) == 2  # inquiry and SMS
+        assert filed.request.inquiries  # scheduled with the filing …
+        raise RuntimeError("the counter's filing fails after that")
+    with app.app_context(), database().session() as session:  # … and gone with it
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+        assert session.scalar(select(func.count()).select_from(Inquiry)) == 0
+        assert session.scalar(select(func.count()).select_from(ServiceRequest)) == 0
