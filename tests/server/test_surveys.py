@@ -1,0 +1,130 @@
+"""The satisfaction survey: invitations sent on completion, one answer each, expiry, the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from counter_server.context import database
+from counter_server.db import utcnow
+from counter_server.models import Job, Notification, ServiceRequest, SurveyAnswer, SurveyInvitation
+from counter_server.models import User
+from counter_server.usecases import surveys
+from shared.catalog.schema import Catalog
+from tests.server.test_desk import file_online
+
+PUBLIC = "https://miz.example"
+LINK = re.compile(r"https://miz\.example/s/([A-Za-z0-9_-]+)")
+
+
+def invite(app: Flask, client: FlaskClient, demo_catalog: Catalog,
+           clerk: int | None = None) -> tuple[str, str]:
+    """(tracking code, survey token) of a request whose survey invitation was sent."""
+    code = file_online(client, demo_catalog)
+    with app.app_context(), database().transaction() as session:
+        item = session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
+        user = session.get(User, clerk) if clerk else None
+        surveys.invite_for_request(session, item, user, item.events[-1], PUBLIC)
+        text = session.scalar(select(Notification.text).where(
+            Notification.request_id == item.id, Notification.event == "survey"))
+    match = LINK.search(text)
+    assert match, text
+    return code, match.group(1)
+
+
+def answer(client: FlaskClient, token: str | None, **extra: object):  # type: ignore[no-untyped-def]
+    body = {"client_id": str(uuid.uuid4()), "answers": {"satisfaction": 4, "staff_conduct": 5},
+            **extra}
+    if token:
+        body["survey_token"] = token
+    return client.post("/api/v1/surveys", json=body)
+
+
+def test_an_invitation_is_a_one_time_link_sent_by_sms(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict[str, int]
+) -> None:
+    code, token = invite(app, client, demo_catalog, clerk=staff_users["guides"])
+    assert len(token) >= 32
+    with app.app_context(), database().session() as session:
+        invitation = session.scalar(select(SurveyInvitation))
+        assert invitation.token == token and invitation.answered_at is None
+        assert invitation.expires_at - invitation.created_at == timedelta(days=14)
+        assert (invitation.service_slug, invitation.channel, invitation.clerk_id) == (
+            "tour-guide-card", "online", staff_users["guides"])
+        sms = session.scalar(select(Notification).where(Notification.event == "survey"))
+        assert sms.text.splitlines()[-1] == f"{PUBLIC}/s/{token}"
+        assert "نظرسنجی" in sms.text and len(sms.text) < 200
+        assert session.scalar(select(Job.kind).where(Job.key == f"sms:{sms.id}")) == "sms"
+
+
+def test_one_answer_per_invitation_joined_to_its_request(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict[str, int]
+) -> None:
+    code, token = invite(app, client, demo_catalog, clerk=staff_users["guides"])
+    first_id = str(uuid.uuid4())
+    first = answer(client, token, client_id=first_id, comment="  برخورد کارمند عالی بود ")
+    assert first.status_code == 201, first.get_json()
+    replay = answer(client, token, client_id=first_id, comment="  برخورد کارمند عالی بود ")
+    assert replay.status_code == 200 and replay.get_json() == first.get_json()
+    second = client.post("/api/v1/surveys", headers={"X-Survey-Token": token},
+                         json={"client_id": str(uuid.uuid4()), "answers": {"satisfaction": 1}})
+    assert second.status_code == 409
+    assert second.get_json()["code"] == "survey_already_answered"
+    with app.app_context(), database().session() as session:
+        row = session.scalar(select(SurveyAnswer))
+        request_id = session.scalar(select(ServiceRequest.id)
+                                    .where(ServiceRequest.tracking_code == code))
+        assert (row.request_id, row.service_slug, row.channel, row.clerk_id, row.score) == (
+            request_id, "tour-guide-card", "online", staff_users["guides"], 4.5)
+        assert row.comment == "برخورد کارمند عالی بود"
+        assert session.scalar(select(SurveyInvitation.answered_at)) is not None
+
+
+def test_expired_and_unknown_tokens_are_refused(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog
+) -> None:
+    _code, token = invite(app, client, demo_catalog)
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=15)
+    expired = answer(client, token)
+    assert expired.status_code == 410 and expired.get_json()["code"] == "survey_expired"
+    unknown = answer(client, "x" * 32)
+    assert unknown.status_code == 404 and unknown.get_json()["code"] == "survey_not_found"
+    with app.app_context(), database().session() as session:
+        assert session.scalar(select(SurveyAnswer)) is None
+
+
+def test_answers_with_no_token_are_refused_with_401(client: FlaskClient) -> None:
+    response = answer(client, None, service="tour-guide-card")
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "survey_token_required"
+
+
+def test_the_openapi_documents_both_ways_to_send_a_survey_token(client: FlaskClient) -> None:
+    document = client.get("/api/openapi.json").get_json()
+    post = document["paths"]["/api/v1/surveys"]["post"]
+    assert "401" in post["responses"]
+    assert {p["name"] for p in post["parameters"]} == {"X-Survey-Token"}
+    assert "survey_token" in document["components"]["schemas"]["SurveyIn"]["properties"]
+
+
+def test_kiosk_answers_are_joined_to_the_request_they_name(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog
+) -> None:
+    from counter_server.usecases import kiosks
+    from tests.server.test_queue import OFFICE, run
+
+    registration = run(app, lambda s: kiosks.register_kiosk(s, "lobby", OFFICE))
+    code = file_online(client, demo_catalog)
+    response = client.post("/api/v1/surveys", headers={"Authorization": f"Bearer {registration.token}"},
+                           json={"client_id": str(uuid.uuid4()), "tracking_code": code,
+                                 "answers": {"satisfaction": 3}})
+    assert response.status_code == 201
+    with app.app_context(), database().session() as session:
+        row = session.scalar(select(SurveyAnswer))
+        assert row.request_id is not None and row.service_slug == "tour-guide-card"
+        assert (row.channel, row.office_slug, row.invitation_id) == ("online", OFFICE, None)
