@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import timedelta
@@ -16,6 +17,7 @@ from counter_server.models import Job, Notification, ServiceRequest, SurveyAnswe
 from counter_server.models import User
 from counter_server.usecases import surveys
 from shared.catalog.schema import Catalog
+from tests.conftest import csrf_token
 from tests.server.test_desk import file_online
 
 PUBLIC = "https://miz.example"
@@ -128,3 +130,48 @@ def test_kiosk_answers_are_joined_to_the_request_they_name(
         row = session.scalar(select(SurveyAnswer))
         assert row.request_id is not None and row.service_slug == "tour-guide-card"
         assert (row.channel, row.office_slug, row.invitation_id) == ("online", OFFICE, None)
+
+
+def _post_page(client: FlaskClient, token: str, csrf: str,
+               **answers: str):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf, "client_id": str(uuid.uuid4()), **answers}
+    return client.post(f"/s/{token}", data=data)
+
+
+def test_the_survey_page_takes_one_answer(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog
+) -> None:
+    _code, token = invite(app, client, demo_catalog)
+    page = html.unescape(client.get(f"/s/{token}").get_data(as_text=True))
+    assert 'dir="rtl"' in page and "از خدمتی که گرفتید چقدر راضی هستید؟" in page
+    assert page.count('type="radio"') == 10 and "<script>" not in page
+    csrf = csrf_token(client, f"/s/{token}")  # two tabs opened before either answer
+    missing = _post_page(client, token, csrf, q_satisfaction="5")
+    assert missing.status_code == 422
+    assert "به پرسش «راهنمایی و برخورد" in html.unescape(missing.get_data(as_text=True))
+    done = _post_page(client, token, csrf, q_satisfaction="5", q_staff_conduct="4",
+                      comment="سپاس")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/s/thanks")
+    assert "پاسخ شما ثبت شد" in html.unescape(client.get("/s/thanks").get_data(as_text=True))
+    again = _post_page(client, token, csrf, q_satisfaction="1", q_staff_conduct="1")
+    assert again.status_code == 409
+    assert "پیش‌تر پاسخ داده شده" in html.unescape(again.get_data(as_text=True))
+    assert client.get(f"/s/{token}").status_code == 409
+    with app.app_context(), database().session() as session:
+        row = session.scalar(select(SurveyAnswer))
+        assert (row.answers, row.comment, row.channel) == (
+            {"satisfaction": 5, "staff_conduct": 4}, "سپاس", "online")
+
+
+def test_unknown_and_expired_links_get_a_persian_page(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog
+) -> None:
+    unknown = client.get("/s/" + "z" * 40)
+    assert unknown.status_code == 404
+    assert "این پیوند نظرسنجی معتبر نیست" in html.unescape(unknown.get_data(as_text=True))
+    assert client.get("/s/" + "z" * 400).status_code == 404
+    _code, token = invite(app, client, demo_catalog)
+    app.config["CLOCK"] = lambda: utcnow() + timedelta(days=15)
+    expired = client.get(f"/s/{token}")
+    assert expired.status_code == 410
+    assert "مهلت پاسخ" in html.unescape(expired.get_data(as_text=True))
