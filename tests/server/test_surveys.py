@@ -17,7 +17,7 @@ from counter_server.models import Job, Notification, ServiceRequest, SurveyAnswe
 from counter_server.models import User
 from counter_server.usecases import surveys
 from shared.catalog.schema import Catalog
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.server.test_desk import file_online
 
 PUBLIC = "https://miz.example"
@@ -175,3 +175,43 @@ def test_unknown_and_expired_links_get_a_persian_page(
     expired = client.get(f"/s/{token}")
     assert expired.status_code == 410
     assert "مهلت پاسخ" in html.unescape(expired.get_data(as_text=True))
+
+
+def test_weeks_start_on_saturday() -> None:
+    from datetime import date
+
+    from shared.jalali import week_start
+
+    assert week_start(date(2026, 12, 4)) == date(2026, 11, 28)  # a Friday → its Saturday
+    assert week_start(date(2026, 12, 5)) == date(2026, 12, 5)
+
+
+def test_supervisors_see_satisfaction_with_charts_and_csv(
+    app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict[str, int]
+) -> None:
+    _code, token = invite(app, client, demo_catalog, clerk=staff_users["guides"])
+    assert answer(client, token, comment="کارمند بسیار صبور بود").status_code == 201
+    _other, _unanswered = invite(app, client, demo_catalog)
+    login(client, "guides")
+    assert client.get("/desk/reports/satisfaction").status_code == 403
+    client.post("/desk/logout", data={"csrf_token": csrf_token(client, "/desk/")})
+    login(client, "boss")
+    page = html.unescape(client.get("/desk/reports/satisfaction").get_data(as_text=True))
+    assert "کارمند بسیار صبور بود" in page and "۴٫۵" in page
+    assert "۵۰٪" in page  # one of two invitations answered
+    assert page.count("<svg class=\"chart\"") >= 5 and "Guides" in page
+    assert "رضایت شهروندان" in page
+    low = html.unescape(client.get("/desk/reports/satisfaction?score=1").get_data(as_text=True))
+    assert "کارمند بسیار صبور بود" not in low
+    bad = html.unescape(client.get("/desk/reports/satisfaction?from=1405/13/40")
+                        .get_data(as_text=True))
+    assert "تاریخ نامعتبر" in bad or "قالب تاریخ" in bad
+    exported = client.get("/desk/reports/satisfaction/service.csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    assert exported.data.startswith("\ufeff".encode())
+    text = exported.data.decode("utf-8-sig").splitlines()
+    assert text[0] == "خدمت,میانگین رضایت (از ۵),شمار پاسخ‌ها"
+    assert text[1].endswith(",4.5,1")
+    comments = client.get("/desk/reports/satisfaction/comments.csv").data.decode("utf-8-sig")
+    assert "کارمند بسیار صبور بود" in comments
+    assert client.get("/desk/reports/satisfaction/nothing.csv").status_code == 404
