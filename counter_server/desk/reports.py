@@ -30,7 +30,7 @@ def tables(result: Satisfaction) -> dict[str, Table]:
                            [vars(w) for w in result.weeks])
     found["comments"] = Table("comments", "نظرهای شهروندان", (
         Column("received_at", "زمان", "datetime"), Column("service", "خدمت"),
-        Column("score", "امتیاز", "decimal"), Column("channel", "مجرای پاسخ"),
+        Column("score", "امتیاز", "decimal"), Column("channel", "مجرای درخواست"),
         Column("text", "نظر")), [vars(c) for c in result.comments])
     return found
 

@@ -20,7 +20,7 @@ from shared.catalog.labels import CHANNELS
 from shared.catalog.schema import Channel
 
 DIMENSIONS: dict[str, str] = {"service": "خدمت", "office": "دفتر", "counter": "باجه",
-                              "clerk": "کارمند", "channel": "مجرای پاسخ"}
+                              "clerk": "کارمند", "channel": "مجرای درخواست"}
 UNKNOWN = "نامشخص"
 MAX_COMMENTS = 200
 

@@ -200,7 +200,8 @@ def _request_subject(session: Session, request: ServiceRequest) -> Subject:
 
 def _kiosk_subject(session: Session, given: Answers, kiosk: Kiosk | None) -> Subject:
     """A kiosk's answer joined to the request (by tracking code) or ticket (by public id)
-    it names, the same way an invitation's answer is."""
+    it names, the same way an invitation's answer is. The channel is the one the service
+    was asked through: the request's, the counter for a ticket, else the kiosk itself."""
     subject = Subject(service=given.service, office=kiosk.office_slug if kiosk else None,
                       channel="kiosk" if kiosk else None)
     code = _code(given.tracking_code)
@@ -208,9 +209,8 @@ def _kiosk_subject(session: Session, given: Answers, kiosk: Kiosk | None) -> Sub
                if code else None)
     if request is not None:
         found = _request_subject(session, request)
-        subject = Subject(service=found.service, request_id=found.request_id,
-                          office=found.office or subject.office, clerk_id=found.clerk_id,
-                          channel=found.channel)
+        found.office = found.office or subject.office
+        subject = found
     ticket = (session.scalar(select(Ticket).where(Ticket.public_id == given.ticket_id))
               if given.ticket_id else None)
     if ticket is not None:
@@ -218,7 +218,7 @@ def _kiosk_subject(session: Session, given: Answers, kiosk: Kiosk | None) -> Sub
         subject.counter_id = ticket.counter_id
         subject.clerk_id = subject.clerk_id or ticket.called_by_id
         subject.service = subject.service or ticket.service_slug
-        subject.channel = subject.channel or "kiosk"
+        subject.channel = request.channel if request is not None else "counter"
     return subject
 
 

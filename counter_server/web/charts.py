@@ -12,15 +12,15 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-from shared.text import to_persian_digits
+from shared.text import DECIMAL_SEPARATOR, to_persian_digits
 
 LABEL_WIDTH = 190
 ROW = 30
 
 
 def number(value: float, digits: int = 1) -> str:
-    """«۴٫۵»: a value with Persian digits and decimal separator."""
-    return to_persian_digits(round(value, digits) if digits else int(value))
+    """«۴٫۵», «۴»: a value with Persian digits and decimal separator, no trailing zeros."""
+    return to_persian_digits(f"{round(float(value), digits):g}".replace(".", DECIMAL_SEPARATOR))
 
 
 def _text(x: float, y: float, content: str, css: str = "", anchor: str = "start",

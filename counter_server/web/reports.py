@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response
 
 from shared import jalali
+from counter_server.web.charts import number
 from shared.text import format_number, to_persian_digits
 
 
@@ -22,7 +23,7 @@ def _shown(kind: str, value: Any) -> str:
     if kind == "number":
         return format_number(int(value))
     if kind == "decimal":
-        return to_persian_digits(round(float(value), 2))
+        return number(value, 2)
     if kind == "percent":
         return to_persian_digits(f"{value * 100:.0f}") + "٪"
     if kind == "date":
