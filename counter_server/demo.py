@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.config import REPO_ROOT
 from counter_server.db import utcnow
-from counter_server.models import Counter, Kiosk, ServiceRequest, User
+from counter_server.models import Counter, Kiosk, ServiceRequest, Ticket, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
+from counter_server.usecases import surveys
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 from counter_server.usecases.service_requests import Submission
@@ -170,6 +171,7 @@ def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
                 payment_reference="DEMO-" + item.tracking_code[-6:]), public_url=public_url)
         created.append(f"request {item.tracking_code} ({slug}: {item.status})")
     created += _seed_lobby(session, users["supervisor"], utcnow())
+    created.append(_seed_survey_answers(session, registration.kiosk, utcnow()))
     return Seeded(created, registration.token)
 
 
@@ -236,6 +238,38 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created
+
+
+_SURVEY_IDS = uuid.UUID("3b0e4c52-8f61-4d0a-b7c9-5e2a1f6d9c83")
+# (days ago, satisfaction, staff conduct, comment): kiosk answers about the demo's requests
+# (even rows) and served tickets (odd rows), spread over five weeks for the report's trend.
+SURVEY_ANSWERS = (
+    (1, 5, 5, "کارمند باجه با حوصله همه چیز را توضیح داد."), (2, 4, 5, None),
+    (6, 3, 4, "زمان انتظار در سالن طولانی بود."), (8, 5, 4, None),
+    (13, 2, 3, "پر کردن فرم برخط روی گوشی سخت بود."), (15, 4, 4, None),
+    (20, 5, 5, "پیامک‌های پیگیری بسیار به‌موقع بود."), (23, 3, 3, None),
+    (29, 4, 5, None), (33, 1, 2, "پاسخ درخواستم دیرتر از زمان اعلام‌شده رسید."),
+)
+
+
+def _seed_survey_answers(session: Session, kiosk: Kiosk, now: datetime) -> str:
+    """Answers from the lobby kiosk, so the satisfaction report has something to show."""
+    requests = demo_requests(session)
+    tickets = session.scalars(select(Ticket).where(Ticket.status == walk_in_queue.DONE)
+                              .order_by(Ticket.id)).all()
+    snapshot = current_snapshot(session)
+    for index, (days, satisfaction, conduct, comment) in enumerate(SURVEY_ANSWERS):
+        ticket = tickets[index % len(tickets)] if index % 2 and tickets else None
+        request = None if ticket else requests[index % len(requests)]
+        moment = now - timedelta(days=days)
+        surveys.record(session, snapshot, surveys.Answers(
+            client_id=str(uuid.uuid5(_SURVEY_IDS, str(index))),
+            answers={"satisfaction": satisfaction, "staff_conduct": conduct},
+            service=(ticket or request).service_slug,
+            tracking_code=request.tracking_code if request else None,
+            ticket_id=ticket.public_id if ticket else None, comment=comment,
+            created_at=moment), kiosk, now=moment)
+    return f"{len(SURVEY_ANSWERS)} survey answers"
 
 
 def _serve(session: Session, lobby: Lobby, counter: Counter, user: User,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -77,6 +77,11 @@ def jalali_string(d: date) -> str:
     """The Jalali date as sortable ASCII "YYYY-MM-DD", e.g. "1405-09-05"."""
     j = to_jalali(d)
     return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+
+
+def week_start(d: date) -> date:
+    """The Saturday that starts the Jalali week of `d` (Saturday … Friday)."""
+    return _plain_date(d) - timedelta(days=(d.weekday() - 5) % 7)
 
 
 def format_date(d: date) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+
 from sqlalchemy.orm import Session
 
 from counter_server.api import bp
@@ -25,30 +27,48 @@ from counter_server.usecases import catalog_versions
 from counter_server.usecases import kiosk_status, surveys
 
 
+SURVEY_TOKEN_HEADER = "X-Survey-Token"
+
+
 @bp.post("/surveys")
 @operation(
     "Answer the satisfaction survey",
     {201: ("Stored", SurveyOut), 200: ("A replay of earlier answers", SurveyOut),
+     401: ("Neither a kiosk token nor a survey token: `survey_token_required`", ErrorBody),
+     404: ("Unknown survey token: `survey_not_found`", ErrorBody),
+     409: ("The invitation was answered already: `survey_already_answered`", ErrorBody),
+     410: ("The invitation has expired: `survey_expired`", ErrorBody),
      422: ("Invalid answers, or `idempotency_key_reused`", ValidationErrorBody)},
     tag="surveys", body=SurveyIn,
-    description="From a kiosk (bearer token) or the online desk. Idempotent by `client_id`.",
+    parameters=[{"name": SURVEY_TOKEN_HEADER, "in": "header", "required": False,
+                 "description": "The one-time token of an SMS invitation (or `survey_token` "
+                                "in the body)", "schema": {"type": "string", "maxLength": 64}}],
+    description="From a kiosk (bearer token), or by a citizen with the one-time token of the "
+                "SMS invitation (`survey_token` in the body or the `X-Survey-Token` header); "
+                "anything else is refused with 401 `survey_token_required`. Idempotent by "
+                "`client_id`; one answer per invitation.",
 )
 def answer_survey() -> tuple[dict[str, Any], int]:
     body: SurveyIn = parse_body(SurveyIn)
     kiosk = current_kiosk()
+    token = body.survey_token or request.headers.get(SURVEY_TOKEN_HEADER) or None
+    if kiosk is None and token is None:
+        raise ApiError(401, "survey_token_required",
+                       "پاسخ نظرسنجی فقط از کیوسک یا با پیوند نظرسنجی پذیرفته می‌شود.")
     given = surveys.Answers(
         client_id=str(body.client_id), answers=dict(body.answers), service=body.service,
         tracking_code=body.tracking_code, ticket_id=body.ticket_id, comment=body.comment,
         created_at=body.created_at)
 
     def work(db: Session) -> tuple[dict[str, Any], bool]:
-        row, created = surveys.record(db, catalog_versions.current_snapshot(db), given, kiosk)
+        row, created = surveys.record(db, catalog_versions.current_snapshot(db), given, kiosk,
+                                      survey_token=token, now=now())
         return {"id": row.id, "received_at": row.received_at.isoformat()}, created
 
     try:
         result, created = unit_of_work(work)
     except surveys.SurveyRefused as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise ApiError(exc.status, exc.code, exc.message) from None
     return result, 201 if created else 200
 
 

@@ -246,6 +246,10 @@ class SurveyIn(BaseModel):
         description="Question id → 1 (worst) … 5 (best)")
     comment: str | None = Field(None, max_length=500)
     created_at: AwareDatetime | None = None
+    survey_token: str | None = Field(
+        None, max_length=64,
+        description="The one-time token of an SMS invitation (`/s/<token>`); or send it in "
+                    "the `X-Survey-Token` header. Required unless a kiosk token is sent.")
 
 
 class SurveyOut(BaseModel):

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         auth,
         background,
         counter,
+        reports,
         views,
     )
 

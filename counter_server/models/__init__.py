@@ -11,7 +11,7 @@ from counter_server.models.service_requests import (
     ServiceRequest,
 )
 from counter_server.models.staff import AuditEntry, Kiosk, ServiceAssignment, User
-from counter_server.models.surveys import SurveyAnswer
+from counter_server.models.surveys import SurveyAnswer, SurveyInvitation
 
 __all__ = [
     "AuditEntry",
@@ -34,6 +34,7 @@ __all__ = [
     "ServiceAssignment",
     "ServiceRequest",
     "SurveyAnswer",
+    "SurveyInvitation",
     "Ticket",
     "TicketEvent",
     "UsageDay",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.models import ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, documents, inquiries
+from counter_server.usecases import audit, documents, inquiries, surveys
 from counter_server.usecases.service_requests import record_event
 from counter_server.usecases.staff import may_work_on
 from shared.catalog.schema import ServiceSpec
@@ -62,10 +62,13 @@ def perform(session: Session, request: ServiceRequest, user: User, act: StaffAct
     if act.action is Action.advance:
         inquiries.schedule(session, request, ServiceSpec.model_validate(request.service),
                            step=request.current_step)
-    record_event(session, request, act.action, actor="staff", user=user, from_status=before,
-                 public_note=act.public_note.strip(), internal_note=act.internal_note.strip(),
-                 details=_details(act), public_url=public_url,
-                 notify=act.action not in (Action.note, Action.claim))
+    event = record_event(session, request, act.action, actor="staff", user=user,
+                         from_status=before, public_note=act.public_note.strip(),
+                         internal_note=act.internal_note.strip(), details=_details(act),
+                         public_url=public_url,
+                         notify=act.action not in (Action.note, Action.claim))
+    if act.action is Action.complete:
+        surveys.invite_for_request(session, request, user, event, public_url)
     audit.record(session, user, f"request.{act.action}", request, address=address,
                  from_status=before.value, to_status=after.value)
 

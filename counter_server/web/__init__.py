@@ -10,7 +10,14 @@ bp = Blueprint("web", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from counter_server.web import assets, filters, lobby, pages, tracking_pages  # noqa: F401
+    from counter_server.web import (  # noqa: F401
+        assets,
+        filters,
+        lobby,
+        pages,
+        survey_pages,
+        tracking_pages,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)

@@ -133,7 +133,7 @@ def test_full_workflow_with_history_sms_and_audit(
         assert item.events[3].internal_note == "استعلام فرستاده شد"
         sms = session.scalars(select(Notification).where(Notification.request_id == item.id))
         assert {n.event for n in sms} == {"submit", "request_documents", "advance",
-                                          "record_payment", "approve", "complete"}
+                                          "record_payment", "approve", "complete", "survey"}
         actions = [a.action for a in session.scalars(select(AuditEntry)
                                                       .where(AuditEntry.request_id == item.id))]
         assert "request.personal_data_viewed" in actions and "request.complete" in actions

@@ -39,21 +39,23 @@ def test_survey_answers_are_stored_once(app: Flask, client: FlaskClient,
     changed = client.post("/api/v1/surveys", json={**body, "answers": {"satisfaction": 1}},
                           headers=kiosk)
     assert changed.get_json()["code"] == "idempotency_key_reused"
-    online = client.post("/api/v1/surveys", json=_answers())
-    assert online.status_code == 201
+    anonymous = client.post("/api/v1/surveys", json=_answers())
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["code"] == "survey_token_required"
     with app.app_context(), database().session() as session:
         rows = session.scalars(select(SurveyAnswer).order_by(SurveyAnswer.id)).all()
-        assert [(r.kiosk_id is not None, r.answers["satisfaction"]) for r in rows] == [
-            (True, 5), (False, 5)]
+        assert [(r.kiosk_id is not None, r.answers["satisfaction"]) for r in rows] == [(True, 5)]
         assert rows[0].tracking_code == "0000000000000000"
+        assert (rows[0].channel, rows[0].office_slug, rows[0].score) == ("kiosk", OFFICE, 4.5)
 
 
 @pytest.mark.parametrize(("answers", "code"), [
     ({}, "no_answers"), ({"satisfaction": 6}, "invalid_body"), ({"satisfaction": "عالی"},
                                                                  "invalid_body"),
 ])
-def test_bad_answers_are_refused(client: FlaskClient, answers: dict, code: str) -> None:
-    response = client.post("/api/v1/surveys", json=_answers(answers=answers))
+def test_bad_answers_are_refused(client: FlaskClient, kiosk: dict[str, str], answers: dict,
+                                 code: str) -> None:
+    response = client.post("/api/v1/surveys", json=_answers(answers=answers), headers=kiosk)
     assert response.status_code == 422 and response.get_json()["code"] == code
 
 

@@ -1,0 +1,77 @@
+"""Helpers reports are built from: a table (shown with Persian digits, exported as CSV) and
+its CSV download (UTF-8 with a BOM, so Excel reads the Persian)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response
+
+from shared import jalali
+from counter_server.web.charts import number
+from shared.text import format_number, to_persian_digits
+
+
+def _shown(kind: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if kind == "number":
+        return format_number(int(value))
+    if kind == "decimal":
+        return number(value, 2)
+    if kind == "percent":
+        return to_persian_digits(f"{value * 100:.0f}") + "٪"
+    if kind == "date":
+        return jalali.format_date(value)
+    if kind == "datetime":
+        return jalali.format_datetime(value)
+    return str(value)
+
+
+def _exported(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind in ("date", "datetime") and isinstance(value, date | datetime):
+        day = value if not isinstance(value, datetime) else jalali.to_local(value)
+        text = jalali.jalali_string(day)
+        return f"{text} {day.strftime('%H:%M')}" if isinstance(value, datetime) else text
+    if kind == "percent":
+        return f"{value * 100:.1f}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    kind: str = "text"  # text, number, decimal, percent, date, datetime
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows (dicts) under titled columns; `name` names its CSV download."""
+
+    name: str
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[dict[str, Any]] = field(default_factory=list)
+
+    def cells(self, row: dict[str, Any]) -> list[tuple[Column, str]]:
+        return [(c, _shown(c.kind, row.get(c.key))) for c in self.columns]
+
+
+def csv_response(table: Table, filename: str) -> Response:
+    """The table as a CSV download: UTF-8 with BOM, Jalali dates, plain digits."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.title for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_exported(c.kind, row.get(c.key)) for c in table.columns])
+    body = "\ufeff" + out.getvalue()
+    return Response(body.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
