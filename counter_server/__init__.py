@@ -16,7 +16,7 @@ from counter_server.agencies import bus_from_config
 from counter_server.context import close_session
 from counter_server.db import Database
 from counter_server.extensions import csrf, limiter
-from counter_server.usecases.notifications import FakeGateway
+from counter_server.sms import provider_from_config
 from counter_server.storage import LocalStorage
 
 
@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
     app.extensions["miz.storage"] = LocalStorage(app.config["UPLOADS_DIR"])
-    app.extensions["miz.sms"] = FakeGateway()
+    app.extensions["miz.sms"] = provider_from_config(app.config, app.instance_path)
     app.extensions["miz.bus"] = bus_from_config(app.config) if app.config.get("INQUIRY_URL") \
         else None
     app.teardown_appcontext(close_session)

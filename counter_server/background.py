@@ -4,12 +4,13 @@
     flask --app counter_server inquiries verify-log
     flask --app counter_server inquiries purge
 
-The worker runs `inquiry` jobs (asking other agencies through the bus) and `sms` jobs
-(handing messages to the gateway). Settings (each also a `MIZ_` environment variable):
+The worker runs `inquiry` jobs (asking other agencies through the bus), `sms` jobs (handing
+messages to the SMS provider) and `sms-status` jobs (asking after their delivery). Settings
+(each also a `MIZ_` environment variable):
 `WORKER_THREADS`, `JOB_LEASE_SECONDS`, `INQUIRY_TIME_LIMIT_SECONDS`, `CIRCUIT_THRESHOLD`,
 `CIRCUIT_COOL_DOWN_SECONDS`, `INQUIRY_TARIFFS` (JSON: target → daily_quota, cost_rials) and
 `INQUIRY_RETENTION_DAYS` (after which the bodies of exchanges, which hold personal data, are
-removed; their digests stay).
+removed; their digests stay), `SMS_DAILY_BUDGET_PARTS` and `SMS_RECEIPT_DELAY_SECONDS`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def defaults() -> dict[str, Any]:
         "CIRCUIT_COOL_DOWN_SECONDS": 60,
         "INQUIRY_TARIFFS": {},
         "INQUIRY_RETENTION_DAYS": 90,
+        "SMS_DAILY_BUDGET_PARTS": None,
+        "SMS_RECEIPT_DELAY_SECONDS": 30,
     }
 
 
@@ -68,9 +71,18 @@ def settings(config: dict[str, Any], threads: int | None = None) -> WorkerSettin
         tariffs=_tariffs(config))
 
 
+def sms_policy(config: dict[str, Any]) -> notifications.SmsPolicy:
+    budget = config.get("SMS_DAILY_BUDGET_PARTS")
+    return notifications.SmsPolicy(
+        daily_budget_parts=int(budget) if budget else None,
+        receipt_delay=timedelta(seconds=float(config["SMS_RECEIPT_DELAY_SECONDS"])))
+
+
 def handlers(app: Flask) -> dict[str, Handler]:
+    sms = app.extensions["miz.sms"]
     return {inquiries.JOB_KIND: inquiries.handler(app.extensions["miz.bus"]),
-            notifications.JOB_KIND: notifications.handler(app.extensions["miz.sms"])}
+            notifications.JOB_KIND: notifications.handler(sms, sms_policy(app.config)),
+            notifications.STATUS_JOB_KIND: notifications.status_handler(sms)}
 
 
 def _calendar() -> WorkCalendar:
@@ -99,7 +111,8 @@ def purge_old_evidence(app: Flask) -> int:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every job that is due, then exit.")
 @click.option("--threads", type=int, default=None, help="Jobs in flight at once.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["inquiry", "sms"]),
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["inquiry", "sms", "sms-status"]),
               help="Run only jobs of this kind (repeat); every kind by default.")
 @with_appcontext
 def worker_command(once: bool, threads: int | None, kinds: tuple[str, ...]) -> None:

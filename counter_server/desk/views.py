@@ -27,7 +27,9 @@ from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
+from counter_server import background
 from counter_server.usecases import audit, catalog_versions, inquiries, kiosk_status, kiosks
+from counter_server.usecases import notifications as notifications_usecase
 from counter_server.usecases.inbox import open_inbox, read_filters
 from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
 from counter_server.usecases.public_tracking import public_view
@@ -216,7 +218,12 @@ def notifications() -> str:
     codes_by_id = dict(session().execute(
         select(ServiceRequest.id, ServiceRequest.tracking_code)
         .where(ServiceRequest.id.in_({n.request_id for n in items} or {0}))).all())
-    return render_template("desk/notifications.html", items=items, codes=codes_by_id)
+    budget = background.sms_policy(current_app.config).daily_budget_parts
+    used = notifications_usecase.parts_sent_on(session(), now())
+    return render_template("desk/notifications.html", items=items, codes=codes_by_id,
+                           budget=budget, used=used,
+                           budget_spent=notifications_usecase.budget_spent(session(), now(),
+                                                                            budget))
 
 
 @bp.get("/find")

@@ -6,7 +6,8 @@ run in the transaction that marks the job done — so a job repeated after its w
 killed writes its result once. A handler raises `TemporaryFailure` for what a retry can fix
 (a time-out, a 5xx, an unreadable reply) and `PermanentFailure` for what it cannot; either
 may carry an effect of its own (evidence of the failed exchange, a request flagged for a
-manual check when the job gives up). Any other exception is a temporary failure.
+manual check when the job gives up). Any other exception is a temporary failure. A handler
+that should not run yet raises `Postpone`: due again later, no attempt spent.
 
 Jobs that call an outside system (`job.target`) pass its circuit breaker and its daily
 quota first; a call that is not made does not spend an attempt.
@@ -62,6 +63,15 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(TemporaryFailure):
     """A failure no retry can fix: the job gives up at once."""
+
+
+class Postpone(Exception):
+    """The handler chose not to run the job yet (e.g. a daily budget is spent): it is due
+    again at `until` without spending an attempt; `effect` is written meanwhile."""
+
+    def __init__(self, until: datetime, reason: str, effect: Effect | None = None) -> None:
+        super().__init__(reason)
+        self.until, self.reason, self.effect = until, reason, effect
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,8 @@ class Worker:
         context = JobContext(self.db, now, now + self.settings.time_limit)
         try:
             effect = handler(job, context)
+        except Postpone as held:
+            return self._postponed(job, held)
         except TemporaryFailure as failure:
             return self._failed(job, failure)
         except Exception as exc:  # noqa: BLE001 — unexpected: retried, and logged
@@ -199,6 +211,13 @@ class Worker:
             self._count(session, job)
             succeed(session, job, self.clock())
         return self._settle(job, settle, "done")
+
+    def _postponed(self, job: Claimed, held: Postpone) -> str:
+        def settle(session: Session) -> None:
+            if held.effect is not None:
+                held.effect(session)
+            postpone(session, job, held.until, held.reason)
+        return self._settle(job, settle, "postponed")
 
     def _failed(self, job: Claimed, failure: TemporaryFailure) -> str:
         now = self.clock()

@@ -136,7 +136,17 @@ class Notification(Base):
     mobile: Mapped[str] = mapped_column(String(11))
     event: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    # queued → sent → delivered | failed | cancelled; held while the daily budget is spent.
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parts: Mapped[int] = mapped_column(Integer, default=1, server_default="1",
+                                       comment="SMS parts the text takes (and is billed as)")
+    provider: Mapped[str | None] = mapped_column(String(20), comment="Which provider sent it")
+    provider_id: Mapped[str | None] = mapped_column(String(64),
+                                                    comment="The provider's message id")
+    cost_rials: Mapped[int | None] = mapped_column(Integer, comment="As the provider billed it")
+    reason: Mapped[str | None] = mapped_column(String(200),
+                                               comment="Why it failed, in Persian")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

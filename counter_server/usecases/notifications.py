@@ -1,40 +1,62 @@
 """SMS to the citizen at each step: written with the event, sent by the worker.
 
 The message and its `sms` job are committed in the same transaction as the event that
-caused them, so no step goes unannounced and none is announced twice; the worker hands
-the message to the gateway (`flask --app counter_server worker`). The gateway is the edge
-of the machine (a fake one keeps what it was asked to send, for the desk and the tests).
+caused them, so no step goes unannounced and none is announced twice; the worker hands the
+message to the provider (`counter_server.sms`) under the message's id as local id.
+
+States: queued → sent (the provider accepted it; its id kept) → delivered | failed (with the
+provider's Persian reason) | cancelled; `held` while the day's budget of parts is spent
+(until the next Tehran day). A retry of a send first asks the provider, by local id, whether
+the message went out — a send that timed out is never sent twice. Delivery receipts are
+polled by `sms-status` jobs, with back-off, until the message is delivered or failed.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from counter_server.db import utcnow
 from counter_server.jobs import queue as jobs
 from counter_server.jobs.queue import Claimed
-from counter_server.jobs.worker import Effect, JobContext, TemporaryFailure
+from counter_server.jobs.worker import (
+    Effect,
+    FailureEffect,
+    JobContext,
+    PermanentFailure,
+    Postpone,
+    TemporaryFailure,
+)
 from counter_server.models import Notification, RequestEvent, ServiceRequest
+from counter_server.sms.provider import (
+    DELIVERED,
+    FAILED,
+    SENT,
+    Sent,
+    SmsError,
+    SmsPermanent,
+    SmsProvider,
+)
+from shared.jalali import TEHRAN, to_local
+from shared.sms import parts
 from shared.tracking_codes import format_code
 from shared.workflow import STATUS_LABELS, Status
 
-JOB_KIND = "sms"
+JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
+QUEUED, HELD = "queued", "held"
+# Events whose messages go out even when the day's budget is spent (one-time codes).
+ESSENTIAL_EVENTS = frozenset({"one_time_code"})
+GAVE_UP = "ارسال پیامک پس از چند بار تلاش ممکن نشد"
 
 
-class SmsGateway(Protocol):
-    def send(self, mobile: str, text: str) -> None: ...
-
-
-class FakeGateway:
-    """Stands in for the SMS provider: keeps what it was asked to send."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, mobile: str, text: str) -> None:
-        self.sent.append((mobile, text))
+@dataclass(frozen=True)
+class SmsPolicy:
+    daily_budget_parts: int | None = None  # None or 0: no budget
+    receipt_delay: timedelta = timedelta(seconds=30)  # before the first status poll
+    receipt_attempts: int = 12
 
 
 def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -> str:
@@ -53,42 +75,150 @@ def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -
 def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,
             public_url: str) -> None:
     """The event's SMS and the job that sends it, in the caller's transaction."""
+    send_text(session, request, event, event.action, message_for(request, event, public_url))
+
+
+def send_text(session: Session, request: ServiceRequest, event: RequestEvent, kind: str,
+              text: str) -> None:
+    """An SMS of `text` to the request's applicant about `event` (`kind` names what it is:
+    the event's action, or e.g. "survey"), and the job that sends it, in the caller's
+    transaction."""
     message = Notification(request_id=request.id, event_id=event.id,
-                           mobile=request.applicant_mobile, event=event.action,
-                           text=message_for(request, event, public_url))
+                           mobile=request.applicant_mobile, event=kind, text=text,
+                           status=QUEUED, parts=parts(text))
     session.add(message)
     session.flush()
     jobs.enqueue(session, JOB_KIND, f"sms:{message.id}", {"notification": message.id},
                  target="sms", max_attempts=5)
 
 
-def handler(gateway: SmsGateway):  # type: ignore[no-untyped-def]
-    """The worker's handler of `sms` jobs: hand the message to `gateway`."""
+# The daily budget --------------------------------------------------------------------------
+
+def tehran_day(now: datetime) -> tuple[datetime, datetime]:
+    """The start and end (exclusive) of `now`'s day in Tehran."""
+    start = datetime.combine(to_local(now).date(), time(0), tzinfo=TEHRAN)
+    return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=TEHRAN)
+
+
+def parts_sent_on(session: Session, now: datetime) -> int:
+    """The parts handed to the provider on `now`'s Tehran day."""
+    start, end = tehran_day(now)
+    return int(session.scalar(select(func.coalesce(func.sum(Notification.parts), 0))
+                              .where(Notification.sent_at >= start,
+                                     Notification.sent_at < end)) or 0)
+
+
+def budget_spent(session: Session, now: datetime, budget: int | None, more: int = 0) -> bool:
+    """Whether sending `more` parts would go over the day's `budget`."""
+    return bool(budget) and parts_sent_on(session, now) + max(more, 1) > int(budget or 0)
+
+
+# The worker's handlers ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Outgoing:
+    id: int
+    mobile: str
+    text: str
+    parts: int
+    essential: bool
+    tried_before: bool
+
+
+def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[..., Effect | None]:
+    """The worker's handler of `sms` jobs: hand the message to `provider` once."""
+    policy = policy or SmsPolicy()
 
     def run(job: Claimed, context: JobContext) -> Effect | None:
         with context.db.session() as session:
             message = session.get(Notification, job.payload["notification"])
-            if message is None or message.status == "sent":
+            if message is None or message.status not in (QUEUED, HELD):
                 return None
-            mobile, text = message.mobile, message.text
-        try:
-            gateway.send(mobile, text)
-        except Exception as exc:  # noqa: BLE001 — the gateway's failure, retried
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
-                                   lambda session, gave_up: _failed(session, job, gave_up))
-        return lambda session: _sent(session, job)
+            out = _Outgoing(message.id, message.mobile, message.text, message.parts,
+                            message.event in ESSENTIAL_EVENTS, message.attempts > 0)
+            over = not out.essential and budget_spent(session, context.now,
+                                                      policy.daily_budget_parts, out.parts)
+        if over:
+            raise Postpone(tehran_day(context.now)[1], "daily SMS budget is spent",
+                           lambda session: _set(session, out.id, status=HELD))
+        sent = _hand_over(provider, job, out)
+        return lambda session: _record(session, job, out, sent, provider.name, context.now,
+                                       policy)
     return run
 
 
-def _sent(session: Session, job: Claimed) -> None:
-    message = session.get(Notification, job.payload["notification"])
-    if message is not None:
-        message.status, message.sent_at, message.attempts = "sent", utcnow(), job.attempt
+def _hand_over(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent:
+    """Send, unless an earlier attempt may have sent it and the provider has it."""
+    local_id = str(out.id)
+    try:
+        found = provider.status_by_local_id(local_id) \
+            if job.attempt > 1 or out.tried_before else None
+        return found or provider.send(local_id, out.mobile, out.text)
+    except SmsPermanent as exc:
+        raise PermanentFailure(str(exc), _failure(job, out.id, exc.persian_reason)) from exc
+    except SmsError as exc:
+        raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
+                               _failure(job, out.id, GAVE_UP)) from exc
 
 
-def _failed(session: Session, job: Claimed, gave_up: bool) -> None:
-    message = session.get(Notification, job.payload["notification"])
+def status_handler(provider: SmsProvider) -> Callable[..., Effect | None]:
+    """The worker's handler of `sms-status` jobs: ask after a sent message until it is
+    delivered or failed (a message still on its way is a retry with back-off)."""
+
+    def run(job: Claimed, context: JobContext) -> Effect | None:
+        with context.db.session() as session:
+            message = session.get(Notification, job.payload["notification"])
+            if message is None or message.status != SENT or not message.provider_id:
+                return None
+            message_id, provider_id = message.id, message.provider_id
+        try:
+            report = provider.status(provider_id)
+        except SmsPermanent as exc:
+            raise PermanentFailure(str(exc)) from exc
+        except SmsError as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+        if report.status == SENT:
+            raise TemporaryFailure("not delivered yet", blames_target=False)
+        return lambda session: _settled(session, message_id, report, context.now)
+    return run
+
+
+# Effects -----------------------------------------------------------------------------------
+
+def _set(session: Session, message_id: int, **values: object) -> Notification | None:
+    message = session.get(Notification, message_id)
     if message is not None:
-        message.attempts = job.attempt
+        for name, value in values.items():
+            setattr(message, name, value)
+    return message
+
+
+def _record(session: Session, job: Claimed, out: _Outgoing, sent: Sent, provider: str,
+            now: datetime, policy: SmsPolicy) -> None:
+    message = _set(session, out.id, status=sent.status, provider=provider,
+                   provider_id=sent.provider_id, parts=sent.cost_parts or out.parts,
+                   cost_rials=sent.cost_rials, reason=sent.reason, sent_at=now,
+                   attempts=job.attempt,
+                   delivered_at=now if sent.status == DELIVERED else None)
+    if message is not None and sent.status == SENT:
+        jobs.enqueue(session, STATUS_JOB_KIND, f"sms-status:{out.id}",
+                     {"notification": out.id}, target="sms", run_at=now + policy.receipt_delay,
+                     max_attempts=policy.receipt_attempts)
+
+
+def _settled(session: Session, message_id: int, report: Sent, now: datetime) -> None:
+    values: dict[str, object] = {"status": report.status, "reason": report.reason}
+    if report.status == DELIVERED:
+        values["delivered_at"] = now
+    if report.cost_rials is not None:
+        values["cost_rials"] = report.cost_rials
+    _set(session, message_id, **values)
+
+
+def _failure(job: Claimed, message_id: int, reason: str) -> FailureEffect:
+    def effect(session: Session, gave_up: bool) -> None:
+        values: dict[str, object] = {"attempts": job.attempt}
         if gave_up:
-            message.status = "failed"
+            values.update(status=FAILED, reason=reason)
+        _set(session, message_id, **values)
+    return effect

@@ -19,10 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
-from counter_server.jobs import queue as jobs
 from counter_server.models import (
     Kiosk,
-    Notification,
     RequestEvent,
     ServiceRequest,
     SurveyAnswer,
@@ -30,11 +28,11 @@ from counter_server.models import (
     Ticket,
     User,
 )
+from counter_server.usecases import notifications
 from counter_server.usecases.catalog_versions import Snapshot
 from shared import tracking_codes
 
 INVITATION_LIFETIME = timedelta(days=14)
-SMS_JOB_KIND = "sms"  # the kind notifications' worker handler sends
 
 
 class SurveyRefused(Exception):
@@ -89,7 +87,8 @@ def invite_for_request(session: Session, request: ServiceRequest, clerk: User | 
         created_at=moment, expires_at=moment + INVITATION_LIFETIME)
     session.add(invitation)
     session.flush()
-    _send_sms(session, request, event, invitation_message(request, invitation, public_url))
+    notifications.send_text(session, request, event, "survey",
+                            invitation_message(request, invitation, public_url))
     return invitation
 
 
@@ -102,16 +101,6 @@ def invitation_message(request: ServiceRequest, invitation: SurveyInvitation,
     """The short Persian SMS; the link stands on its own line so RTL text cannot break it."""
     return (f"از اینکه خدمت «{request.service['title']}» را از ما گرفتید سپاسگزاریم.\n"
             f"لطفاً در نظرسنجی کوتاه ما شرکت کنید:\n{invitation_link(invitation, public_url)}")
-
-
-def _send_sms(session: Session, request: ServiceRequest, event: RequestEvent, text: str) -> None:
-    """The SMS row and its `sms` job, written as notifications.enqueue writes them."""
-    message = Notification(request_id=request.id, event_id=event.id,
-                           mobile=request.applicant_mobile, event="survey", text=text)
-    session.add(message)
-    session.flush()
-    jobs.enqueue(session, SMS_JOB_KIND, f"sms:{message.id}", {"notification": message.id},
-                 target="sms", max_attempts=5)
 
 
 def open_invitation(session: Session, token: str, now: datetime) -> SurveyInvitation:

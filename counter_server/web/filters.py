@@ -45,6 +45,16 @@ def register(app: Flask) -> None:
     app.add_template_filter(jalali_date, "jalali")
     app.add_template_filter(tracking_code, "code")
     app.add_template_filter(jalali_iso, "jalali_iso")
+    app.add_template_filter(sms_state, "sms_state")
     app.add_template_global(labels, "labels")
     app.add_template_global(inquiries.KINDS, "inquiry_kinds")
     app.add_template_global(inquiries.document_not_needed, "document_not_needed")
+
+
+SMS_STATES = {"queued": "در صف", "held": "نگه‌داشته (سقف روزانه)", "sent": "فرستاده شد",
+              "delivered": "رسید", "failed": "ناموفق", "cancelled": "لغو شد"}
+
+
+def sms_state(status: str) -> str:
+    """An SMS's state in Persian."""
+    return SMS_STATES.get(status, status)
