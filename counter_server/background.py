@@ -10,7 +10,9 @@ messages to the SMS provider) and `sms-status` jobs (asking after their delivery
 `WORKER_THREADS`, `JOB_LEASE_SECONDS`, `INQUIRY_TIME_LIMIT_SECONDS`, `CIRCUIT_THRESHOLD`,
 `CIRCUIT_COOL_DOWN_SECONDS`, `INQUIRY_TARIFFS` (JSON: target → daily_quota, cost_rials) and
 `INQUIRY_RETENTION_DAYS` (after which the bodies of exchanges, which hold personal data, are
-removed; their digests stay), `SMS_DAILY_BUDGET_PARTS` and `SMS_RECEIPT_DELAY_SECONDS`.
+removed; their digests stay), `SMS_DAILY_BUDGET_PARTS`, `SMS_RECEIPT_DELAY_SECONDS`,
+`SMS_QUIET_HOURS` (Tehran time, "22:00-07:00" by default, empty for none: only one-time codes
+go out then) and `SMS_TEMPLATES` (JSON: event → Persian template, see `shared/sms_texts.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import click
@@ -49,6 +51,8 @@ def defaults() -> dict[str, Any]:
         "INQUIRY_TARIFFS": {},
         "INQUIRY_RETENTION_DAYS": 90,
         "SMS_DAILY_BUDGET_PARTS": None,
+        "SMS_QUIET_HOURS": "22:00-07:00",
+        "SMS_TEMPLATES": {},
         "SMS_RECEIPT_DELAY_SECONDS": 30,
     }
 
@@ -71,9 +75,18 @@ def settings(config: dict[str, Any], threads: int | None = None) -> WorkerSettin
         tariffs=_tariffs(config))
 
 
+def quiet_hours(text: str | None) -> tuple[time, time] | None:
+    """"22:00-07:00" as two times; None for no quiet hours (an empty setting)."""
+    if not text:
+        return None
+    starts, _, ends = str(text).partition("-")
+    return time.fromisoformat(starts.strip()), time.fromisoformat(ends.strip())
+
+
 def sms_policy(config: dict[str, Any]) -> notifications.SmsPolicy:
     budget = config.get("SMS_DAILY_BUDGET_PARTS")
     return notifications.SmsPolicy(
+        quiet_hours=quiet_hours(config.get("SMS_QUIET_HOURS")),
         daily_budget_parts=int(budget) if budget else None,
         receipt_delay=timedelta(seconds=float(config["SMS_RECEIPT_DELAY_SECONDS"])))
 
@@ -167,5 +180,8 @@ def purge_command() -> None:
 def init_app(app: Flask) -> None:
     for key, value in defaults().items():
         app.config.setdefault(key, value)
+    templates = app.config["SMS_TEMPLATES"]
+    notifications.use_templates(json.loads(templates) if isinstance(templates, str)
+                                else templates)
     app.cli.add_command(worker_command)
     app.cli.add_command(inquiries_cli)

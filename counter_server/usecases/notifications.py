@@ -13,7 +13,7 @@ polled by `sms-status` jobs, with back-off, until the message is delivered or fa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -42,8 +42,7 @@ from counter_server.sms.provider import (
 )
 from shared.jalali import TEHRAN, to_local
 from shared.sms import parts
-from shared.tracking_codes import format_code
-from shared.workflow import STATUS_LABELS, Status
+from shared.sms_texts import DEFAULT_TEMPLATES, announces, check_templates, render
 
 JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
 QUEUED, HELD = "queued", "held"
@@ -55,27 +54,42 @@ GAVE_UP = "ارسال پیامک پس از چند بار تلاش ممکن نش�
 @dataclass(frozen=True)
 class SmsPolicy:
     daily_budget_parts: int | None = None  # None or 0: no budget
+    quiet_hours: tuple[time, time] | None = None  # Tehran; only one-time codes go out then
     receipt_delay: timedelta = timedelta(seconds=30)  # before the first status poll
     receipt_attempts: int = 12
 
 
-def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -> str:
-    """The Persian SMS for an event of a request."""
-    # Dashes keep the groups in order inside right-to-left text (one number run, bidi W4).
-    code = format_code(request.tracking_code).replace(" ", "-")
-    title = request.service["title"]
-    if event.action == "submit":
-        head = f"درخواست «{title}» ثبت شد. کد رهگیری: {code}"
-    else:
-        head = f"درخواست «{title}» با کد {code}: {STATUS_LABELS[Status(event.to_status)]}"
-    note = f"\n{event.public_note}" if event.public_note else ""
-    return f"{head}{note}\nپیگیری: {public_url.rstrip('/')}/t/{request.tracking_code}"
+_templates: dict[str, str] = dict(DEFAULT_TEMPLATES)
+
+
+def use_templates(overrides: Mapping[str, str] | None) -> None:
+    """The deployment's own texts for some events (`MIZ_SMS_TEMPLATES`), checked first."""
+    chosen = {**DEFAULT_TEMPLATES, **(overrides or {})}
+    check_templates(chosen)
+    _templates.clear()
+    _templates.update(chosen)
+
+
+def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -> str | None:
+    """The Persian SMS for an event of a request; None for an event no template announces."""
+    terms = request.service
+    step = next((s["title"] for s in terms["steps"] if s["id"] == event.step), "")
+    return render(_templates, event.action, service=terms["title"],
+                  code=request.tracking_code, step=step, note=event.public_note or "",
+                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}")
 
 
 def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,
             public_url: str) -> None:
-    """The event's SMS and the job that sends it, in the caller's transaction."""
-    send_text(session, request, event, event.action, message_for(request, event, public_url))
+    """The event's SMS and the job that sends it, in the caller's transaction — when the
+    service announces the event, and the text is not the one just sent for the request."""
+    if not announces(request.service.get("sms"), event.action, event.step):
+        return
+    text = message_for(request, event, public_url)
+    last = session.scalar(select(Notification.text).where(
+        Notification.request_id == request.id).order_by(Notification.id.desc()).limit(1))
+    if text is not None and text != last:
+        send_text(session, request, event, event.action, text)
 
 
 def send_text(session: Session, request: ServiceRequest, event: RequestEvent, kind: str,
@@ -98,6 +112,20 @@ def tehran_day(now: datetime) -> tuple[datetime, datetime]:
     """The start and end (exclusive) of `now`'s day in Tehran."""
     start = datetime.combine(to_local(now).date(), time(0), tzinfo=TEHRAN)
     return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=TEHRAN)
+
+
+def quiet_until(now: datetime, quiet: tuple[time, time] | None) -> datetime | None:
+    """When the quiet hours that hold `now` end (Tehran time), or None outside them."""
+    if quiet is None:
+        return None
+    starts, ends = quiet
+    local = to_local(now)
+    inside = (starts <= local.time() or local.time() < ends) if starts > ends \
+        else starts <= local.time() < ends
+    if not inside:
+        return None
+    day = local.date() if local.time() < ends else local.date() + timedelta(days=1)
+    return datetime.combine(day, ends, tzinfo=TEHRAN)
 
 
 def parts_sent_on(session: Session, now: datetime) -> int:
@@ -141,6 +169,10 @@ def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[
         if over:
             raise Postpone(tehran_day(context.now)[1], "daily SMS budget is spent",
                            lambda session: _set(session, out.id, status=HELD))
+        morning = None if out.essential else quiet_until(context.now, policy.quiet_hours)
+        if morning is not None:
+            raise Postpone(morning, "quiet hours", lambda session: _set(session, out.id,
+                                                                         status=HELD))
         sent = _hand_over(provider, job, out)
         return lambda session: _record(session, job, out, sent, provider.name, context.now,
                                        policy)

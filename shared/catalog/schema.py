@@ -375,6 +375,16 @@ class InquirySpec(Model):
         return self
 
 
+class SmsSpec(Model):
+    """Which of a request's events the citizen is told of by SMS."""
+
+    events: list[Name] | None = Field(
+        None, description="Events announced (submit, request_documents, record_payment, "
+                          "approve, reject, complete); the usual ones when absent")
+    steps: list[Slug] = Field(
+        default_factory=list, description="Steps whose start is announced («مرحله … آغاز شد»)")
+
+
 class ServiceSpec(Model):
     """A service, with every field the e-service-desk directive requires."""
 
@@ -394,6 +404,7 @@ class ServiceSpec(Model):
     form: list[FormField] = Field(default_factory=list)
     survey: Survey | None = None
     inquiries: list[InquirySpec] = Field(default_factory=list)
+    sms: SmsSpec | None = None
     keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
 
     @model_validator(mode="after")
@@ -409,6 +420,7 @@ class ServiceSpec(Model):
             if repeated:
                 raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
         problems = [p for i in self.inquiries for p in self._inquiry_problems(i)]
+        problems += self._sms_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -423,6 +435,18 @@ class ServiceSpec(Model):
             problems.append(f"inquiry {inquiry.id!r} runs at unknown step {inquiry.at_step!r}")
         problems += [f"inquiry {inquiry.id!r} replaces unknown document {d!r}"
                      for d in inquiry.replaces_documents if d not in documents]
+        return problems
+
+    def _sms_problems(self) -> list[str]:
+        from shared.sms_texts import DEFAULT_TEMPLATES
+
+        if self.sms is None:
+            return []
+        steps = {s.id for s in self.steps}
+        problems = [f"sms announces unknown step {s!r}" for s in self.sms.steps
+                    if s not in steps]
+        problems += [f"sms announces unknown event {e!r}" for e in self.sms.events or []
+                     if e not in DEFAULT_TEMPLATES]
         return problems
 
     def inquiry_replacing(self, document_id: str) -> InquirySpec | None:

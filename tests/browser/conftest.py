@@ -35,7 +35,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) ->
     folder = tmp_path_factory.mktemp("live")
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
                       "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(folder),
-                      "SESSION_COOKIE_SECURE": False})
+                      "SESSION_COOKIE_SECURE": False, "SMS_QUIET_HOURS": ""})
     with app.app_context():
         migrate.upgrade(database())
         with database().transaction() as session:

@@ -67,7 +67,7 @@ class LiveServer:
         self.app: Flask = create_app({
             "DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}", "SECRET_KEY": "kiosk-sync",
             "INSTANCE_PATH": str(folder), "SESSION_COOKIE_SECURE": False,
-            "ENFORCE_QUEUE_HOURS": False})
+            "ENFORCE_QUEUE_HOURS": False, "SMS_QUIET_HOURS": ""})
         with self.app.app_context():
             migrate.upgrade(database())
             with database().transaction() as session:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -207,3 +207,59 @@ def test_kavenegar_is_chosen_by_configuration(tmp_path, sms_standin: SmsStandinS
                       "SMS_BASE_URL": sms_standin.url})
     sent = app.extensions["miz.sms"].send("1", "09121234567", "سلام")
     assert sent.status == "sent" and sms_standin.stats()["accepted"] == 1
+
+
+# Quiet hours and which steps are announced ----------------------------------------------------
+
+def _tonight_at(hour: int, minute: int) -> datetime:
+    """The next time it is hour:minute in Tehran, after now (so jobs made now are due)."""
+    from shared.jalali import TEHRAN
+
+    local = datetime.now(TEHRAN)
+    moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return (moment if moment > local else moment + timedelta(days=1)).astimezone(UTC)
+
+
+def test_quiet_hours_hold_a_message_until_the_tehran_morning_but_not_a_one_time_code(
+        sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
+        sms_standin: SmsStandinServer, clock: Clock) -> None:
+    from counter_server.models import RequestEvent, ServiceRequest
+    from counter_server.usecases import notifications
+
+    sms_app.config["SMS_QUIET_HOURS"] = "22:00-07:00"
+    file(client, demo_catalog)
+    clock.at = _tonight_at(23, 30)
+    assert run(sms_app, clock).postponed == 1
+    [held] = messages(sms_app)
+    morning = clock.at + timedelta(hours=7, minutes=30)  # 07:00 Tehran
+    assert held.status == "held" and jobs_of(sms_app, "sms")[0].run_at == morning
+    with sms_app.app_context(), database().transaction() as session:  # a code does not wait
+        request = session.scalar(select(ServiceRequest))
+        event = session.scalar(select(RequestEvent))
+        notifications.send_text(session, request, event, "one_time_code", "کد تأیید: 4821")
+    run(sms_app, clock)
+    assert sms_standin.stats()["accepted"] == 1
+    assert [m.status for m in messages(sms_app)] == ["held", "sent"]
+    clock.at = morning
+    run(sms_app, clock)
+    assert sms_standin.stats()["accepted"] == 2
+    assert messages(sms_app)[0].status == "sent"
+
+
+def test_a_step_is_announced_by_name_only_when_the_service_lists_it(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog) -> None:
+    from counter_server.models import RequestEvent, ServiceRequest
+    from counter_server.usecases import notifications
+
+    file(client, demo_catalog)
+    with app.app_context(), database().transaction() as session:
+        request = session.scalar(select(ServiceRequest))
+        for step in ("criminal-record-inquiry", "commission-interview", "commission-interview"):
+            event = RequestEvent(request_id=request.id, action="advance", actor="staff",
+                                 to_status="in_progress", step=step, at=utcnow())
+            session.add(event)
+            session.flush()
+            notifications.enqueue(session, request, event, "https://miz.example")
+    texts = [m.text for m in messages(app)]
+    assert len(texts) == 2  # the filing, and the interview once (not twice in a row)
+    assert "مرحله «مصاحبه در کمیسیون فنی» آغاز شد" in texts[1]

@@ -114,9 +114,15 @@ def _unnamed(service: dict[str, Any]) -> list[str]:
     """Take the ids off the service's steps; what refers to a step by id (an inquiry's
     `at_step`) is left naming it by position, as the upgrade will name it again."""
     ids = [step.pop("id", "") for step in service.get("steps", [])]
+
+    def by_position(step_id: str) -> str:
+        return f"step-{ids.index(step_id) + 1}" if step_id in ids else step_id
+
     for inquiry in service.get("inquiries", []):
-        if inquiry.get("at_step") in ids:
-            inquiry["at_step"] = f"step-{ids.index(inquiry['at_step']) + 1}"
+        if inquiry.get("at_step"):
+            inquiry["at_step"] = by_position(inquiry["at_step"])
+    if service.get("sms"):
+        service["sms"]["steps"] = [by_position(s) for s in service["sms"].get("steps", [])]
     return ids
 
 

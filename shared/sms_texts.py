@@ -1,0 +1,80 @@
+"""The Persian texts of the SMS Miz sends, one template per event, and how codes sit in them.
+
+Templates use `str.format` fields: `{service}` (the service's title), `{code}` (the tracking
+code, see `code_in_text`), `{step}` (the title of the step a request reached), `{note}` (the
+clerk's note to the citizen), `{note_line}` (that note on a line of its own, or nothing) and
+`{link}` (the tracking page). A deployment may replace any of them (`MIZ_SMS_TEMPLATES`);
+`check_templates` refuses a template with an unknown field before it is ever sent.
+
+A tracking code inside Persian text: on an RTL phone the digit groups of "0010-2625-…" come
+out in reverse order, because the Unicode bidi algorithm turns digits that follow Arabic
+letters into Arabic numbers (rule W2), whose separators then resolve right-to-left. A
+LEFT-TO-RIGHT MARK before the code keeps them European numbers joined by their dashes (W4)
+and left-to-right (W7): the groups stay in order on every phone that follows the algorithm.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+LRM = "\u200e"
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "submit": "درخواست «{service}» ثبت شد.\nکد رهگیری: {code}\nپیگیری: {link}",
+    "request_documents": ("درخواست «{service}» با کد {code} منتظر شماست: {note}\n"
+                          "پیگیری و ارسال مدرک: {link}"),
+    "documents_provided": ("مدارک درخواست «{service}» با کد {code} رسید و بررسی آن "
+                           "ادامه می‌یابد."),
+    "advance": "درخواست «{service}» با کد {code}: مرحله «{step}» آغاز شد.\nپیگیری: {link}",
+    "record_payment": "پرداخت هزینه درخواست «{service}» با کد {code} ثبت شد.",
+    "approve": "درخواست «{service}» با کد {code} تأیید شد.{note_line}\nپیگیری: {link}",
+    "reject": "درخواست «{service}» با کد {code} رد شد: {note}\nپیگیری: {link}",
+    "complete": "درخواست «{service}» با کد {code} انجام شد.{note_line}\nپیگیری: {link}",
+}
+
+# What a service announces when its catalog entry says nothing: the filing, what the citizen
+# must do, the payment, the decision and the end — not every step («در حال انجام» ×4).
+DEFAULT_EVENTS = frozenset({"submit", "request_documents", "documents_provided",
+                            "record_payment", "approve", "reject", "complete"})
+FIELDS = frozenset({"service", "code", "step", "note", "note_line", "link"})
+
+
+def code_in_text(code: str) -> str:
+    """A 16-digit tracking code as an SMS writes it: four groups joined by dashes, after a
+    LEFT-TO-RIGHT MARK so the groups keep their order inside right-to-left text."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return LRM + "-".join(digits[i:i + 4] for i in range(0, len(digits), 4))
+
+
+def check_templates(templates: Mapping[str, str]) -> None:
+    """ValueError naming each template that uses a field no event fills."""
+    problems = []
+    for event, template in templates.items():
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        unknown = sorted(used - FIELDS)
+        if unknown:
+            problems.append(f"{event}: unknown field(s) {', '.join(unknown)}")
+    if problems:
+        raise ValueError("SMS templates: " + "; ".join(problems))
+
+
+def render(templates: Mapping[str, str], event: str, *, service: str, code: str, link: str,
+           step: str = "", note: str = "") -> str | None:
+    """The message for `event`, or None when no template announces it."""
+    template = templates.get(event)
+    if template is None:
+        return None
+    note = note.strip()
+    return template.format(service=service, code=code_in_text(code), link=link, step=step,
+                           note=note, note_line=f"\n{note}" if note else "").strip()
+
+
+def announces(sms: Mapping[str, object] | None, event: str, step: str | None = None) -> bool:
+    """Whether a service whose catalog `sms:` section is `sms` (a dict, as a request keeps
+    its terms) tells the citizen of `event`; an `advance` only to a listed step."""
+    sms = sms or {}
+    if event == "advance":
+        return step is not None and step in (sms.get("steps") or [])
+    events = sms.get("events")
+    return event in (DEFAULT_EVENTS if events is None else events)  # type: ignore[operator]

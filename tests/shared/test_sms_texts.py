@@ -1,0 +1,70 @@
+"""The SMS texts: every template keeps the tracking code's digits in order on an RTL phone,
+templates are checked, and a service announces only what its citizens care about."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bidi import get_display
+
+from shared.sms_texts import (
+    DEFAULT_EVENTS,
+    DEFAULT_TEMPLATES,
+    LRM,
+    announces,
+    check_templates,
+    code_in_text,
+    render,
+)
+
+CODE = "0010262539246768"
+
+
+def visual_digit_groups(text: str) -> list[str]:
+    """The runs of digits as a right-to-left phone shows the text, left to right."""
+    shown = "\n".join(get_display(line, base_dir="R") for line in text.split("\n"))
+    return re.findall(r"\d{4}(?:-\d{4})+", shown)
+
+
+@pytest.mark.parametrize("event", sorted(DEFAULT_TEMPLATES))
+def test_every_template_keeps_the_codes_digits_in_order(event: str) -> None:
+    text = render(DEFAULT_TEMPLATES, event, service="صدور کارت راهنمای گردشگری", code=CODE,
+                  link="https://miz.example/t/0010262539246768", step="مصاحبه در کمیسیون فنی",
+                  note="گواهی دوره را دوباره بفرستید.")
+    assert text is not None and "{" not in text
+    for groups in visual_digit_groups(text):
+        assert groups == "0010-2625-3924-6768", (event, groups)
+    if "{code}" in DEFAULT_TEMPLATES[event]:
+        assert visual_digit_groups(text) == ["0010-2625-3924-6768"]
+
+
+def test_without_the_mark_the_groups_would_come_out_reversed() -> None:
+    """What the mark is for: the bidi algorithm reverses the groups after Persian words."""
+    bare = "درخواست «کارت» با کد 0010-2625-3924-6768: تأیید شد"
+    assert visual_digit_groups(bare) == ["6768-3924-2625-0010"]
+    assert code_in_text(CODE) == LRM + "0010-2625-3924-6768"
+
+
+def test_a_template_with_an_unknown_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="approve: unknown field"):
+        check_templates({**DEFAULT_TEMPLATES, "approve": "تأیید شد، {applicant_name}"})
+    check_templates(DEFAULT_TEMPLATES)
+
+
+def test_the_note_stands_on_its_own_line_only_when_there_is_one() -> None:
+    kwargs = {"service": "خدمت", "code": CODE, "link": "https://x/t/1"}
+    assert "\n\n" not in render(DEFAULT_TEMPLATES, "approve", **kwargs, note="")
+    assert "\nکارت با پست فرستاده شد.\n" in render(DEFAULT_TEMPLATES, "complete", **kwargs,
+                                                     note=" کارت با پست فرستاده شد. ")
+    assert render(DEFAULT_TEMPLATES, "claim", **kwargs) is None  # no template: not announced
+
+
+def test_a_service_announces_the_usual_events_and_only_the_steps_it_lists() -> None:
+    assert {e for e in DEFAULT_TEMPLATES if announces(None, e)} == DEFAULT_EVENTS
+    sms = {"steps": ["commission-interview"]}
+    assert announces(sms, "advance", "commission-interview")
+    assert not announces(sms, "advance", "criminal-record-inquiry")
+    assert not announces(None, "advance", "commission-interview")
+    assert announces({"events": ["complete"]}, "complete")
+    assert not announces({"events": ["complete"]}, "submit")
