@@ -58,6 +58,8 @@ class ServiceRequest(Base):
         UTCDateTime, comment="The kiosk's clock when it filed the request")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sms_stopped_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="The applicant asked for no more SMS about this request")
     check_failures: Mapped[int] = mapped_column(Integer, default=0)
     check_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from counter_server.jobs import queue as jobs
@@ -32,6 +32,7 @@ from counter_server.jobs.worker import (
 )
 from counter_server.models import Notification, RequestEvent, ServiceRequest
 from counter_server.sms.provider import (
+    CANCELLED,
     DELIVERED,
     FAILED,
     SENT,
@@ -62,6 +63,22 @@ class SmsPolicy:
 _templates: dict[str, str] = dict(DEFAULT_TEMPLATES)
 
 
+def stop_for(session: Session, request: ServiceRequest, now: datetime) -> int:
+    """The applicant wants no more SMS about `request`: none is written from now on, and those
+    not yet handed to the provider are cancelled (how many is returned)."""
+    request.sms_stopped_at = now
+    done = session.execute(
+        update(Notification).where(Notification.request_id == request.id,
+                                   Notification.status.in_((QUEUED, HELD)))
+        .values(status=CANCELLED).execution_options(synchronize_session=False))
+    return done.rowcount or 0
+
+
+def resume_for(request: ServiceRequest) -> None:
+    """The applicant wants this request's SMS again (from the next event on)."""
+    request.sms_stopped_at = None
+
+
 def use_templates(overrides: Mapping[str, str] | None) -> None:
     """The deployment's own texts for some events (`MIZ_SMS_TEMPLATES`), checked first."""
     chosen = {**DEFAULT_TEMPLATES, **(overrides or {})}
@@ -83,7 +100,8 @@ def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,
             public_url: str) -> None:
     """The event's SMS and the job that sends it, in the caller's transaction — when the
     service announces the event, and the text is not the one just sent for the request."""
-    if not announces(request.service.get("sms"), event.action, event.step):
+    if request.sms_stopped_at is not None or not announces(
+            request.service.get("sms"), event.action, event.step):
         return
     text = message_for(request, event, public_url)
     last = session.scalar(select(Notification.text).where(

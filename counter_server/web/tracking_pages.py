@@ -18,13 +18,21 @@ from flask import (
 from flask import (
     session as http_session,
 )
+from sqlalchemy.orm import Session
 
 from counter_server.api.auth import is_kiosk_call
 from counter_server.context import public_url, session, unit_of_work
+from counter_server.db import utcnow
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
-from counter_server.usecases import catalog_versions
-from counter_server.usecases import documents, public_tracking, service_requests, workflow
+from counter_server.usecases import (
+    catalog_versions,
+    documents,
+    notifications,
+    public_tracking,
+    service_requests,
+    workflow,
+)
 from counter_server.web import bp
 from counter_server.web.forms import (
     PostedForm,
@@ -35,8 +43,7 @@ from counter_server.web.forms import (
 )
 from counter_server.web.qr import qr_svg
 from shared import tracking_codes
-from shared.catalog.schema import Channel
-from shared.catalog.schema import ServiceSpec
+from shared.catalog.schema import Channel, ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
 
@@ -163,6 +170,26 @@ def verify(code: str) -> Response | tuple[str, int]:
     http_session[VERIFIED] = verified
     flash("هویت شما تأیید شد.", "success")
     return redirect(url_for("web.track", code=item.tracking_code))
+
+
+@bp.post("/t/<code>/sms")
+def sms_choice(code: str) -> Response:
+    """The applicant stops (or resumes) the SMS about their request."""
+    item = _find(code)
+    if not _is_verified(item):
+        abort(403)
+    stop = request.form.get("sms") == "stop"
+
+    def work(db: Session) -> None:
+        if stop:
+            notifications.stop_for(db, item, utcnow())
+        else:
+            notifications.resume_for(item)
+
+    unit_of_work(work)
+    flash("دیگر برای این درخواست پیامکی فرستاده نمی‌شود." if stop
+          else "پیامک‌های این درخواست دوباره فرستاده می‌شود.", "success")
+    return redirect(url_for("web.track", code=item.tracking_code) + "#applicant")
 
 
 @bp.post("/t/<code>/documents")

@@ -7,7 +7,7 @@ import io
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from counter_server.context import database
 from counter_server.models import ServiceRequest
@@ -194,3 +194,35 @@ def test_failed_check_keeps_what_was_typed(client: FlaskClient, demo_catalog: Ca
     assert "یکسان نیست" in page and APPLICANT["name"] not in page
     assert f'action="/t/{code}/verify#applicant"' in page
     assert "یکسان نیست" not in _text(client, f"/t/{code}")  # said once, not kept for later
+
+
+def test_the_applicant_can_stop_and_resume_the_sms_of_their_request(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict) -> None:
+    from counter_server.models import Notification
+    from tests.conftest import login
+    from tests.server.test_desk import act
+
+    response = client.post("/api/v1/requests", json=body(demo_catalog))
+    code = response.get_json()["tracking_code"]
+    stranger = app.test_client()
+    assert stranger.post(f"/t/{code}/sms", data={"sms": "stop", "csrf_token": csrf_token(
+        stranger, f"/t/{code}")}).status_code == 403  # only the applicant, once proven
+    _verify(client, code, APPLICANT["national_code"], APPLICANT["mobile"])
+    token = csrf_token(client, f"/t/{code}")
+    page = html.unescape(client.post(f"/t/{code}/sms", data={"sms": "stop", "csrf_token": token},
+                                     follow_redirects=True).get_data(as_text=True))
+    assert "دیگر برای این درخواست پیامکی فرستاده نمی‌شود" in page
+    with app.app_context(), database().session() as session:
+        assert [m.status for m in session.scalars(select(Notification))] == ["cancelled"]
+    staff = app.test_client()
+    login(staff, "guides")
+    act(staff, code, "claim")
+    act(staff, code, "request_documents", public_note="گواهی دوره خوانا نیست.")
+    with app.app_context(), database().session() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 1  # no new one
+    token = csrf_token(client, f"/t/{code}")
+    client.post(f"/t/{code}/sms", data={"sms": "resume", "csrf_token": token})
+    act(staff, code, "reject", public_note="مهلت ارسال مدرک گذشت.")
+    with app.app_context(), database().session() as session:
+        events = [m.event for m in session.scalars(select(Notification).order_by(Notification.id))]
+    assert events == ["submit", "reject"]
