@@ -12,19 +12,18 @@ stand-in's admin endpoints over HTTP. Licences expire against the fixed date `TO
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from counter_server.agencies.adapter import BusSettings, HttpBus
 from counter_server.agencies.demo_data import DEMO_DATA
 from counter_server.agencies.signing import Signer
 from counter_server.agencies.standin import Standin, create_standin
+from tests.served import Served
 
 TOKEN = "test-bus-credential-7f3a"
 TODAY = "1405-09-10"
@@ -70,29 +69,19 @@ class StandinServer:
         self.app = create_standin(data_path, self.signer, {**QUIET, **(faults or {})},
                                   token=token, today=lambda: today)
         self.state: Standin = self.app.extensions["miz.standin"]
-        self.wsgi = _Rewriting(self.app, rewrite) if rewrite else self.app
-        self._http: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._buses: list[HttpBus] = []
-        self.url = ""
+        self.served = Served(_Rewriting(self.app, rewrite) if rewrite else self.app,
+                             self.state.closing)
+
+    @property
+    def url(self) -> str:
+        return self.served.url
 
     def start(self) -> StandinServer:
-        self._http = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._http.socket.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,),
-                                        daemon=True)
-        self._thread.start()
+        self.served.start()
         return self
 
     def stop(self) -> None:
-        for bus in self._buses:
-            bus.close()
-        self.state.closing.set()  # hanging calls give up
-        if self._http is not None and self._thread is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join()
-            self._http = self._thread = None
+        self.served.stop()
 
     def __enter__(self) -> StandinServer:
         return self.start()
@@ -114,7 +103,7 @@ class StandinServer:
     def bus(self, **overrides: Any) -> HttpBus:
         """An HttpBus pointed here: BusSettings with `overrides` (e.g. timeout=0.3)."""
         bus = HttpBus(self.settings(**overrides))
-        self._buses.append(bus)
+        self.served.on_stop.append(bus.close)
         return bus
 
     # --- the admin endpoints ---------------------------------------------------------------

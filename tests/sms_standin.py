@@ -9,16 +9,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from counter_server.sms.kavenegar import Kavenegar
 from counter_server.sms.standin import StandinState, create_standin
+from tests.served import Served
 
 API_KEY = "test-sms-key-91c2"
 
@@ -29,28 +28,18 @@ class SmsStandinServer:
     def __init__(self, faults: Mapping[str, Any] | None = None) -> None:
         self.app = create_standin(API_KEY, {"hang_seconds": 2.0, **(faults or {})})
         self.state: StandinState = self.app.extensions["miz.sms_standin"]
-        self._http: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._providers: list[Kavenegar] = []
-        self.url = ""
+        self.served = Served(self.app, self.state.closing)
+
+    @property
+    def url(self) -> str:
+        return self.served.url
 
     def start(self) -> SmsStandinServer:
-        self._http = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._http.socket.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,),
-                                        daemon=True)
-        self._thread.start()
+        self.served.start()
         return self
 
     def stop(self) -> None:
-        for provider in self._providers:
-            provider.close()
-        self.state.closing.set()  # hanging calls give up
-        if self._http is not None and self._thread is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join()
-            self._http = self._thread = None
+        self.served.stop()
 
     def __enter__(self) -> SmsStandinServer:
         return self.start()
@@ -60,7 +49,7 @@ class SmsStandinServer:
 
     def provider(self, timeout: float = 5.0) -> Kavenegar:
         provider = Kavenegar(API_KEY, "10004346", self.url, timeout)
-        self._providers.append(provider)
+        self.served.on_stop.append(provider.close)
         return provider
 
     def set_faults(self, plan: Mapping[str, Any]) -> dict[str, Any]:
