@@ -3,7 +3,9 @@
 `send` hands one message over under Miz's own `local_id` (the Notification's id, the same on
 every retry); `status` asks after a message by the provider's id; `status_by_local_id` asks
 whether a message with `local_id` exists at all — `None` when it does not — which is how a
-send that timed out is settled without sending twice.
+send that timed out is settled without sending twice. `send_code` sends a one-time code
+through the provider's approved template (`MIZ_SMS_OTP_TEMPLATE`; Kavenegar's `verify/lookup`),
+the way Iranian operators let codes through fast and at any hour.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class SmsProvider(Protocol):
     name: str
 
     def send(self, local_id: str, mobile: str, text: str) -> Sent: ...
+
+    def send_code(self, local_id: str, mobile: str, template: str, code: str) -> Sent: ...
 
     def status(self, provider_id: str) -> Sent: ...
 
