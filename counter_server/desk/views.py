@@ -221,7 +221,7 @@ def notifications() -> str:
     budget = background.sms_policy(current_app.config).daily_budget_parts
     used = notifications_usecase.parts_sent_on(session(), now())
     return render_template("desk/notifications.html", items=items, codes=codes_by_id,
-                           budget=budget, used=used,
+                           tickets={}, budget=budget, used=used,
                            budget_spent=notifications_usecase.budget_spent(session(), now(),
                                                                             budget))
 

@@ -5,6 +5,7 @@ from counter_server.models.inquiries import EvidenceHead, Inquiry, InquiryExchan
 from counter_server.models.jobs import Circuit, Job, UsageDay
 from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
 from counter_server.models.service_requests import (
+    MobileConfirmation,
     Notification,
     RequestDocument,
     RequestEvent,
@@ -25,6 +26,7 @@ __all__ = [
     "Job",
     "Kiosk",
     "Lease",
+    "MobileConfirmation",
     "Notification",
     "Office",
     "QueueDay",

@@ -128,13 +128,23 @@ class RequestDocument(Base):
 
 
 class Notification(Base):
-    """An SMS to send to the citizen: written in the same transaction as its event."""
+    """An SMS to send to a citizen, written in the same transaction as what caused it: an
+    event of a request, a ticket's place in the queue, or a one-time code (`confirmation_id`,
+    sent through the provider's approved `template`; its `token` is kept only until the
+    provider has it)."""
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("request_events.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("request_events.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    confirmation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mobile_confirmations.id"), index=True)
+    template: Mapped[str | None] = mapped_column(
+        String(60), comment="The provider's approved template of a one-time code")
+    token: Mapped[str | None] = mapped_column(
+        String(12), comment="A one-time code, until the provider has it (then cleared)")
     mobile: Mapped[str] = mapped_column(String(11))
     event: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
@@ -152,3 +162,27 @@ class Notification(Base):
     reason: Mapped[str | None] = mapped_column(String(200),
                                                comment="Why it failed, in Persian")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MobileConfirmation(Base):
+    """A one-time code sent to prove that whoever files online holds the mobile they typed,
+    after the check (when the service has one) that the mobile is the national code's.
+
+    The code is kept only as an HMAC; `check` keeps the check's evidence until a filing
+    records it. Rows are also the per-mobile and per-address limits' counters."""
+
+    __tablename__ = "mobile_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    national_code: Mapped[str] = mapped_column(String(10))
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    address: Mapped[str] = mapped_column(String(45), index=True,
+                                         comment="The client's address, for the limits")
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="The mobile check's answer and evidence, recorded with each filing")

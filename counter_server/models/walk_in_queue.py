@@ -95,6 +95,8 @@ class Ticket(Base):
     priority: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default="waiting")
     tracking_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    mobile: Mapped[str | None] = mapped_column(
+        String(11), comment="For «you are near» and «your turn» by SMS, if the person gave it")
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(
