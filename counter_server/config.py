@@ -36,6 +36,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ENFORCE_QUEUE_HOURS": True,
         "BOARD_POLL_SECONDS": 0.3,
         "BOARD_HEARTBEAT_SECONDS": 15.0,
+        # Confirming the mobile of an online filing with a one-time code (usecases/
+        # mobile_confirmation.py); SMS_OTP_TEMPLATE names the provider's approved template.
+        "SMS_OTP_TEMPLATE": None,
+        "MOBILE_CODE_MINUTES": 5,
+        "MOBILE_CONFIRMED_MINUTES": 60,
+        "MOBILE_CODE_RESEND_SECONDS": 60,
+        "MOBILE_CODE_TRIES": 5,
+        "MOBILE_CODES_PER_MOBILE_HOUR": 5,
+        "MOBILE_CODES_PER_ADDRESS_HOUR": 20,
     }
 
 

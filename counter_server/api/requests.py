@@ -16,27 +16,35 @@ from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
     DocumentOut,
     DocumentUpload,
+    CodeIn,
+    ConfirmedOut,
     ErrorBody,
+    MobileConfirmationIn,
+    MobileConfirmationOut,
     RequestIn,
     RequestOut,
     TrackOut,
     ValidationErrorBody,
 )
 from counter_server.context import bus, database, public_url, session, unit_of_work
+from counter_server.db import utcnow
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
     documents,
     inquiries,
+    mobile_confirmation,
     public_tracking,
     service_requests,
 )
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared import tracking_codes
+from shared.catalog.schema import Channel, ServiceSpec
 from shared.workflow import STATUS_LABELS, Status
 
 TRACK_LIMIT = "60 per minute"
+CONFIRMATION_LIMIT = "30 per minute"
 
 
 def request_json(item: ServiceRequest) -> dict[str, Any]:
@@ -73,12 +81,9 @@ def submit_request() -> tuple[dict[str, Any], int]:
         tracking_code=body.tracking_code, catalog_version=body.catalog_version,
         created_at=body.created_at)
     kiosk, staff = current_kiosk(), current_staff()
-    check = inquiries.check_before_filing(
-        database(), bus(), submission.service, submission.channel, submission.applicant,
-        current_app.config["INQUIRY_BEFORE_FILING_SECONDS"])
-    if check is not None and check.refused:
-        raise ApiError(422, "mobile_not_owned", inquiries.MOBILE_NOT_YOURS,
-                       errors={"applicant.mobile": inquiries.MOBILE_NOT_YOURS})
+    check = None
+    if submission.channel == Channel.online:
+        check = _confirmed_mobile(submission, body.mobile_confirmation)
 
     def work(db: Session) -> service_requests.Filed:
         return service_requests.submit(db, submission, kiosk=kiosk, user=staff,
@@ -92,6 +97,92 @@ def submit_request() -> tuple[dict[str, Any], int]:
         extra = {"errors": exc.errors} if exc.errors else {}
         raise ApiError(exc.status, exc.code, exc.message, **extra) from None
     return request_json(filed.request), 201 if filed.created else 200
+
+
+def _confirmed_mobile(submission: Submission,
+                      confirmation: UUID | None) -> inquiries.MobileCheck | None:
+    """An online filing's confirmed mobile, and the check to record with it (or the refusal)."""
+    try:
+        spec = catalog_versions.current_snapshot(session()).service(submission.service)
+    except catalog_versions.NoCatalog:
+        raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
+    if spec is None or Channel.online not in spec.channels or _invalid(spec, submission):
+        return None  # the filing refuses it, with every field's error, before anything else
+    try:
+        check = mobile_confirmation.for_filing(
+            database(), bus(), public_id=str(confirmation) if confirmation else None,
+            client_id=submission.client_id, spec=spec, applicant=submission.applicant,
+            now=utcnow(), policy=mobile_confirmation.policy_from_config(current_app.config))
+    except mobile_confirmation.ConfirmationRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message,
+                       errors={f"applicant.{exc.field}": exc.message} if exc.field else None
+                       ) from None
+    if check is not None and check.refused:
+        raise ApiError(422, "mobile_not_owned", inquiries.MOBILE_NOT_YOURS,
+                       errors={"applicant.mobile": inquiries.MOBILE_NOT_YOURS})
+    return check
+
+
+def _invalid(spec: ServiceSpec, submission: Submission) -> bool:
+    try:
+        service_requests.validate_fields(spec, submission)
+    except SubmissionRefused:
+        return True
+    return False
+
+
+@bp.post("/mobile-confirmations")
+@limiter.limit(CONFIRMATION_LIMIT)
+@operation(
+    "Send a one-time code to the applicant's mobile, before filing online",
+    {202: ("The code is on its way", MobileConfirmationOut),
+     422: ("Invalid national code or mobile; `mobile_not_owned` when the registry says the "
+           "mobile is not the national code's", ValidationErrorBody),
+     429: ("`code_sent_recently` or `too_many_codes` (per mobile and per address)", ErrorBody)},
+    tag="requests", body=MobileConfirmationIn,
+    description="When the service checks it, the mobile is first checked against the national "
+    "code; then a 5-digit code is sent by SMS. Type it back with "
+    "`POST /mobile-confirmations/<id>/code`, then file with `mobile_confirmation: <id>`.",
+)
+def ask_for_code() -> tuple[dict[str, Any], int]:
+    body = parse_body(MobileConfirmationIn)
+    try:
+        sent = mobile_confirmation.start(
+            database(), bus(), service=body.service, national_code=body.national_code,
+            mobile=body.mobile, address=request.remote_addr or "", now=utcnow(),
+            policy=mobile_confirmation.policy_from_config(current_app.config),
+            secret=current_app.config["SECRET_KEY"])
+    except mobile_confirmation.ConfirmationRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message,
+                       errors={exc.field: exc.message} if exc.field else None) from None
+    return {"confirmation": sent.public_id, "mobile": mobile_confirmation.masked(sent.mobile),
+            "resend_after": sent.resend_at.isoformat(),
+            "expires_at": sent.expires_at.isoformat()}, 202
+
+
+@bp.post("/mobile-confirmations/<uuid:confirmation>/code")
+@limiter.limit(CONFIRMATION_LIMIT)
+@operation(
+    "Type back the one-time code",
+    {200: ("The mobile is confirmed", ConfirmedOut),
+     401: ("No such confirmation (`mobile_not_confirmed`)", ErrorBody),
+     422: ("`code_wrong` (with the tries left) or `code_expired`", ValidationErrorBody)},
+    tag="requests", body=CodeIn,
+)
+def type_code(confirmation: UUID) -> dict[str, Any]:
+    body = parse_body(CodeIn)
+    policy = mobile_confirmation.policy_from_config(current_app.config)
+    try:
+        row = mobile_confirmation.confirm(session(), str(confirmation), body.code, utcnow(),
+                                          policy, current_app.config["SECRET_KEY"])
+    except mobile_confirmation.ConfirmationRefused as exc:
+        session().commit()  # a wrong try counts
+        raise ApiError(exc.status, exc.code, exc.message,
+                       errors={exc.field: exc.message} if exc.field else None) from None
+    session().commit()
+    assert row.confirmed_at is not None
+    return {"confirmation": row.public_id,
+            "confirmed_until": (row.confirmed_at + policy.confirmed_for).isoformat()}
 
 
 def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:

@@ -86,6 +86,37 @@ class RequestIn(BaseModel):
     tracking_code: str | None = Field(None, max_length=64, description="Kiosks only")
     catalog_version: int | None = Field(None, ge=1, description="Kiosks only")
     created_at: AwareDatetime | None = Field(None, description="Kiosks only: the kiosk's clock")
+    mobile_confirmation: UUID | None = Field(
+        None, description="Online only (and required there): the id of the mobile confirmation "
+        "whose code was typed back (`POST /mobile-confirmations`)")
+
+
+class MobileConfirmationIn(BaseModel):
+    """Ask for a one-time code to the applicant's mobile, before filing online."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(max_length=80, description="The service about to be filed")
+    national_code: str = Field(max_length=30)
+    mobile: str = Field(max_length=30)
+
+
+class MobileConfirmationOut(BaseModel):
+    confirmation: UUID
+    mobile: str = Field(description="Masked, in Persian digits: where the code went")
+    resend_after: datetime = Field(description="Before this, another code is refused (429)")
+    expires_at: datetime
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=20, description="The code from the SMS (any digits)")
+
+
+class ConfirmedOut(BaseModel):
+    confirmation: UUID
+    confirmed_until: datetime = Field(description="Until when it can file online")
 
 
 class RequestOut(BaseModel):

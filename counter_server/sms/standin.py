@@ -12,6 +12,8 @@ answering; with `went_out` the message was accepted before the hang), `error_5xx
 `no_credit` (418) or `invalid_receptor` (411). A receptor that is not `09` and nine digits is
 always refused with 411. A message is accepted with status 1 (queued) and delivered (10) once
 asked about `after_polls` times or `after_seconds` after it was sent (at once by default).
+`verify/lookup.json` accepts a one-time code for a template named in `"templates"` (default
+`["otp"]`; another is refused with 424) and keeps it as the text `"<template>:<token>"`.
 `GET /_stats` counts accepted messages and calls; `GET /_messages` lists the accepted ones.
 """
 
@@ -126,6 +128,28 @@ def create_standin(api_key: str = "standin-key", faults: Mapping[str, Any] | Non
             return _reply(411, None, "دریافت کننده نامعتبر است")
         return _reply(200, [_entry(state.accept(localid, receptor, text), 1)])
 
+    @app.route("/v1/<key>/verify/lookup.json", methods=["GET", "POST"])
+    def lookup(key: str) -> Response:
+        """A one-time code through an approved template (`templates`, `otp` by default): the
+        text kept is the template's name and the token, so a test can read the code."""
+        refused = counted("lookup", key)
+        if refused is not None:
+            return refused
+        form = request.values
+        receptor, token, template = (form.get("receptor", ""), form.get("token", ""),
+                                     form.get("template", ""))
+        if not token or not template:
+            return _reply(406, None, "پارامترهای اجباری خالی است")
+        if template not in state.faults.get("templates", ["otp"]):
+            return _reply(424, None, "الگو یافت نشد")
+        fault = state.next_fault()
+        text = f"{template}:{token}"
+        if fault is not None:
+            return _fault(state, fault, "", receptor, text)
+        if not RECEPTOR.match(receptor):
+            return _reply(411, None, "دریافت کننده نامعتبر است")
+        return _reply(200, [_entry(state.accept("", receptor, text), 5)])
+
     @app.get("/v1/<key>/sms/status.json")
     def status(key: str) -> Response:
         refused = counted("status", key)
@@ -164,8 +188,8 @@ def create_standin(api_key: str = "standin-key", faults: Mapping[str, Any] | Non
 
     @app.get("/_messages")
     def messages() -> Response:
-        return jsonify([{"messageid": m.messageid, "localid": m.localid, "text": m.text}
-                        for m in state.messages.values()])
+        return jsonify([{"messageid": m.messageid, "localid": m.localid, "text": m.text,
+                         "receptor": m.receptor} for m in state.messages.values()])
 
     return app
 

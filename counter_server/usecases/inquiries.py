@@ -12,6 +12,8 @@ recorded as evidence, read by clerks and — without personal data — by the ci
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import uuid
 from collections.abc import Mapping
@@ -39,7 +41,7 @@ from counter_server.models import CatalogVersion, Inquiry, InquiryExchange, Serv
 from counter_server.usecases import audit, catalog_versions, evidence
 from shared.catalog.schema import Channel, InquirySpec, ServiceSpec
 from shared.forms import validate_applicant
-from shared.inquiries import KINDS, InquiryKind, Verdict
+from shared.inquiries import KINDS, InquiryKind, Reading, Verdict
 
 JOB_KIND = "inquiry"
 PENDING, DONE, FAILED, MANUAL = "pending", "done", "failed", "manual"
@@ -246,50 +248,97 @@ def _answered(session: Session, asking: _Asking, attempt: int, exchange: Exchang
 
 @dataclass(frozen=True)
 class MobileCheck:
-    """The answer to the check made before an online filing, to record once it is filed."""
+    """The answer to the check that a mobile is the national code's, made before an online
+    filing (when the mobile is confirmed, or as the form is filed), to record once filed.
+
+    `entry` is the exchange's evidence (its inquiry id set when recorded); `reading` is None
+    when no usable answer came — the inquiry is then flagged and asked again in the background.
+    It travels as JSON (`as_json`, `from_json`) in a mobile confirmation until the filing.
+    """
 
     wanted: InquirySpec
-    exchange: Exchange | None
-    error: BusError | None
+    entry: evidence.Entry
+    reading: Reading | None
 
     @property
     def refused(self) -> bool:
-        return (self.exchange is not None and self.exchange.reading is not None
-                and self.exchange.reading.verdict is Verdict.refused)
+        return self.reading is not None and self.reading.verdict is Verdict.refused
+
+    def as_json(self) -> dict[str, Any]:
+        entry = dataclasses.asdict(self.entry)
+        for name in ("request_body", "reply_body"):
+            entry[name] = base64.b64encode(entry[name]).decode() if entry[name] else None
+        for name in ("sent_at", "received_at"):
+            entry[name] = entry[name].isoformat() if entry[name] else None
+        reading = None if self.reading is None else {"verdict": self.reading.verdict.value,
+                                                     "summary": self.reading.summary}
+        return {"wanted": self.wanted.id, "entry": entry, "reading": reading}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], spec: ServiceSpec) -> MobileCheck | None:
+        """The check kept in `data`, if `spec` still wants it (None otherwise)."""
+        wanted = next((i for i in spec.inquiries if i.id == data.get("wanted")
+                       and i.kind == "mobile_owner"), None)
+        if wanted is None:
+            return None
+        entry = dict(data["entry"])
+        for name in ("request_body", "reply_body"):
+            entry[name] = base64.b64decode(entry[name]) if entry[name] else None
+        for name in ("sent_at", "received_at"):
+            entry[name] = datetime.fromisoformat(entry[name]) if entry[name] else None
+        reading = data.get("reading")
+        return cls(wanted, evidence.Entry(**entry), None if reading is None else
+                   Reading(Verdict(reading["verdict"]), str(reading["summary"])))
 
 
 MOBILE_NOT_YOURS = ("این شماره همراه به نام دارنده این کد ملی ثبت نشده است. شماره‌ای را "
                     "وارد کنید که به نام خودتان است، یا با کارت ملی به دفتر بیایید.")
 
 
-def check_before_filing(db: Database, bus: Bus | None, service: str, channel: str,
-                        applicant: Mapping[str, Any], timeout: float) -> MobileCheck | None:
-    """For an online filing of a service that checks it: ask, within `timeout`, whether the
-    mobile belongs to the national code. None when there is nothing to ask (another
-    channel, no bus configured, no such check, or an applicant the filing will refuse).
-    Runs outside any transaction: nothing is locked while the bus answers."""
-    if bus is None or channel != Channel.online:
+def mobile_check_of(spec: ServiceSpec | None) -> InquirySpec | None:
+    """The check on filing that the mobile is the national code's, if `spec` declares one."""
+    return next((i for i in spec.inquiries if i.kind == "mobile_owner" and i.at_step is None),
+                None) if spec else None
+
+
+def check_mobile(db: Database, bus: Bus | None, service: str, national_code: str,
+                 mobile: str, timeout: float) -> MobileCheck | None:
+    """Ask, within `timeout`, whether `mobile` belongs to `national_code` (both valid), for a
+    service that checks it. None when there is nothing to ask (no bus configured, no catalog,
+    no such check). Runs outside any transaction: nothing is locked while the bus answers."""
+    if bus is None:
         return None
     with db.session() as session:
         try:
             spec = catalog_versions.current_snapshot(session).service(service)
         except catalog_versions.NoCatalog:
             return None
-    wanted = next((i for i in spec.inquiries if i.kind == "mobile_owner"
-                   and i.at_step is None), None) if spec else None
-    checked = validate_applicant(applicant)
-    if wanted is None or checked.errors:
+    wanted = mobile_check_of(spec)
+    if wanted is None:
         return None
-    person = checked.values
-    probe = ServiceRequest(applicant_name=str(person.get("name", "")),
-                           applicant_mobile=str(person["mobile"]),
-                           applicant_national_code=str(person["national_code"]), fields={})
+    probe = ServiceRequest(applicant_name="", applicant_mobile=mobile,
+                           applicant_national_code=national_code, fields={})
     message_id = str(uuid.uuid4())
     try:
         exchange = bus.ask(KINDS[wanted.kind], inputs_of(probe, wanted), message_id, timeout)
     except BusError as error:
-        return MobileCheck(wanted, None, error)
-    return MobileCheck(wanted, exchange, None)
+        return MobileCheck(wanted, _entry(0, 1, 1, error.exchange, _outcome(error),
+                                          note=str(error)), None)
+    return MobileCheck(wanted, _entry(0, 1, 1, exchange, "answered"), exchange.reading)
+
+
+def check_before_filing(db: Database, bus: Bus | None, service: str, channel: str,
+                        applicant: Mapping[str, Any], timeout: float) -> MobileCheck | None:
+    """For an online filing: `check_mobile` for its applicant (None for another channel, or
+    an applicant the filing will refuse)."""
+    if channel != Channel.online:
+        return None
+    checked = validate_applicant(applicant)
+    if checked.errors:
+        return None
+    person = checked.values
+    return check_mobile(db, bus, service, str(person["national_code"]), str(person["mobile"]),
+                        timeout)
 
 
 def record_mobile_check(session: Session, request: ServiceRequest, check: MobileCheck) -> None:
@@ -301,19 +350,15 @@ def record_mobile_check(session: Session, request: ServiceRequest, check: Mobile
     session.add(inquiry)
     session.flush()
     kind = KINDS[inquiry.kind]
-    if check.exchange is not None and check.exchange.reading is not None:
-        evidence.append(session, request.id,
-                        _entry(inquiry.id, 1, 1, check.exchange, "answered"))
-        passed = check.exchange.reading.verdict is Verdict.passed
+    evidence.append(session, request.id, dataclasses.replace(check.entry, inquiry_id=inquiry.id))
+    inquiry.asked_at = check.entry.sent_at
+    if check.reading is not None:
+        passed = check.reading.verdict is Verdict.passed
         inquiry.status = DONE if passed else FAILED
-        inquiry.summary = check.exchange.reading.summary
-        inquiry.asked_at = check.exchange.sent_at
-        inquiry.answered_at = check.exchange.received_at
+        inquiry.summary = check.reading.summary
+        inquiry.answered_at = check.entry.received_at
         return
-    assert check.error is not None
-    evidence.append(session, request.id, _entry(inquiry.id, 1, 1, check.error.exchange,
-                                                _outcome(check.error), note=str(check.error)))
-    inquiry.status, inquiry.asked_at = MANUAL, check.error.exchange.sent_at
+    inquiry.status = MANUAL
     inquiry.summary = f"{kind.title}: در زمان ثبت پاسخی نیامد؛ دوباره پرسیده می‌شود"
     inquiry.round = 2
     _enqueue(session, inquiry)

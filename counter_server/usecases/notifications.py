@@ -30,7 +30,7 @@ from counter_server.jobs.worker import (
     Postpone,
     TemporaryFailure,
 )
-from counter_server.models import Notification, RequestEvent, ServiceRequest
+from counter_server.models import MobileConfirmation, Notification, RequestEvent, ServiceRequest
 from counter_server.sms.provider import (
     CANCELLED,
     DELIVERED,
@@ -40,6 +40,7 @@ from counter_server.sms.provider import (
     SmsError,
     SmsPermanent,
     SmsProvider,
+    SmsTimeout,
 )
 from shared.jalali import TEHRAN, to_local
 from shared.sms import parts
@@ -47,9 +48,12 @@ from shared.sms_texts import DEFAULT_TEMPLATES, announces, check_templates, rend
 
 JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
 QUEUED, HELD = "queued", "held"
-# Events whose messages go out even when the day's budget is spent (one-time codes).
-ESSENTIAL_EVENTS = frozenset({"one_time_code"})
+ONE_TIME_CODE = "one_time_code"
+# Events whose messages go out even when the day's budget is spent or in quiet hours.
+ESSENTIAL_EVENTS = frozenset({ONE_TIME_CODE})
 GAVE_UP = "ارسال پیامک پس از چند بار تلاش ممکن نشد"
+CODE_UNKNOWN = "سامانه پیامک به‌موقع پاسخ نداد؛ کد دوباره فرستاده نمی‌شود و باید کد تازه خواست"
+CODE_STALE = "کد تأیید پیش از ارسال کهنه شد"
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ class _Outgoing:
     parts: int
     essential: bool
     tried_before: bool
+    code: str | None = None  # a one-time code, sent through the provider's `template`
+    template: str = ""
 
 
 def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[..., Effect | None]:
@@ -180,8 +186,14 @@ def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[
             message = session.get(Notification, job.payload["notification"])
             if message is None or message.status not in (QUEUED, HELD):
                 return None
+            if message.event == ONE_TIME_CODE and _code_is_stale(session, message,
+                                                                 context.now):
+                return lambda session: _set(session, job.payload["notification"],
+                                            status=CANCELLED, reason=CODE_STALE, token=None)
             out = _Outgoing(message.id, message.mobile, message.text, message.parts,
-                            message.event in ESSENTIAL_EVENTS, message.attempts > 0)
+                            message.event in ESSENTIAL_EVENTS, message.attempts > 0,
+                            message.token if message.event == ONE_TIME_CODE else None,
+                            message.template or "")
             over = not out.essential and budget_spent(session, context.now,
                                                       policy.daily_budget_parts, out.parts)
         if over:
@@ -197,15 +209,41 @@ def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[
     return run
 
 
+def _code_is_stale(session: Session, message: Notification, now: datetime) -> bool:
+    """Whether the one-time code of `message` is spent or past its time (or already sent)."""
+    confirmation = session.get(MobileConfirmation, message.confirmation_id) \
+        if message.confirmation_id else None
+    return message.token is None or confirmation is None or confirmation.expires_at <= now \
+        or confirmation.confirmed_at is not None
+
+
 def _hand_over(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent:
     """Send, unless an earlier attempt may have sent it and the provider has it."""
     local_id = str(out.id)
+    if out.code is not None:
+        return _hand_over_code(provider, job, out)
     try:
         found = provider.status_by_local_id(local_id) \
             if job.attempt > 1 or out.tried_before else None
         return found or provider.send(local_id, out.mobile, out.text)
     except SmsPermanent as exc:
         raise PermanentFailure(str(exc), _failure(job, out.id, exc.persian_reason)) from exc
+    except SmsError as exc:
+        raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
+                               _failure(job, out.id, GAVE_UP)) from exc
+
+
+def _hand_over_code(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent:
+    """Send a one-time code through the provider's template. Templates take no local id, so a
+    send that timed out cannot be asked after: it is never sent again (the citizen asks for a
+    new code, which the wait between codes allows within a minute)."""
+    assert out.code is not None
+    try:
+        return provider.send_code(str(out.id), out.mobile, out.template, out.code)
+    except SmsPermanent as exc:
+        raise PermanentFailure(str(exc), _failure(job, out.id, exc.persian_reason)) from exc
+    except SmsTimeout as exc:
+        raise PermanentFailure(f"SmsTimeout: {exc}", _failure(job, out.id, CODE_UNKNOWN)) from exc
     except SmsError as exc:
         raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
                                _failure(job, out.id, GAVE_UP)) from exc
@@ -245,7 +283,7 @@ def _set(session: Session, message_id: int, **values: object) -> Notification | 
 
 def _record(session: Session, job: Claimed, out: _Outgoing, sent: Sent, provider: str,
             now: datetime, policy: SmsPolicy) -> None:
-    message = _set(session, out.id, status=sent.status, provider=provider,
+    message = _set(session, out.id, status=sent.status, provider=provider, token=None,
                    provider_id=sent.provider_id, parts=sent.cost_parts or out.parts,
                    cost_rials=sent.cost_rials, reason=sent.reason, sent_at=now,
                    attempts=job.attempt,
@@ -269,6 +307,6 @@ def _failure(job: Claimed, message_id: int, reason: str) -> FailureEffect:
     def effect(session: Session, gave_up: bool) -> None:
         values: dict[str, object] = {"attempts": job.attempt}
         if gave_up:
-            values.update(status=FAILED, reason=reason)
+            values.update(status=FAILED, reason=reason, token=None)
         _set(session, message_id, **values)
     return effect

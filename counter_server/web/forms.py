@@ -16,10 +16,10 @@ from werkzeug.datastructures import FileStorage
 
 from counter_server.context import bus, database, unit_of_work
 from counter_server.models import Kiosk, ServiceRequest, User
-from counter_server.usecases import documents, inquiries, service_requests
+from counter_server.db import utcnow
+from counter_server.usecases import documents, inquiries, mobile_confirmation, service_requests
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
-from shared.catalog.schema import FieldType
-from shared.catalog.schema import ServiceSpec
+from shared.catalog.schema import Channel, FieldType, ServiceSpec
 from shared.forms import APPLICANT_FIELDS
 
 
@@ -111,28 +111,46 @@ def in_page_order(spec: ServiceSpec, errors: dict[str, str]) -> dict[str, str]:
 
 
 def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
-                 user: User | None = None, kiosk: Kiosk | None = None) -> ServiceRequest | None:
+                 user: User | None = None, kiosk: Kiosk | None = None,
+                 confirmation: str | None = None) -> ServiceRequest | None:
     """File the request with its documents in one transaction; None when `posted.errors`
-    (listed in the order of the fields on the page)."""
-    filed = _file(spec, posted, channel, public_url, user, kiosk)
+    (listed in the order of the fields on the page). An online filing needs the
+    `confirmation` of its applicant's mobile (`usecases.mobile_confirmation`)."""
+    filed = _file(spec, posted, channel, public_url, user, kiosk, confirmation)
     posted.errors = in_page_order(spec, posted.errors)
     return filed
 
 
+def _mobile_check(spec: ServiceSpec, posted: PostedForm,
+                  confirmation: str | None) -> inquiries.MobileCheck | None:
+    """The online filing's confirmed mobile and its check; a refusal goes in `posted.errors`."""
+    try:
+        check = mobile_confirmation.for_filing(
+            database(), bus(), public_id=confirmation, client_id=posted.client_id, spec=spec,
+            applicant=posted.applicant, now=utcnow(),
+            policy=mobile_confirmation.policy_from_config(current_app.config))
+    except mobile_confirmation.ConfirmationRefused as exc:
+        posted.errors[f"applicant.{exc.field or 'mobile'}"] = exc.message
+        return None
+    if check is not None and check.refused:
+        posted.errors["applicant.mobile"] = inquiries.MOBILE_NOT_YOURS
+    return check
+
+
 def _file(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
-          user: User | None, kiosk: Kiosk | None) -> ServiceRequest | None:
+          user: User | None, kiosk: Kiosk | None,
+          confirmation: str | None) -> ServiceRequest | None:
     check_documents(spec, posted)
     submission = Submission(client_id=posted.client_id, service=spec.slug, channel=channel,
                             applicant=posted.applicant, fields=posted.fields)
     storage = current_app.extensions["miz.storage"]
     uploaded_by = "staff" if user else "citizen"
 
-    check = None if posted.errors else inquiries.check_before_filing(
-        database(), bus(), spec.slug, channel, posted.applicant,
-        current_app.config["INQUIRY_BEFORE_FILING_SECONDS"])
-    if check is not None and check.refused:
-        posted.errors["applicant.mobile"] = inquiries.MOBILE_NOT_YOURS
-        return None
+    check = None
+    if channel == Channel.online and not posted.errors:
+        check = _mobile_check(spec, posted, confirmation)
+        if posted.errors:
+            return None
 
     def work(db: Session) -> ServiceRequest:
         filed = service_requests.submit(db, submission, kiosk=kiosk, user=user,

@@ -21,13 +21,15 @@ from flask import (
 from sqlalchemy.orm import Session
 
 from counter_server.api.auth import is_kiosk_call
-from counter_server.context import public_url, session, unit_of_work
+from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
     documents,
+    inquiries,
+    mobile_confirmation,
     notifications,
     public_tracking,
     service_requests,
@@ -49,6 +51,7 @@ from shared.receipts import tracking_url
 
 TRACK_LIMIT = "60 per minute"
 VERIFIED = "verified_requests"
+CONFIRMATION = "mobile_confirmation"
 
 
 def _online_service(slug: str) -> ServiceSpec:
@@ -64,16 +67,82 @@ def _online_service(slug: str) -> ServiceSpec:
 
 
 @bp.route("/services/<slug>/apply", methods=["GET", "POST"])
-def apply(slug: str) -> str | Response:
+def apply(slug: str) -> str | Response | tuple[str, int]:
+    """The online form — once the applicant's mobile is confirmed (see `confirm_mobile`)."""
     spec = _online_service(slug)
+    policy = mobile_confirmation.policy_from_config(current_app.config)
+    confirmed = mobile_confirmation.confirmed(session(), http_session.get(CONFIRMATION),
+                                              utcnow(), policy)
+    if confirmed is None:
+        return _mobile_step(spec)
     posted = PostedForm(client_id=new_client_id())
     if request.method == "POST":
         posted = read_form(spec)
-        filed = file_request(spec, posted, "online", public_url())
+        posted.applicant.update(national_code=confirmed.national_code, mobile=confirmed.mobile)
+        filed = file_request(spec, posted, "online", public_url(),
+                             confirmation=confirmed.public_id)
         if filed is not None:
             return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
+    posted.applicant.update(national_code=confirmed.national_code, mobile=confirmed.mobile)
     return render_template("apply.html", service=spec, posted=posted,
-                           applicant_fields=APPLICANT_FIELDS), 422 if posted.errors else 200
+                           applicant_fields=APPLICANT_FIELDS,
+                           confirmed_fields=("national_code", "mobile")
+                           ), 422 if posted.errors else 200
+
+
+def _mobile_step(spec: ServiceSpec, typed: dict[str, str] | None = None,
+                 error: mobile_confirmation.ConfirmationRefused | None = None
+                 ) -> tuple[str, int]:
+    """Before the form: the national code and mobile, or the code sent to it."""
+    waiting = mobile_confirmation.pending(session(), http_session.get(CONFIRMATION), utcnow())
+    status = (error.status if error else 200)
+    return render_template(
+        "apply_mobile.html", service=spec, waiting=waiting, typed=typed or {},
+        error=error, masked=mobile_confirmation.masked(waiting.mobile) if waiting else "",
+        checks_mobile=inquiries.mobile_check_of(spec) is not None,
+        minutes=mobile_confirmation.policy_from_config(current_app.config
+                                                       ).code_lifetime.seconds // 60), status
+
+
+@bp.post("/services/<slug>/apply/mobile")
+@limiter.limit("30 per minute")
+def confirm_mobile(slug: str) -> Response | tuple[str, int]:
+    """Check the mobile against the national code (when the service does) and text a code."""
+    spec = _online_service(slug)
+    typed = {"national_code": request.form.get("national_code", "")[:30],
+             "mobile": request.form.get("mobile", "")[:30]}
+    try:
+        sent = mobile_confirmation.start(
+            database(), bus(), service=spec.slug, now=utcnow(),
+            address=request.remote_addr or "", secret=current_app.config["SECRET_KEY"],
+            policy=mobile_confirmation.policy_from_config(current_app.config), **typed)
+    except mobile_confirmation.ConfirmationRefused as exc:
+        return _mobile_step(spec, typed, exc)
+    http_session[CONFIRMATION] = sent.public_id
+    return redirect(url_for("web.apply", slug=spec.slug))
+
+
+@bp.post("/services/<slug>/apply/code")
+@limiter.limit("30 per minute")
+def type_code(slug: str) -> Response | tuple[str, int]:
+    spec = _online_service(slug)
+    try:
+        mobile_confirmation.confirm(
+            session(), http_session.get(CONFIRMATION), request.form.get("code", "")[:20],
+            utcnow(), mobile_confirmation.policy_from_config(current_app.config),
+            current_app.config["SECRET_KEY"])
+    except mobile_confirmation.ConfirmationRefused as exc:
+        session().commit()  # a wrong try counts
+        return _mobile_step(spec, error=exc)
+    session().commit()
+    return redirect(url_for("web.apply", slug=spec.slug))
+
+
+@bp.post("/services/<slug>/apply/another-mobile")
+def another_mobile(slug: str) -> Response:
+    """Start again with another national code or mobile (or ask for a new code)."""
+    http_session.pop(CONFIRMATION, None)
+    return redirect(url_for("web.apply", slug=_online_service(slug).slug))
 
 
 def _find(code: str, with_history: bool = False) -> ServiceRequest:

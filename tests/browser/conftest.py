@@ -21,6 +21,9 @@ from counter_server.context import database
 from counter_server.demo import seed
 from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.schema import Catalog
+from shared.validators import clean_mobile
+from tests.conftest import ONLINE_FILING
+from tests.online import latest_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,12 +33,22 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
+def confirm_mobile_on_page(page: Page, app: Flask, national_code: str, mobile: str) -> None:
+    """On an apply page's first step: type the national code and mobile, then the code the
+    SMS carried; the page goes on to the form."""
+    page.get_by_label("کد ملی").fill(national_code)
+    page.get_by_label("شماره تلفن همراه").fill(mobile)
+    page.get_by_role("button", name="ارسال کد تأیید").click()
+    page.get_by_label("کد تأیید").fill(latest_code(app, clean_mobile(mobile)))
+    page.get_by_role("button", name="تأیید و ادامه").click()
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> Flask:
     folder = tmp_path_factory.mktemp("live")
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
                       "SECRET_KEY": "browser-tests", "INSTANCE_PATH": str(folder),
-                      "SESSION_COOKIE_SECURE": False, "SMS_QUIET_HOURS": ""})
+                      "SESSION_COOKIE_SECURE": False, "SMS_QUIET_HOURS": "", **ONLINE_FILING})
     with app.app_context():
         migrate.upgrade(database())
         with database().transaction() as session:

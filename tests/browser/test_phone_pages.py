@@ -19,6 +19,7 @@ from counter_server.context import database
 from counter_server.models import ServiceRequest
 from shared.catalog.schema import Catalog
 from shared.tracking_codes import format_code
+from tests.browser.conftest import confirm_mobile_on_page
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -56,18 +57,21 @@ def _png(path: Path) -> Path:
     return path
 
 
-def test_apply_errors_are_listed_in_page_order(phone: Page, live_server: str) -> None:
+def test_apply_errors_are_listed_in_page_order(phone: Page, live_server: str,
+                                               live_app: Flask) -> None:
     phone.goto(live_server + APPLY)
-    phone.get_by_label("نام و نام خانوادگی").fill("زهرا احمدی")
+    phone.get_by_role("button", name="ارسال کد تأیید").click()
+    expect(phone.locator("#error-summary")).to_contain_text("لطفاً کد ملی را وارد کنید.")
+    confirm_mobile_on_page(phone, live_app, "0499370899", "09121234567")
     phone.get_by_role("button", name="ثبت درخواست").click()
     summary = phone.locator("#error-summary a")
-    expect(summary.first).to_have_text("لطفاً «کد ملی» را وارد کنید.")
+    expect(summary.first).to_have_text("لطفاً «نام و نام خانوادگی» را وارد کنید.")
     listed = [href.lstrip("#") for href in summary.evaluate_all("a => a.map(x => x.getAttribute('href'))")]
     on_page = phone.evaluate("ids => ids.slice().sort((a, b) => document.getElementById(a)"
                              ".compareDocumentPosition(document.getElementById(b)) & 2 ? 1 : -1)",
                              listed)
     assert listed == on_page
-    assert listed[:2] == ["applicant-national_code", "applicant-mobile"]
+    assert listed[0] == "applicant-name"  # the national code and mobile are confirmed
     assert listed[-1].startswith("documents-") and not any(
         key.startswith("documents-") for key in listed[:-7])
 
@@ -105,11 +109,13 @@ def test_failed_applicant_check_keeps_what_was_typed(phone: Page, live_server: s
 
 
 def test_file_inputs_are_persian_and_work_from_the_keyboard(
-        phone: Page, live_server: str, demo_catalog: Catalog, tmp_path: Path) -> None:
+        phone: Page, live_server: str, live_app: Flask, demo_catalog: Catalog,
+        tmp_path: Path) -> None:
     spec = demo_catalog.service("tour-guide-card")
     assert spec is not None
     first, second = spec.documents[0], spec.documents[1]
     phone.goto(live_server + APPLY)
+    confirm_mobile_on_page(phone, live_app, "0499370899", "09121234567")
     picker = phone.locator(".file-picker", has=phone.locator(f"#documents-{first.id}"))
     expect(picker.locator(".file-button")).to_have_text("انتخاب فایل")
     expect(picker.locator(".file-name")).to_have_text("فایلی انتخاب نشده")
@@ -185,12 +191,15 @@ def test_tracking_code_in_the_search_box_opens_the_request(phone: Page, live_ser
     expect(phone.locator("#code-error")).to_contain_text("نادرست")
 
 
-def test_without_scripts_the_native_file_input_shows(browser: Browser, live_server: str) -> None:
+def test_without_scripts_the_native_file_input_shows(browser: Browser, live_server: str,
+                                                     live_app: Flask) -> None:
     """The Persian picker needs file-picker.js to name the chosen file; without scripts the
-    browser's own control is shown rather than a label that never changes."""
+    browser's own control is shown rather than a label that never changes. (Confirming the
+    mobile needs no script either.)"""
     context = browser.new_context(locale="fa-IR", viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server + APPLY)
+    confirm_mobile_on_page(page, live_app, "0499370899", "09121234567")
     native = page.locator("input[type=file]").first
     size = native.bounding_box()
     assert size and size["width"] > 100

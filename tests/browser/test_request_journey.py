@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from counter_server.demo import PASSWORD
 from shared.catalog.schema import Catalog
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm_mobile_on_page, screenshot
 
 pytestmark = pytest.mark.browser
 SERVICE = "general-correspondence"
@@ -42,16 +43,18 @@ def _staff_act(page: Page, summary: str, note: str | None = None) -> None:
 
 
 def test_request_from_application_to_delivery(page: Page, browser: Browser, live_server: str,
-                                              demo_catalog: Catalog, tmp_path: Path) -> None:
+                                              live_app: Flask, demo_catalog: Catalog,
+                                              tmp_path: Path) -> None:
     spec = demo_catalog.service(SERVICE)
     assert spec is not None
 
     # The citizen applies online, with a document.
     page.goto(f"{live_server}/services/{SERVICE}")
     page.get_by_role("link", name="ثبت درخواست آنلاین").click()
+    screenshot(page, "apply-mobile")
+    confirm_mobile_on_page(page, live_app, "۰۴۹۹۳۷۰۸۹۹", "۰۹۱۲۱۲۳۴۵۶۷")
+    expect(page.get_by_label("کد ملی").first).to_have_value("0499370899")
     page.get_by_label("نام و نام خانوادگی").fill("زهرا احمدی")
-    page.get_by_label("کد ملی").first.fill("۰۴۹۹۳۷۰۸۹۹")
-    page.get_by_label("شماره تلفن همراه").fill("۰۹۱۲۱۲۳۴۵۶۷")
     for field in spec.form:
         locator = page.locator(f"[name='fields.{field.name}']")
         if field.type.value == "select":

@@ -20,6 +20,7 @@ from tests.server.test_requests_api import body
 from tests.shared.escpos_decode import decode
 from tests.shared.fake_devices import PAPER_OUT, READY, SocketPrinter
 from tests.shared.test_receipts import read_qr
+from tests.online import file_online
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_receipt_and_ticket_print_on_the_counter_printer(
     printer: SocketPrinter,
 ) -> None:
     app.config["CLOCK"] = lambda: MORNING
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     login(client, "boss")
     counter = _sit_at(client, app, printer.address)
     receipt_page = client.get(f"/t/{code}/receipt").get_data(as_text=True)
@@ -75,7 +76,7 @@ def test_a_printer_out_of_paper_prints_nothing_and_says_so(
     printer: SocketPrinter,
 ) -> None:
     printer.replies = dict(PAPER_OUT)
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     login(client, "boss")
     counter = _sit_at(client, app, printer.address)
     token = csrf_token(client, f"/t/{code}/receipt")
@@ -91,7 +92,7 @@ def test_a_printer_out_of_paper_prints_nothing_and_says_so(
 def test_unreachable_printer_is_a_clear_message(
     app: Flask, client: FlaskClient, staff_users: dict[str, int], demo_catalog: Catalog
 ) -> None:
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     login(client, "boss")
     counter = _sit_at(client, app, "127.0.0.1:9")  # nothing listens on the discard port
     token = csrf_token(client, f"/t/{code}/receipt")

@@ -19,6 +19,7 @@ from shared.catalog.schema import Catalog
 from shared.tracking_codes import format_code
 from tests.conftest import csrf_token, login
 from tests.server.test_requests_api import body
+from tests import online
 
 
 def file_online(client: FlaskClient, demo_catalog: Catalog, service: str = "tour-guide-card",
@@ -30,7 +31,7 @@ def file_online(client: FlaskClient, demo_catalog: Catalog, service: str = "tour
         spec = demo_catalog.service(service)
         data.update(service=service, fields={f.name: sample_value(f) for f in spec.form})
     data["fields"].update(fields)
-    response = client.post("/api/v1/requests", json=data)
+    response = online.file_online(client, data)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["tracking_code"]
 

@@ -20,6 +20,7 @@ from shared import tracking_codes
 from shared.catalog.schema import Catalog
 from tests.conftest import login
 from tests.server.test_requests_api import body
+from tests.online import file_online
 
 
 def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
@@ -43,7 +44,7 @@ def kiosk_request(app: Flask, client: FlaskClient, demo_catalog: Catalog) -> tup
     token = registration.token
     data = body(demo_catalog, channel="kiosk", catalog_version=1,
                 tracking_code=tracking_codes.new_code(registration.kiosk.id))
-    response = client.post("/api/v1/requests", json=data,
+    response = file_online(client, data,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201
     spec = demo_catalog.service("tour-guide-card")

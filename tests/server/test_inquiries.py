@@ -31,6 +31,7 @@ from tests.agency_standin import StandinServer, agency_standin_fixture  # noqa: 
 from tests.conftest import login
 from tests.server.test_desk import act, record_manual_result, status_of
 from tests.server.test_requests_api import body, kiosk_body, kiosk_token  # noqa: F401
+from tests.online import file_online
 
 ZAHRA = {"name": "زهرا احمدی", "national_code": "0499370899", "mobile": "09121234567"}
 NEGAR_WRONG_MOBILE = {"name": "نگار صادقی", "national_code": "0067749828",
@@ -50,8 +51,7 @@ def bus_app(app: Flask, agency_standin: StandinServer) -> Iterator[Flask]:
 
 def file(client: FlaskClient, demo_catalog: Catalog, applicant: dict[str, str],
          **overrides: Any) -> Any:
-    return client.post("/api/v1/requests",
-                       json=body(demo_catalog, applicant=dict(applicant), **overrides))
+    return file_online(client, body(demo_catalog, applicant=dict(applicant), **overrides))
 
 
 def run_worker(app: Flask) -> Any:
@@ -125,7 +125,7 @@ def test_a_kiosk_request_runs_its_inquiries_once_it_reaches_the_server(
         kiosk_token: tuple[int, str], agency_standin: StandinServer) -> None:  # noqa: F811
     issuer, token = kiosk_token
     data = kiosk_body(demo_catalog, issuer, applicant=dict(ZAHRA))
-    response = client.post("/api/v1/requests", json=data,
+    response = file_online(client, data,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.get_json()
     code = response.get_json()["tracking_code"]
@@ -137,7 +137,7 @@ def test_a_kiosk_request_runs_its_inquiries_once_it_reaches_the_server(
                                    "status": "done", "status_label": "انجام شد",
                                    "advice": None}]
     assert ZAHRA["national_code"] not in str(track) and ZAHRA["mobile"] not in str(track)
-    client.post("/api/v1/requests", json=data, headers={"Authorization": f"Bearer {token}"})
+    file_online(client, data, headers={"Authorization": f"Bearer {token}"})
     assert run_worker(bus_app).done == 0  # the replayed filing made no second job
     assert agency_standin.stats()["calls"]["mobile_owner"] == 1
 

@@ -14,6 +14,7 @@ from shared.catalog import labels
 from shared.catalog.schema import Catalog
 from shared.text import format_duration, format_rials, to_persian_digits
 from tests.factories import catalog_data
+from tests.online import file_online
 
 
 def _page(client: FlaskClient, path: str, status: int = 200) -> str:
@@ -98,7 +99,7 @@ def test_tracking_code_typed_into_search_opens_its_tracking_page(client: FlaskCl
     from shared.tracking_codes import format_code
     from tests.server.test_requests_api import body
 
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     typed = format_code(code, persian=True).replace(" ", "-", 2)  # «۰۰۱۲-۳۴۵۶-۷۸۹۰ ۱۲۳۴»
     response = client.get("/search", query_string={"q": f" {typed} "})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/t/{code}")

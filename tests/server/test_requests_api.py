@@ -20,6 +20,7 @@ from counter_server.usecases import catalog_versions
 from counter_server.usecases import kiosks
 from shared import tracking_codes
 from shared.catalog.schema import Catalog
+from tests.online import file_online
 
 APPLICANT = {"name": "زهرا احمدی", "national_code": "0499370899", "mobile": "09121234567"}
 
@@ -46,7 +47,7 @@ def count(app: Flask, model: type) -> int:
 def test_online_submission_gets_a_server_code_and_is_announced(
     app: Flask, client: FlaskClient, demo_catalog: Catalog
 ) -> None:
-    response = client.post("/api/v1/requests", json=body(demo_catalog))
+    response = file_online(client, body(demo_catalog))
     assert response.status_code == 201, response.get_json()
     result = response.get_json()
     code = result["tracking_code"]
@@ -63,7 +64,7 @@ def test_online_submission_gets_a_server_code_and_is_announced(
 def test_a_request_keeps_its_versions_terms_and_reads_them_with_no_query(
     app: Flask, client: FlaskClient, demo_catalog: Catalog
 ) -> None:
-    assert client.post("/api/v1/requests", json=body(demo_catalog)).status_code == 201
+    assert file_online(client, body(demo_catalog)).status_code == 201
     data = demo_catalog.model_dump(mode="json")
     guide = next(s for s in data["services"] if s["slug"] == "tour-guide-card")
     guide["title"], guide["duration"] = "عنوان تازه", {"value": 99, "unit": "working_days"}
@@ -85,11 +86,11 @@ def test_replay_returns_the_original_and_a_changed_body_is_refused(
     app: Flask, client: FlaskClient, demo_catalog: Catalog
 ) -> None:
     data = body(demo_catalog)
-    first = client.post("/api/v1/requests", json=data)
-    again = client.post("/api/v1/requests", json=data)
+    first = file_online(client, data)
+    again = file_online(client, data)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json() == first.get_json()
-    changed = client.post("/api/v1/requests", json={**data, "applicant": {
+    changed = file_online(client, {**data, "applicant": {
         **APPLICANT, "name": "نام دیگر"}})
     assert changed.status_code == 422
     assert changed.get_json()["code"] == "idempotency_key_reused"
@@ -130,7 +131,7 @@ def test_invalid_fields_answer_422_with_persian_messages(
     data = body(demo_catalog, applicant={**APPLICANT, "national_code": "0499370898",
                                          "mobile": "02112345678"})
     data["fields"] = {}
-    response = client.post("/api/v1/requests", json=data)
+    response = file_online(client, data)
     result = response.get_json()
     assert response.status_code == 422 and result["code"] == "validation_failed"
     assert "کد ملی" in result["errors"]["applicant.national_code"]
@@ -149,7 +150,7 @@ def test_invalid_fields_answer_422_with_persian_messages(
 def test_malformed_bodies_are_refused_with_stable_codes(
     client: FlaskClient, demo_catalog: Catalog, payload: dict[str, Any], code: str
 ) -> None:
-    response = client.post("/api/v1/requests", json=body(demo_catalog, **payload))
+    response = file_online(client, body(demo_catalog, **payload))
     assert response.status_code in (401, 422) and response.get_json()["code"] == code
 
 
@@ -175,7 +176,7 @@ def test_kiosk_submission_keeps_the_printed_code(
 ) -> None:
     issuer, token = kiosk_token
     data = kiosk_body(demo_catalog, issuer)
-    response = client.post("/api/v1/requests", json=data,
+    response = file_online(client, data,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201
     assert response.get_json()["tracking_code"] == data["tracking_code"]
@@ -187,7 +188,7 @@ def test_kiosk_code_must_be_of_its_own_series(
 ) -> None:
     issuer, token = kiosk_token
     data = kiosk_body(demo_catalog, issuer + 1)
-    response = client.post("/api/v1/requests", json=data,
+    response = file_online(client, data,
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422
     assert response.get_json()["code"] == "tracking_code_issuer_mismatch"
@@ -206,11 +207,11 @@ def test_kiosk_submission_on_an_old_catalog_is_filed_and_flagged(
     with app.app_context(), database().transaction() as session:
         catalog_versions.import_catalog(session, Catalog.model_validate(data))
     headers = {"Authorization": f"Bearer {token}"}
-    response = client.post("/api/v1/requests", json=kiosk_body(demo_catalog, issuer),
+    response = file_online(client, kiosk_body(demo_catalog, issuer),
                            headers=headers)
     assert response.status_code == 201 and response.get_json()["flags"] == ["form_changed"]
     withdrawn = kiosk_body(demo_catalog, issuer, service="tourism-complaint", fields={})
-    response = client.post("/api/v1/requests", json=withdrawn, headers=headers)
+    response = file_online(client, withdrawn, headers=headers)
     assert response.status_code == 201
     assert "service_withdrawn" in response.get_json()["flags"]
 
@@ -222,7 +223,7 @@ def test_revoked_or_unknown_kiosk_tokens_are_refused(
     with app.app_context(), database().transaction() as session:
         kiosks.revoke(session, str(issuer))
     for bad in (token, "made-up-token"):
-        response = client.post("/api/v1/requests", json=kiosk_body(demo_catalog, issuer),
+        response = file_online(client, kiosk_body(demo_catalog, issuer),
                                headers={"Authorization": f"Bearer {bad}"})
         assert response.status_code == 401 and response.get_json()["code"] == "invalid_token"
     assert count(app, ServiceRequest) == 0
@@ -251,7 +252,7 @@ def test_tracking_shows_progress_but_no_personal_data(
     client: FlaskClient, demo_catalog: Catalog
 ) -> None:
     data = body(demo_catalog)
-    code = client.post("/api/v1/requests", json=data).get_json()["tracking_code"]
+    code = file_online(client, data).get_json()["tracking_code"]
     spaced = tracking_codes.format_code(code, persian=True).replace(" ", "-")
     response = client.get(f"/api/v1/track/{spaced}")
     result = response.get_json()

@@ -26,15 +26,16 @@ from shared.catalog.schema import CalendarSpec, Catalog
 from shared.sms import parts
 from shared.workcalendar import WorkCalendar
 from tests.conftest import login
-from tests.server.test_requests_api import body
+from tests.server.test_requests_api import APPLICANT, body
 from tests.sms_standin import SmsStandinServer, sms_standin_fixture  # noqa: F401
+from tests.online import file_online, forget_codes
 
 CALENDAR = WorkCalendar.from_spec(CalendarSpec())
 
 
 class Clock:
     def __init__(self) -> None:
-        self.at = utcnow() + timedelta(seconds=1)
+        self.at = utcnow() + timedelta(minutes=1)  # what the test files is due by then
 
     def __call__(self) -> datetime:
         return self.at
@@ -57,7 +58,8 @@ def sms_app(app: Flask, sms_standin: SmsStandinServer, clock: Clock) -> Iterator
 
 
 def file(client: FlaskClient, demo_catalog: Catalog) -> None:
-    assert client.post("/api/v1/requests", json=body(demo_catalog)).status_code == 201
+    assert file_online(client, body(demo_catalog)).status_code == 201
+    forget_codes(client.application)
 
 
 def run(app: Flask, clock: Clock) -> RunReport:
@@ -223,8 +225,7 @@ def _tonight_at(hour: int, minute: int) -> datetime:
 def test_quiet_hours_hold_a_message_until_the_tehran_morning_but_not_a_one_time_code(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
         sms_standin: SmsStandinServer, clock: Clock) -> None:
-    from counter_server.models import RequestEvent, ServiceRequest
-    from counter_server.usecases import notifications
+    from counter_server.usecases import mobile_confirmation
 
     sms_app.config["SMS_QUIET_HOURS"] = "22:00-07:00"
     file(client, demo_catalog)
@@ -233,10 +234,11 @@ def test_quiet_hours_hold_a_message_until_the_tehran_morning_but_not_a_one_time_
     [held] = messages(sms_app)
     morning = clock.at + timedelta(hours=7, minutes=30)  # 07:00 Tehran
     assert held.status == "held" and jobs_of(sms_app, "sms")[0].run_at == morning
-    with sms_app.app_context(), database().transaction() as session:  # a code does not wait
-        request = session.scalar(select(ServiceRequest))
-        event = session.scalar(select(RequestEvent))
-        notifications.send_text(session, request, event, "one_time_code", "کد تأیید: 4821")
+    with sms_app.app_context():  # a one-time code does not wait
+        mobile_confirmation.start(
+            database(), None, service="tour-guide-card", national_code=APPLICANT["national_code"],
+            mobile=APPLICANT["mobile"], address="127.0.0.1", now=clock.at,
+            policy=mobile_confirmation.policy_from_config(sms_app.config), secret="test")
     run(sms_app, clock)
     assert sms_standin.stats()["accepted"] == 1
     assert [m.status for m in messages(sms_app)] == ["held", "sent"]

@@ -15,6 +15,7 @@ from shared.catalog.schema import Catalog
 from tests.conftest import csrf_token
 from tests.server.test_documents import png_bytes
 from tests.server.test_requests_api import APPLICANT, body
+from tests.online import file_online
 
 
 def _text(client: FlaskClient, path: str, status: int = 200) -> str:
@@ -34,7 +35,7 @@ def _verify(client: FlaskClient, code: str, national_code: str, mobile: str) -> 
 def test_stranger_sees_progress_but_no_personal_data(client: FlaskClient,
                                                      demo_catalog: Catalog) -> None:
     data = body(demo_catalog)
-    code = client.post("/api/v1/requests", json=data).get_json()["tracking_code"]
+    code = file_online(client, data).get_json()["tracking_code"]
     page = _text(client, f"/t/{code}")
     spec = demo_catalog.service("tour-guide-card")
     assert spec.title in page and spec.steps[0].title in page
@@ -47,7 +48,7 @@ def test_stranger_sees_progress_but_no_personal_data(client: FlaskClient,
 
 def test_applicant_check_reveals_data_and_failures_lock_it(client: FlaskClient,
                                                            demo_catalog: Catalog) -> None:
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     for _ in range(5):
         page = _verify(client, code, APPLICANT["national_code"], "09120000000")
         assert "یکسان نیست" in page
@@ -55,7 +56,7 @@ def test_applicant_check_reveals_data_and_failures_lock_it(client: FlaskClient,
     assert "قفل" in locked and APPLICANT["name"] not in locked
 
     other = client.application.test_client()
-    code2 = other.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code2 = file_online(other, body(demo_catalog)).get_json()["tracking_code"]
     page = _verify(other, code2, "۰۴۹۹۳۷۰۸۹۹", "+98 912 123 4567")
     assert "هویت شما تأیید شد" in page and APPLICANT["name"] in page
 
@@ -184,7 +185,7 @@ def test_apply_error_summary_follows_the_page(client: FlaskClient, demo_catalog:
 
 
 def test_failed_check_keeps_what_was_typed(client: FlaskClient, demo_catalog: Catalog) -> None:
-    code = client.post("/api/v1/requests", json=body(demo_catalog)).get_json()["tracking_code"]
+    code = file_online(client, body(demo_catalog)).get_json()["tracking_code"]
     token = csrf_token(client, f"/t/{code}")
     response = client.post(f"/t/{code}/verify", data={
         "national_code": "۰۴۹۹۳۷۰۸۹۹", "mobile": "09121234568", "csrf_token": token})
@@ -202,7 +203,7 @@ def test_the_applicant_can_stop_and_resume_the_sms_of_their_request(
     from tests.conftest import login
     from tests.server.test_desk import act
 
-    response = client.post("/api/v1/requests", json=body(demo_catalog))
+    response = file_online(client, body(demo_catalog))
     code = response.get_json()["tracking_code"]
     stranger = app.test_client()
     assert stranger.post(f"/t/{code}/sms", data={"sms": "stop", "csrf_token": csrf_token(
