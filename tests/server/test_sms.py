@@ -1,5 +1,6 @@
-"""SMS leaving Miz: the worker sends each message through the real Kavenegar adapter to the
-stand-in over real HTTP, once, whatever the stand-in does; receipts and the daily budget.
+"""SMS leaving Miz: the worker sends each message through a real provider adapter (Kavenegar's,
+and for the faults also the generic HTTP one) to the stand-in over real HTTP, once, whatever the
+stand-in does; receipts and the daily budget, which holds with several worker lanes at once.
 
 Time is a clock the tests move by hand (back-off, receipts, the next Tehran day)."""
 
@@ -48,10 +49,20 @@ def clock() -> Clock:
     return Clock()
 
 
+PROVIDERS = pytest.mark.parametrize("provider_kind", ["kavenegar", "http"])
+
+
 @pytest.fixture
-def sms_app(app: Flask, sms_standin: SmsStandinServer, clock: Clock) -> Iterator[Flask]:
+def provider_kind() -> str:
+    """Which protocol the app speaks to the stand-in (tests parametrize it with PROVIDERS)."""
+    return "kavenegar"
+
+
+@pytest.fixture
+def sms_app(app: Flask, sms_standin: SmsStandinServer, clock: Clock,
+            provider_kind: str) -> Iterator[Flask]:
     """The app sending through the stand-in, with a short time-out for a send."""
-    app.extensions["miz.sms"] = sms_standin.provider(timeout=0.4)
+    app.extensions["miz.sms"] = sms_standin.provider(timeout=0.4, kind=provider_kind)
     app.config["CLOCK"] = clock
     yield app
 
@@ -79,6 +90,7 @@ def jobs_of(app: Flask, kind: str) -> list[Job]:
 
 # Once, whatever happens ----------------------------------------------------------------------
 
+@PROVIDERS
 @pytest.mark.parametrize("went_out", [True, False], ids=["it-went-out", "it-did-not"])
 def test_a_send_that_timed_out_is_asked_after_and_goes_out_once(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
@@ -100,9 +112,10 @@ def test_a_send_that_timed_out_is_asked_after_and_goes_out_once(
     assert sms_standin.messages()[0]["localid"] == str(message.id)
 
 
+@PROVIDERS
 def test_a_5xx_is_retried_after_its_back_off(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
-        sms_standin: SmsStandinServer, clock: Clock) -> None:
+        sms_standin: SmsStandinServer, clock: Clock, provider_kind: str) -> None:
     file(client, demo_catalog)
     sms_standin.set_faults({"next": [{"fault": "error_5xx", "count": 1}]})
     assert run(sms_app, clock).retried == 1
@@ -111,10 +124,11 @@ def test_a_5xx_is_retried_after_its_back_off(
     assert run(sms_app, clock).done == 1
     assert sms_standin.stats()["accepted"] == 1
     message = messages(sms_app)[0]
-    assert (message.status, message.attempts, message.provider) == ("sent", 2, "kavenegar")
+    assert (message.status, message.attempts, message.provider) == ("sent", 2, provider_kind)
     assert message.parts == parts(message.text) and message.cost_rials == 120 * message.parts
 
 
+@PROVIDERS
 @pytest.mark.parametrize(("fault", "reason"), [
     ("no_credit", "اعتبار حساب سامانه پیامک کافی نیست"),
     ("invalid_receptor", "شماره گیرنده نامعتبر است"),
@@ -137,6 +151,7 @@ def test_a_refusal_is_not_retried_and_shows_failed_with_the_persian_reason(
 
 # Receipts -------------------------------------------------------------------------------------
 
+@PROVIDERS
 def test_late_receipts_are_polled_until_the_message_is_delivered(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
         sms_standin: SmsStandinServer, clock: Clock) -> None:
