@@ -22,6 +22,7 @@ from counter_server.db import utcnow
 from counter_server.jobs.worker import RunReport, Worker, WorkerSettings
 from counter_server.models import Job, Notification
 from counter_server.sms import Console
+from counter_server.usecases import notifications
 from counter_server.usecases.notifications import tehran_day
 from shared.catalog.schema import CalendarSpec, Catalog
 from shared.sms import parts
@@ -35,7 +36,7 @@ CALENDAR = WorkCalendar.from_spec(CalendarSpec())
 
 class Clock:
     def __init__(self) -> None:
-        self.at = utcnow() + timedelta(seconds=1)
+        self.at = utcnow() + timedelta(minutes=1)  # jobs made while slow fixtures set up are due
 
     def __call__(self) -> datetime:
         return self.at
@@ -71,10 +72,10 @@ def file(client: FlaskClient, demo_catalog: Catalog) -> None:
     assert client.post("/api/v1/requests", json=body(demo_catalog)).status_code == 201
 
 
-def run(app: Flask, clock: Clock) -> RunReport:
+def run(app: Flask, clock: Clock, threads: int = 1) -> RunReport:
     with app.app_context():
         chosen = {k: h for k, h in handlers(app).items() if k.startswith("sms")}
-        return Worker(database(), chosen, CALENDAR, WorkerSettings(threads=1),
+        return Worker(database(), chosen, CALENDAR, WorkerSettings(threads=threads),
                       clock=clock).run_once()
 
 
@@ -144,6 +145,8 @@ def test_a_refusal_is_not_retried_and_shows_failed_with_the_persian_reason(
     assert sms_standin.stats()["calls"]["send"] == 1 and sms_standin.stats()["accepted"] == 0
     message = messages(sms_app)[0]
     assert (message.status, message.reason) == ("failed", reason)
+    with sms_app.app_context(), database().session() as session:  # its parts given back
+        assert notifications.parts_spent_on(session, clock.at) == 0
     login(client, "boss")
     page = html.unescape(client.get("/desk/notifications").get_data(as_text=True))
     assert reason in page and "ناموفق" in page
@@ -198,6 +201,33 @@ def test_the_daily_budget_holds_messages_until_the_next_tehran_day(
     assert [m.status for m in messages(sms_app)][1] == "sent"
     assert sms_standin.stats()["accepted"] == 2
     assert "نگه‌داشته" not in client.get("/desk/notifications").get_data(as_text=True)
+
+
+def test_the_daily_budget_holds_when_worker_lanes_send_at_once(
+        sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
+        sms_standin: SmsStandinServer, clock: Clock) -> None:
+    from counter_server.models import RequestEvent, ServiceRequest
+
+    for _ in range(6):
+        file(client, demo_catalog)
+    queued = messages(sms_app)
+    assert len(queued) == 6 and len({m.parts for m in queued}) == 1
+    sms_app.config["SMS_DAILY_BUDGET_PARTS"] = 3 * queued[0].parts  # room for three
+    sms_app.extensions["miz.sms"] = sms_standin.provider(timeout=5.0, kind="http")
+    sms_standin.set_faults({"delay_seconds": 0.5})  # all six sends are in flight together
+    clock.at = tehran_day(clock.at)[1] + timedelta(hours=12)
+    report = run(sms_app, clock, threads=6)
+    assert (report.done, report.postponed) == (3, 3)
+    assert sms_standin.stats()["accepted"] == 3
+    assert sorted(m.status for m in messages(sms_app)) == ["held"] * 3 + ["sent"] * 3
+    with sms_app.app_context(), database().transaction() as session:  # a code still goes out
+        request = session.scalar(select(ServiceRequest))
+        event = session.scalar(select(RequestEvent))
+        notifications.send_text(session, request, event, "one_time_code", "کد تأیید: 4821")
+    assert run(sms_app, clock, threads=6).done == 1
+    assert sms_standin.stats()["accepted"] == 4
+    with sms_app.app_context(), database().session() as session:
+        assert notifications.parts_spent_on(session, clock.at) == 3 * queued[0].parts + 1
 
 
 # Configuration ----------------------------------------------------------------------------------
