@@ -19,10 +19,13 @@ section, so its parameters are as Ghasedak's own SDKs and many public clients se
 It takes no `checkid`, so a code whose send timed out is not found by `status_by_local_id`
 afterwards and a retry sends it again: the one case where a citizen may get a text twice (the
 same code).
-The message states are those of the v2 guide's status table as commonly documented for
-Iranian panels (0 queued, 1 delivered to the phone, 2 not delivered to the phone, 8 reached
-the operator, 16 did not reach the operator, 27 the receptor is blacklisted); Ghasedak's own
-table was not among the stored pages, so these are unchanged and unconfirmed.
+The message states are those of the v2 status table as commonly documented for Iranian panels
+(0 queued, 1 delivered to the phone, 2 not delivered to the phone, 8 reached the operator,
+16 did not reach the operator, 27 the receptor is blacklisted); v2's own table was not among
+the stored pages, so they are unconfirmed. Beware: ghasedak.me/docs now documents a newer
+gateway API (`gateway.ghasedak.me/rest/api/v1`, `WebService/CheckSmsStatus`) whose states
+differ (0 none, 1 cancelled, 2 blacklisted, 3 handed to the operator, 4 not delivered,
+5 delivered, 6 failed, 7 being checked, 8 unknown); they do not apply to the v2 paths here.
 """
 
 from __future__ import annotations
