@@ -3,7 +3,8 @@
     from tests.sms_standin import sms_standin_fixture  # noqa: F401 (sms_standin)
 
 `sms_standin` is a running `SmsStandinServer` whose 'timeout' fault hangs 2 s;
-`.provider(timeout=…)` is a real `Kavenegar` pointed at it; `.set_faults()`,
+`.provider(timeout=…)` is a real `Kavenegar` pointed at it, `.provider(timeout=…, kind="http")`
+a real `GenericHttp` pointed at its generic protocol; `.set_faults()`,
 `.reset_faults()`, `.stats()` and `.messages()` go through its admin endpoints over HTTP.
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from counter_server.sms.generic import GenericHttp
 from counter_server.sms.kavenegar import Kavenegar
-from counter_server.sms.standin import StandinState, create_standin
+from counter_server.sms.standin import GENERIC_PREFIX, StandinState, create_standin
 from tests.served import Served
 
 API_KEY = "test-sms-key-91c2"
@@ -47,8 +49,11 @@ class SmsStandinServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def provider(self, timeout: float = 5.0) -> Kavenegar:
-        provider = Kavenegar(API_KEY, "10004346", self.url, timeout)
+    def provider(self, timeout: float = 5.0,
+                 kind: str = "kavenegar") -> Kavenegar | GenericHttp:
+        provider: Kavenegar | GenericHttp = \
+            GenericHttp(API_KEY, "10004346", self.url + GENERIC_PREFIX, timeout) \
+            if kind == "http" else Kavenegar(API_KEY, "10004346", self.url, timeout)
         self.served.on_stop.append(provider.close)
         return provider
 

@@ -219,7 +219,7 @@ def notifications() -> str:
         select(ServiceRequest.id, ServiceRequest.tracking_code)
         .where(ServiceRequest.id.in_({n.request_id for n in items} or {0}))).all())
     budget = background.sms_policy(current_app.config).daily_budget_parts
-    used = notifications_usecase.parts_sent_on(session(), now())
+    used = notifications_usecase.parts_spent_on(session(), now())
     return render_template("desk/notifications.html", items=items, codes=codes_by_id,
                            tickets={}, budget=budget, used=used,
                            budget_spent=notifications_usecase.budget_spent(session(), now(),

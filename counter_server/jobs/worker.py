@@ -76,7 +76,8 @@ class Postpone(Exception):
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a handler may use: the database (for reads), the clock, the attempt's deadline."""
+    """What a handler may use: the database (for reads, and for a reservation that others must
+    see before the call, like the SMS budget's), the clock, the attempt's deadline."""
 
     db: Database
     now: datetime

@@ -63,7 +63,8 @@ class Circuit(Base):
 class UsageDay(Base):
     """Calls made to an outside system on one day and what they cost (the bus is metered),
     counted in a few shards so that workers counting at once do not queue on one row: a
-    day's figure is the sum of its shards."""
+    day's figure is the sum of its shards. Shard -1 holds a daily allowance instead (units
+    reserved, e.g. SMS parts; `counter_server.jobs.usage.take_allowance`)."""
 
     __tablename__ = "usage_days"
 

@@ -1,14 +1,17 @@
 """The edge of Miz towards SMS providers: one small interface, several providers.
 
-- `provider` — the `SmsProvider` interface (`send`, `status`, `status_by_local_id`), the
-  `Sent` it returns and its errors (`SmsTemporary`, `SmsTimeout`, `SmsPermanent`);
+- `provider` — the `SmsProvider` interface (`send`, `send_code`, `status`,
+  `status_by_local_id`), the `Sent` it returns and its errors (`SmsTemporary`, `SmsTimeout`,
+  `SmsPermanent`);
 - `kavenegar`, `ghasedak` — the providers' REST APIs, under a configurable base URL;
+- `generic` — an agency's own gateway over a small documented JSON protocol (`http`);
 - `console` — writes each message to an outbox file (the demo's and the default);
-- `standin` — a Flask app speaking Kavenegar's protocol, with faults, for tests.
+- `standin` — a Flask app speaking Kavenegar's protocol and the generic one, with faults, for
+  tests.
 
 `provider_from_config` builds the server's provider from `MIZ_SMS_PROVIDER`
-(`kavenegar|ghasedak|console`), `MIZ_SMS_API_KEY`, `MIZ_SMS_SENDER`, `MIZ_SMS_BASE_URL`
-(the provider's real address by default) and `MIZ_SMS_TIMEOUT_SECONDS`.
+(`kavenegar|ghasedak|http|console`), `MIZ_SMS_API_KEY`, `MIZ_SMS_SENDER`, `MIZ_SMS_BASE_URL`
+(the provider's real address by default; required for `http`) and `MIZ_SMS_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from counter_server.sms import ghasedak, kavenegar
 from counter_server.sms.console import Console
+from counter_server.sms.generic import GenericHttp
 from counter_server.sms.provider import (
     Sent,
     SmsError,
@@ -28,7 +32,9 @@ from counter_server.sms.provider import (
     SmsTimeout,
 )
 
-PROVIDERS = {"kavenegar": kavenegar.Kavenegar, "ghasedak": ghasedak.Ghasedak}
+PROVIDERS = {"kavenegar": kavenegar.Kavenegar, "ghasedak": ghasedak.Ghasedak,
+             "http": GenericHttp}
+BASE_URLS = {"kavenegar": kavenegar.BASE_URL, "ghasedak": ghasedak.BASE_URL}
 
 
 def provider_from_config(config: Mapping[str, Any], instance_path: str = ".") -> SmsProvider:
@@ -40,11 +46,10 @@ def provider_from_config(config: Mapping[str, Any], instance_path: str = ".") ->
         raise ValueError(f"unknown SMS provider {name!r}: one of console, "
                          + ", ".join(PROVIDERS))
     kind = PROVIDERS[name]
-    base = config.get("SMS_BASE_URL") or (kavenegar.BASE_URL if name == "kavenegar"
-                                          else ghasedak.BASE_URL)
+    base = config.get("SMS_BASE_URL") or BASE_URLS.get(name, "")
     return kind(str(config.get("SMS_API_KEY") or ""), str(config.get("SMS_SENDER") or ""),
                 base, float(config.get("SMS_TIMEOUT_SECONDS") or 10.0))
 
 
-__all__ = ["Console", "Sent", "SmsError", "SmsPermanent", "SmsProvider", "SmsTemporary",
-           "SmsTimeout", "provider_from_config"]
+__all__ = ["Console", "GenericHttp", "Sent", "SmsError", "SmsPermanent", "SmsProvider",
+           "SmsTemporary", "SmsTimeout", "provider_from_config"]

@@ -1,4 +1,5 @@
-"""A stand-in SMS provider speaking Kavenegar's REST protocol, misbehaving on demand.
+"""A stand-in SMS provider speaking Kavenegar's REST protocol, and under `/gateway` the generic
+HTTP protocol (`counter_server.sms.generic`), misbehaving on demand — the same faults for both.
 
 Faults are a JSON object, given at start (`create_standin(faults=…)`) or at run time
 (`POST /_faults` adds to them, `DELETE /_faults` clears them, `GET` shows them):
@@ -191,6 +192,7 @@ def create_standin(api_key: str = "standin-key", faults: Mapping[str, Any] | Non
         return jsonify([{"messageid": m.messageid, "localid": m.localid, "text": m.text,
                          "receptor": m.receptor} for m in state.messages.values()])
 
+    _generic_routes(app, state)
     return app
 
 
@@ -206,3 +208,98 @@ def _fault(state: StandinState, fault: dict[str, Any], localid: str, receptor: s
         return Response("Service Unavailable", status=503)
     code, message = FAULT_REPLIES[str(kind)]
     return _reply(code, None, message)
+
+
+# The generic HTTP protocol (`counter_server.sms.generic`), under GENERIC_PREFIX -----------------
+
+GENERIC_PREFIX = "/gateway"
+GENERIC_REFUSALS = {"no_credit": (402, "no_credit"), "invalid_receptor": (422, "invalid_number")}
+
+
+def _generic_routes(app: Flask, state: StandinState) -> None:
+    """The generic protocol's routes, with the faults of `next` and `receipts` (a refusal is
+    answered the generic way: `no_credit` 402, `invalid_receptor` 422 `invalid_number`); calls
+    are counted under the same names as Kavenegar's (`send`, `status`, `statuslocalmessageid`)
+    and `send_code`. `"delay_seconds"` in the faults makes every send answer that much later (so
+    tests can hold several sends in flight at once)."""
+
+    def refused(name: str) -> Response | None:
+        with state.lock:
+            state.calls[name] = state.calls.get(name, 0) + 1
+        if request.headers.get("Authorization") == f"Bearer {state.api_key}":
+            return None
+        return _generic_error(401, "unauthorized")
+
+    def accept(name: str, localid: str, receptor: str, text: str) -> Response:
+        refusal = refused(name)
+        if refusal is not None:
+            return refusal
+        if not localid or not text:
+            return _generic_error(400, "bad_request")
+        if state.by_localid(localid) is not None:
+            return _generic_error(409, "duplicate")
+        fault = state.next_fault()
+        if fault is not None:
+            return _generic_fault(state, fault, localid, receptor, text)
+        if not RECEPTOR.match(receptor):
+            return _generic_error(422, "invalid_number")
+        state.closing.wait(float(state.faults.get("delay_seconds", 0)))
+        response = jsonify(_generic_message(state.accept(localid, receptor, text), "queued"))
+        response.status_code = 201
+        return response
+
+    @app.post(f"{GENERIC_PREFIX}/messages")
+    def generic_send() -> Response:
+        body = request.get_json(silent=True) or {}
+        return accept("send", str(body.get("local_id") or ""), str(body.get("to") or ""),
+                      str(body.get("text") or ""))
+
+    @app.post(f"{GENERIC_PREFIX}/codes")
+    def generic_send_code() -> Response:
+        body = request.get_json(silent=True) or {}
+        if not body.get("template"):
+            return _generic_error(422, "unknown_template")
+        text = f"{body['template']}: {body.get('code') or ''}" if body.get("code") else ""
+        return accept("send_code", str(body.get("local_id") or ""), str(body.get("to") or ""),
+                      text)
+
+    @app.get(f"{GENERIC_PREFIX}/messages/<message_id>")
+    def generic_status(message_id: str) -> Response:
+        refusal = refused("status")
+        if refusal is not None:
+            return refusal
+        message = state.messages.get(int(message_id)) if message_id.isdigit() else None
+        return _generic_found(state, message)
+
+    @app.get(f"{GENERIC_PREFIX}/messages")
+    def generic_status_by_localid() -> Response:
+        refusal = refused("statuslocalmessageid")
+        if refusal is not None:
+            return refusal
+        return _generic_found(state, state.by_localid(request.args.get("local_id", "")))
+
+
+def _generic_message(message: Message, status: str) -> dict[str, Any]:
+    return {"id": str(message.messageid), "local_id": message.localid, "status": status,
+            "parts": parts(message.text), "cost_rials": 120 * parts(message.text)}
+
+
+def _generic_found(state: StandinState, message: Message | None) -> Response:
+    if message is None:
+        return _generic_error(404, "not_found")
+    status = "delivered" if state.status_of(message) == 10 else "queued"
+    return jsonify(_generic_message(message, status))
+
+
+def _generic_error(status: int, error: str) -> Response:
+    response = jsonify({"error": error, "message": error.replace("_", " ")})
+    response.status_code = status
+    return response
+
+
+def _generic_fault(state: StandinState, fault: dict[str, Any], localid: str, receptor: str,
+                   text: str) -> Response:
+    kind = str(fault.get("fault"))
+    if kind in GENERIC_REFUSALS:
+        return _generic_error(*GENERIC_REFUSALS[kind])
+    return _fault(state, fault, localid, receptor, text)  # a time-out or a 5xx, as Kavenegar's

@@ -6,9 +6,12 @@ message to the provider (`counter_server.sms`) under the message's id as local i
 
 States: queued → sent (the provider accepted it; its id kept) → delivered | failed (with the
 provider's Persian reason) | cancelled; `held` while the day's budget of parts is spent
-(until the next Tehran day). A retry of a send first asks the provider, by local id, whether
-the message went out — a send that timed out is never sent twice. Delivery receipts are
-polled by `sms-status` jobs, with back-off, until the message is delivered or failed.
+(until the next Tehran day). A send first reserves its parts from the day's budget (one
+conditional UPDATE of the `sms-parts` allowance, `counter_server.jobs.usage`), so worker lanes
+sending at once never go over it together; a send that fails gives its parts back. A retry
+of a send first asks the provider, by local id, whether the message went out — a send that
+timed out is never sent twice. Delivery receipts are polled by `sms-status` jobs, with
+back-off, until the message is delivered or failed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from counter_server.jobs import queue as jobs
+from counter_server.jobs import usage
 from counter_server.jobs.queue import Claimed
 from counter_server.jobs.worker import (
     Effect,
@@ -47,6 +51,7 @@ from shared.sms import parts
 from shared.sms_texts import DEFAULT_TEMPLATES, announces, check_templates, render
 
 JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
+BUDGET_TARGET = "sms-parts"  # the daily allowance of parts (`counter_server.jobs.usage`)
 QUEUED, HELD = "queued", "held"
 ONE_TIME_CODE = "one_time_code"
 # Events whose messages go out even when the day's budget is spent or in quiet hours.
@@ -158,9 +163,31 @@ def parts_sent_on(session: Session, now: datetime) -> int:
                                      Notification.sent_at < end)) or 0)
 
 
+def parts_spent_on(session: Session, now: datetime) -> int:
+    """The parts taken from `now`'s Tehran day's budget: sent, or being sent."""
+    taken = usage.allowance_used(session, BUDGET_TARGET, to_local(now).date())
+    return parts_sent_on(session, now) if taken is None else taken
+
+
 def budget_spent(session: Session, now: datetime, budget: int | None, more: int = 0) -> bool:
     """Whether sending `more` parts would go over the day's `budget`."""
-    return bool(budget) and parts_sent_on(session, now) + max(more, 1) > int(budget or 0)
+    return bool(budget) and parts_spent_on(session, now) + max(more, 1) > int(budget or 0)
+
+
+def reserve_parts(session: Session, now: datetime, budget: int | None, count: int,
+                  essential: bool = False) -> bool:
+    """Take `count` parts from `now`'s Tehran day's budget, atomically; False (nothing taken)
+    when they would go over it. An essential message's parts are always taken (and counted)."""
+    day = to_local(now).date()
+    opening = 0 if usage.allowance_used(session, BUDGET_TARGET, day) is not None \
+        else parts_sent_on(session, now)  # the day's first: messages sent before the budget
+    limit = None if essential or not budget else int(budget)
+    return usage.take_allowance(session, BUDGET_TARGET, day, max(count, 1), limit, opening)
+
+
+def give_back_parts(session: Session, now: datetime, count: int) -> None:
+    """Return the parts reserved at `now` for a send that did not go out."""
+    usage.give_back_allowance(session, BUDGET_TARGET, to_local(now).date(), max(count, 1))
 
 
 # The worker's handlers ---------------------------------------------------------------------
@@ -194,16 +221,17 @@ def handler(provider: SmsProvider, policy: SmsPolicy | None = None) -> Callable[
                             message.event in ESSENTIAL_EVENTS, message.attempts > 0,
                             message.token if message.event == ONE_TIME_CODE else None,
                             message.template or "")
-            over = not out.essential and budget_spent(session, context.now,
-                                                      policy.daily_budget_parts, out.parts)
-        if over:
-            raise Postpone(tehran_day(context.now)[1], "daily SMS budget is spent",
-                           lambda session: _set(session, out.id, status=HELD))
         morning = None if out.essential else quiet_until(context.now, policy.quiet_hours)
         if morning is not None:
             raise Postpone(morning, "quiet hours", lambda session: _set(session, out.id,
                                                                          status=HELD))
-        sent = _hand_over(provider, job, out)
+        with context.db.transaction() as session:  # committed before the send: seen by all
+            reserved = reserve_parts(session, context.now, policy.daily_budget_parts,
+                                     out.parts, out.essential)
+        if not reserved:
+            raise Postpone(tehran_day(context.now)[1], "daily SMS budget is spent",
+                           lambda session: _set(session, out.id, status=HELD))
+        sent = _hand_over(provider, job, out, context.now)
         return lambda session: _record(session, job, out, sent, provider.name, context.now,
                                        policy)
     return run
@@ -217,23 +245,24 @@ def _code_is_stale(session: Session, message: Notification, now: datetime) -> bo
         or confirmation.confirmed_at is not None
 
 
-def _hand_over(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent:
-    """Send, unless an earlier attempt may have sent it and the provider has it."""
+def _hand_over(provider: SmsProvider, job: Claimed, out: _Outgoing, now: datetime) -> Sent:
+    """Send, unless an earlier attempt may have sent it and the provider has it; a failure
+    gives the parts reserved at `now` back."""
     local_id = str(out.id)
     if out.code is not None:
-        return _hand_over_code(provider, job, out)
+        return _hand_over_code(provider, job, out, now)
     try:
         found = provider.status_by_local_id(local_id) \
             if job.attempt > 1 or out.tried_before else None
         return found or provider.send(local_id, out.mobile, out.text)
     except SmsPermanent as exc:
-        raise PermanentFailure(str(exc), _failure(job, out.id, exc.persian_reason)) from exc
+        raise PermanentFailure(str(exc), _failure(job, out, now, exc.persian_reason)) from exc
     except SmsError as exc:
         raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
-                               _failure(job, out.id, GAVE_UP)) from exc
+                               _failure(job, out, now, GAVE_UP)) from exc
 
 
-def _hand_over_code(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent:
+def _hand_over_code(provider: SmsProvider, job: Claimed, out: _Outgoing, now: datetime) -> Sent:
     """Send a one-time code through the provider's template. Templates take no local id, so a
     send that timed out cannot be asked after: it is never sent again (the citizen asks for a
     new code, which the wait between codes allows within a minute)."""
@@ -241,12 +270,13 @@ def _hand_over_code(provider: SmsProvider, job: Claimed, out: _Outgoing) -> Sent
     try:
         return provider.send_code(str(out.id), out.mobile, out.template, out.code)
     except SmsPermanent as exc:
-        raise PermanentFailure(str(exc), _failure(job, out.id, exc.persian_reason)) from exc
+        raise PermanentFailure(str(exc), _failure(job, out, now, exc.persian_reason)) from exc
     except SmsTimeout as exc:
-        raise PermanentFailure(f"SmsTimeout: {exc}", _failure(job, out.id, CODE_UNKNOWN)) from exc
+        raise PermanentFailure(f"SmsTimeout: {exc}", _failure(job, out, now, CODE_UNKNOWN)) \
+            from exc
     except SmsError as exc:
         raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
-                               _failure(job, out.id, GAVE_UP)) from exc
+                               _failure(job, out, now, GAVE_UP)) from exc
 
 
 def status_handler(provider: SmsProvider) -> Callable[..., Effect | None]:
@@ -303,10 +333,11 @@ def _settled(session: Session, message_id: int, report: Sent, now: datetime) -> 
     _set(session, message_id, **values)
 
 
-def _failure(job: Claimed, message_id: int, reason: str) -> FailureEffect:
+def _failure(job: Claimed, out: _Outgoing, now: datetime, reason: str) -> FailureEffect:
     def effect(session: Session, gave_up: bool) -> None:
+        give_back_parts(session, now, out.parts)
         values: dict[str, object] = {"attempts": job.attempt}
         if gave_up:
             values.update(status=FAILED, reason=reason, token=None)
-        _set(session, message_id, **values)
+        _set(session, out.id, **values)
     return effect

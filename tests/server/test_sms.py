@@ -1,5 +1,6 @@
-"""SMS leaving Miz: the worker sends each message through the real Kavenegar adapter to the
-stand-in over real HTTP, once, whatever the stand-in does; receipts and the daily budget.
+"""SMS leaving Miz: the worker sends each message through a real provider adapter (Kavenegar's,
+and for the faults also the generic HTTP one) to the stand-in over real HTTP, once, whatever the
+stand-in does; receipts and the daily budget, which holds with several worker lanes at once.
 
 Time is a clock the tests move by hand (back-off, receipts, the next Tehran day)."""
 
@@ -21,6 +22,7 @@ from counter_server.db import utcnow
 from counter_server.jobs.worker import RunReport, Worker, WorkerSettings
 from counter_server.models import Job, Notification
 from counter_server.sms import Console
+from counter_server.usecases import mobile_confirmation, notifications
 from counter_server.usecases.notifications import tehran_day
 from shared.catalog.schema import CalendarSpec, Catalog
 from shared.sms import parts
@@ -35,7 +37,7 @@ CALENDAR = WorkCalendar.from_spec(CalendarSpec())
 
 class Clock:
     def __init__(self) -> None:
-        self.at = utcnow() + timedelta(minutes=1)  # what the test files is due by then
+        self.at = utcnow() + timedelta(minutes=1)  # jobs made while slow fixtures set up are due
 
     def __call__(self) -> datetime:
         return self.at
@@ -49,10 +51,20 @@ def clock() -> Clock:
     return Clock()
 
 
+PROVIDERS = pytest.mark.parametrize("provider_kind", ["kavenegar", "http"])
+
+
 @pytest.fixture
-def sms_app(app: Flask, sms_standin: SmsStandinServer, clock: Clock) -> Iterator[Flask]:
+def provider_kind() -> str:
+    """Which protocol the app speaks to the stand-in (tests parametrize it with PROVIDERS)."""
+    return "kavenegar"
+
+
+@pytest.fixture
+def sms_app(app: Flask, sms_standin: SmsStandinServer, clock: Clock,
+            provider_kind: str) -> Iterator[Flask]:
     """The app sending through the stand-in, with a short time-out for a send."""
-    app.extensions["miz.sms"] = sms_standin.provider(timeout=0.4)
+    app.extensions["miz.sms"] = sms_standin.provider(timeout=0.4, kind=provider_kind)
     app.config["CLOCK"] = clock
     yield app
 
@@ -62,10 +74,10 @@ def file(client: FlaskClient, demo_catalog: Catalog) -> None:
     forget_codes(client.application)
 
 
-def run(app: Flask, clock: Clock) -> RunReport:
+def run(app: Flask, clock: Clock, threads: int = 1) -> RunReport:
     with app.app_context():
         chosen = {k: h for k, h in handlers(app).items() if k.startswith("sms")}
-        return Worker(database(), chosen, CALENDAR, WorkerSettings(threads=1),
+        return Worker(database(), chosen, CALENDAR, WorkerSettings(threads=threads),
                       clock=clock).run_once()
 
 
@@ -81,6 +93,7 @@ def jobs_of(app: Flask, kind: str) -> list[Job]:
 
 # Once, whatever happens ----------------------------------------------------------------------
 
+@PROVIDERS
 @pytest.mark.parametrize("went_out", [True, False], ids=["it-went-out", "it-did-not"])
 def test_a_send_that_timed_out_is_asked_after_and_goes_out_once(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
@@ -102,9 +115,10 @@ def test_a_send_that_timed_out_is_asked_after_and_goes_out_once(
     assert sms_standin.messages()[0]["localid"] == str(message.id)
 
 
+@PROVIDERS
 def test_a_5xx_is_retried_after_its_back_off(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
-        sms_standin: SmsStandinServer, clock: Clock) -> None:
+        sms_standin: SmsStandinServer, clock: Clock, provider_kind: str) -> None:
     file(client, demo_catalog)
     sms_standin.set_faults({"next": [{"fault": "error_5xx", "count": 1}]})
     assert run(sms_app, clock).retried == 1
@@ -113,10 +127,11 @@ def test_a_5xx_is_retried_after_its_back_off(
     assert run(sms_app, clock).done == 1
     assert sms_standin.stats()["accepted"] == 1
     message = messages(sms_app)[0]
-    assert (message.status, message.attempts, message.provider) == ("sent", 2, "kavenegar")
+    assert (message.status, message.attempts, message.provider) == ("sent", 2, provider_kind)
     assert message.parts == parts(message.text) and message.cost_rials == 120 * message.parts
 
 
+@PROVIDERS
 @pytest.mark.parametrize(("fault", "reason"), [
     ("no_credit", "اعتبار حساب سامانه پیامک کافی نیست"),
     ("invalid_receptor", "شماره گیرنده نامعتبر است"),
@@ -132,6 +147,8 @@ def test_a_refusal_is_not_retried_and_shows_failed_with_the_persian_reason(
     assert sms_standin.stats()["calls"]["send"] == 1 and sms_standin.stats()["accepted"] == 0
     message = messages(sms_app)[0]
     assert (message.status, message.reason) == ("failed", reason)
+    with sms_app.app_context(), database().session() as session:  # its parts given back
+        assert notifications.parts_spent_on(session, clock.at) == 0
     login(client, "boss")
     page = html.unescape(client.get("/desk/notifications").get_data(as_text=True))
     assert reason in page and "ناموفق" in page
@@ -139,6 +156,7 @@ def test_a_refusal_is_not_retried_and_shows_failed_with_the_persian_reason(
 
 # Receipts -------------------------------------------------------------------------------------
 
+@PROVIDERS
 def test_late_receipts_are_polled_until_the_message_is_delivered(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
         sms_standin: SmsStandinServer, clock: Clock) -> None:
@@ -187,6 +205,32 @@ def test_the_daily_budget_holds_messages_until_the_next_tehran_day(
     assert "نگه‌داشته" not in client.get("/desk/notifications").get_data(as_text=True)
 
 
+def test_the_daily_budget_holds_when_worker_lanes_send_at_once(
+        sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
+        sms_standin: SmsStandinServer, clock: Clock) -> None:
+    for _ in range(6):
+        file(client, demo_catalog)
+    queued = messages(sms_app)
+    assert len(queued) == 6 and len({m.parts for m in queued}) == 1
+    sms_app.config["SMS_DAILY_BUDGET_PARTS"] = 3 * queued[0].parts  # room for three
+    sms_app.extensions["miz.sms"] = sms_standin.provider(timeout=5.0, kind="http")
+    sms_standin.set_faults({"delay_seconds": 0.5})  # all six sends are in flight together
+    clock.at = tehran_day(clock.at)[1] + timedelta(hours=12)
+    report = run(sms_app, clock, threads=6)
+    assert (report.done, report.postponed) == (3, 3)
+    assert sms_standin.stats()["accepted"] == 3
+    assert sorted(m.status for m in messages(sms_app)) == ["held"] * 3 + ["sent"] * 3
+    with sms_app.app_context():  # a one-time code still goes out
+        mobile_confirmation.start(
+            database(), None, service="tour-guide-card", national_code=APPLICANT["national_code"],
+            mobile=APPLICANT["mobile"], address="127.0.0.1", now=clock.at,
+            policy=mobile_confirmation.policy_from_config(sms_app.config), secret="test")
+    assert run(sms_app, clock, threads=6).done == 1
+    assert sms_standin.stats()["accepted"] == 4
+    with sms_app.app_context(), database().session() as session:
+        assert notifications.parts_spent_on(session, clock.at) == 3 * queued[0].parts + 1
+
+
 # Configuration ----------------------------------------------------------------------------------
 
 def test_the_console_provider_is_the_default_and_writes_an_outbox(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -225,8 +269,6 @@ def _tonight_at(hour: int, minute: int) -> datetime:
 def test_quiet_hours_hold_a_message_until_the_tehran_morning_but_not_a_one_time_code(
         sms_app: Flask, client: FlaskClient, demo_catalog: Catalog,
         sms_standin: SmsStandinServer, clock: Clock) -> None:
-    from counter_server.usecases import mobile_confirmation
-
     sms_app.config["SMS_QUIET_HOURS"] = "22:00-07:00"
     file(client, demo_catalog)
     clock.at = _tonight_at(23, 30)
@@ -251,7 +293,7 @@ def test_quiet_hours_hold_a_message_until_the_tehran_morning_but_not_a_one_time_
 def test_a_step_is_announced_by_name_only_when_the_service_lists_it(
         app: Flask, client: FlaskClient, demo_catalog: Catalog) -> None:
     from counter_server.models import RequestEvent, ServiceRequest
-    from counter_server.usecases import notifications
+    from counter_server.usecases import mobile_confirmation, notifications
 
     file(client, demo_catalog)
     with app.app_context(), database().transaction() as session:
