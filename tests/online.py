@@ -26,13 +26,19 @@ def code_sent(app: Flask, confirmation: str) -> str:
     return token
 
 
+def ask_code(client: FlaskClient, applicant: dict[str, Any],
+             service: str = "tour-guide-card") -> TestResponse:
+    """Ask for a one-time code to `applicant`'s mobile, before filing online."""
+    return client.post("/api/v1/mobile-confirmations", json={
+        "service": service, "national_code": str(applicant.get("national_code", "")),
+        "mobile": str(applicant.get("mobile", ""))})
+
+
 def confirm_mobile(client: FlaskClient, applicant: dict[str, Any],
                    service: str = "tour-guide-card") -> str | None:
     """Confirm `applicant`'s mobile as the API's client would; None when the code is refused
     (an invalid national code or mobile, which the filing itself must then refuse)."""
-    asked = client.post("/api/v1/mobile-confirmations", json={
-        "service": service, "national_code": str(applicant.get("national_code", "")),
-        "mobile": str(applicant.get("mobile", ""))})
+    asked = ask_code(client, applicant, service)
     if asked.status_code != 202:
         return None
     confirmation = asked.get_json()["confirmation"]

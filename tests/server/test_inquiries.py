@@ -31,7 +31,7 @@ from tests.agency_standin import StandinServer, agency_standin_fixture  # noqa: 
 from tests.conftest import login
 from tests.server.test_desk import act, record_manual_result, status_of
 from tests.server.test_requests_api import body, kiosk_body, kiosk_token  # noqa: F401
-from tests.online import file_online
+from tests.online import ask_code, file_online
 
 ZAHRA = {"name": "زهرا احمدی", "national_code": "0499370899", "mobile": "09121234567"}
 NEGAR_WRONG_MOBILE = {"name": "نگار صادقی", "national_code": "0067749828",
@@ -90,14 +90,17 @@ def test_online_filing_checks_the_mobile_before_accepting(
 
 def test_online_filing_with_someone_elses_mobile_is_refused_in_persian(
         bus_app: Flask, client: FlaskClient, demo_catalog: Catalog) -> None:
-    response = file(client, demo_catalog, NEGAR_WRONG_MOBILE)
+    response = ask_code(client, NEGAR_WRONG_MOBILE)  # checked before any code is texted
     assert response.status_code == 422
     answer = response.get_json()
     assert answer["code"] == "mobile_not_owned"
     assert "به نام دارنده این کد ملی ثبت نشده" in answer["message"]
-    assert answer["errors"] == {"applicant.mobile": answer["message"]}
+    assert answer["errors"] == {"mobile": answer["message"]}
+    assert file(client, demo_catalog, NEGAR_WRONG_MOBILE).get_json()["code"] == \
+        "mobile_not_confirmed"
     with bus_app.app_context(), database().session() as session:
         assert session.scalar(text("SELECT count(*) FROM requests")) == 0
+        assert session.scalar(text("SELECT count(*) FROM notifications")) == 0
         assert session.scalar(select(func.count()).select_from(Job)) == 0
 
 
@@ -195,7 +198,7 @@ def test_a_temporary_failure_is_retried_after_its_back_off(
 
 def test_an_unknown_citizen_is_a_permanent_refusal_that_opens_no_circuit(
         bus_app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict) -> None:
-    assert file(client, demo_catalog, NOT_REGISTERED).status_code == 422  # online: refused
+    assert ask_code(client, NOT_REGISTERED).status_code == 422  # online: refused
     login(client, "guides")  # at the counter the filing does not wait for the check
     response = file(client, demo_catalog, NOT_REGISTERED, channel="counter")
     assert response.status_code == 201, response.get_json()
