@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import KioskConfig
+from shared.text import to_persian_digits
 
 SIZE = (1080, 1920)
 UNREACHABLE = "http://127.0.0.1:9"
@@ -200,6 +201,15 @@ class Tour:
         self.tap(self.screen("filed").ids.ticket)
         self.shot("ticket-priority")
         self.tap(self.screen("priority").ids.ordinary)
+        mobile = self.screen("ticket_mobile")
+        for key in "09123":  # a mobile half typed, then one the validator refuses
+            self.tap(mobile.ids.keypad.keys[to_persian_digits(key)])
+        self.tap(mobile.ids.submit)
+        self.shot("ticket-mobile-invalid")
+        for key in "456789":
+            mobile.key(key)
+        self.shot("ticket-mobile")
+        self.tap(mobile.ids.submit)
         self.shot("ticket-refused-offline")
         state = self.ui.state
         state.ticket = Taken(ticket_id="d3mo-T1ck3t", label_fa="ب-۰۲۳",
