@@ -201,17 +201,19 @@ class Tour:
         self.tap(self.screen("filed").ids.ticket)
         self.shot("ticket-priority")
         self.tap(self.screen("priority").ids.ordinary)
+        state = self.ui.state
+        state.ticket_service = state.ticket_service or "tour-guide-card"
+        self.ui.nav.go("ticket_mobile")
         mobile = self.screen("ticket_mobile")
-        for key in "09123":  # a mobile half typed, then one the validator refuses
-            self.tap(mobile.ids.keypad.keys[to_persian_digits(key)])
-        self.tap(mobile.ids.submit)
+        for key in "0912":  # a mobile half typed: the validator's message
+            mobile.key(to_persian_digits(key))
+        mobile.submit()
         self.shot("ticket-mobile-invalid")
-        for key in "456789":
-            mobile.key(key)
+        for key in "3456789":
+            mobile.key(to_persian_digits(key))
         self.shot("ticket-mobile")
         self.tap(mobile.ids.submit)
         self.shot("ticket-refused-offline")
-        state = self.ui.state
         state.ticket = Taken(ticket_id="d3mo-T1ck3t", label_fa="ب-۰۲۳",
                              queue_title="راهنمایان و آزمون‌های گردشگری", ahead=4,
                              wait=(10, 20), printed=None, print_error=None, label="B-023",
