@@ -5,8 +5,9 @@ code, see `code_in_text`), `{step}` (the title of the step a request reached), `
 clerk's note to the citizen), `{note_line}` (that note on a line of its own, or nothing) and
 `{link}` (the tracking page). The walk-in queue's messages (`QUEUE_TEMPLATES`) have their own
 fields: `{ticket}` (the ticket's label as the lobby shows it, «ب-۰۱۲»), `{counter}` (the
-counter's number, Persian digits) and `{ahead}` (people ahead, Persian digits). A deployment may replace any of them (`MIZ_SMS_TEMPLATES`); `check_templates`
-refuses a template with a field its event does not fill before it is ever sent.
+counter's number, Persian digits) and `{ahead}` (people ahead, Persian digits). A deployment
+may replace any of them (`MIZ_SMS_TEMPLATES`); `check_templates` refuses a template with a
+field its event does not fill before it is ever sent.
 
 A tracking code inside Persian text: on an RTL phone the digit groups of "0010-2625-…" come
 out in reverse order, because the Unicode bidi algorithm turns digits that follow Arabic

@@ -23,7 +23,15 @@ from counter_server.usecases import walk_in_queue
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby
 from tests.conftest import csrf_token, login
-from tests.server.test_queue import MORNING, OFFICE, call, counters, finish, issue, run  # noqa: F401
+from tests.server.test_queue import (  # noqa: F401  (counters: a fixture)
+    MORNING,
+    OFFICE,
+    call,
+    counters,
+    finish,
+    issue,
+    run,
+)
 from tests.server.test_queue_web import kiosk, lobby_app, take  # noqa: F401
 from tests.server.test_sms import Clock, clock, sms_app  # noqa: F401
 from tests.server.test_sms import run as run_worker
