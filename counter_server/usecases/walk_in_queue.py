@@ -37,9 +37,9 @@ from counter_server.models import (
 from counter_server.usecases import queue_messages
 from counter_server.usecases.catalog_versions import Snapshot
 from shared import tracking_codes
-from shared.validators import InvalidValue, clean_mobile
 from shared.catalog.schema import Office, QueueSpec
 from shared.text import to_persian_digits
+from shared.validators import InvalidValue, clean_mobile
 
 WAITING, CALLED, SERVING, DONE, NO_SHOW, CLOSED = (
     "waiting", "called", "serving", "done", "no_show", "closed")
@@ -373,7 +373,9 @@ def call_next(session: Session, lobby: Lobby, counter: Counter, user: User) -> T
         ).rowcount
         if claimed == 1:
             session.refresh(ticket)
-            _count_priority_run(session, ticket, is_priority)  # also queues concurrent calls
+            # Its row lock also makes concurrent calls of this queue wait for this one, so
+            # the one near the front is told once.
+            _count_priority_run(session, ticket, is_priority)
             log(session, ticket, "called", user)
             queue_messages.called(session, ticket, lobby.label(ticket), counter)
             _tell_the_one_near(session, lobby, ticket)
