@@ -12,7 +12,9 @@ messages to the SMS provider) and `sms-status` jobs (asking after their delivery
 `INQUIRY_RETENTION_DAYS` (after which the bodies of exchanges, which hold personal data, are
 removed; their digests stay), `SMS_DAILY_BUDGET_PARTS`, `SMS_RECEIPT_DELAY_SECONDS`,
 `SMS_QUIET_HOURS` (Tehran time, "22:00-07:00" by default, empty for none: only one-time codes
-go out then) and `SMS_TEMPLATES` (JSON: event → Persian template, see `shared/sms_texts.py`).
+go out then), `SMS_TEMPLATES` (JSON: event → Persian template, see `shared/sms_texts.py`) and
+`SMS_QUEUE_NEAR_AHEAD` (a queue ticket given with a mobile is told by SMS once this many people
+are ahead of it; 3 by default, empty for never).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def defaults() -> dict[str, Any]:
         "SMS_QUIET_HOURS": "22:00-07:00",
         "SMS_TEMPLATES": {},
         "SMS_RECEIPT_DELAY_SECONDS": 30,
+        "SMS_QUEUE_NEAR_AHEAD": 3,
     }
 
 
@@ -89,6 +92,12 @@ def sms_policy(config: dict[str, Any]) -> notifications.SmsPolicy:
         quiet_hours=quiet_hours(config.get("SMS_QUIET_HOURS")),
         daily_budget_parts=int(budget) if budget else None,
         receipt_delay=timedelta(seconds=float(config["SMS_RECEIPT_DELAY_SECONDS"])))
+
+
+def queue_near_ahead(config: dict[str, Any]) -> int | None:
+    """`SMS_QUEUE_NEAR_AHEAD` as a number of people, or None (never tell) when empty."""
+    value = config.get("SMS_QUEUE_NEAR_AHEAD")
+    return None if value in (None, "") else max(0, int(value))
 
 
 def handlers(app: Flask) -> dict[str, Handler]:

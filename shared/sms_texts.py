@@ -3,20 +3,27 @@
 Templates use `str.format` fields: `{service}` (the service's title), `{code}` (the tracking
 code, see `code_in_text`), `{step}` (the title of the step a request reached), `{note}` (the
 clerk's note to the citizen), `{note_line}` (that note on a line of its own, or nothing) and
-`{link}` (the tracking page). A deployment may replace any of them (`MIZ_SMS_TEMPLATES`);
-`check_templates` refuses a template with an unknown field before it is ever sent.
+`{link}` (the tracking page). The walk-in queue's messages (`QUEUE_TEMPLATES`) have their own
+fields: `{ticket}` (the ticket's label as the lobby shows it, «ب-۰۱۲»), `{counter}` (the
+counter's number, Persian digits) and `{ahead}` (people ahead, Persian digits). A deployment
+may replace any of them (`MIZ_SMS_TEMPLATES`); `check_templates` refuses a template with a
+field its event does not fill before it is ever sent.
 
 A tracking code inside Persian text: on an RTL phone the digit groups of "0010-2625-…" come
 out in reverse order, because the Unicode bidi algorithm turns digits that follow Arabic
 letters into Arabic numbers (rule W2), whose separators then resolve right-to-left. A
 LEFT-TO-RIGHT MARK before the code keeps them European numbers joined by their dashes (W4)
 and left-to-right (W7): the groups stay in order on every phone that follows the algorithm.
+A ticket's label needs no mark: its Persian digits follow its own prefix, so it reads inside a
+message exactly as it reads alone on the lobby's board (with a Persian or a Latin prefix).
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+
+from shared.text import to_persian_digits
 
 LRM = "\u200e"
 
@@ -39,6 +46,15 @@ DEFAULT_EVENTS = frozenset({"submit", "request_documents", "documents_provided",
                             "record_payment", "approve", "reject", "complete"})
 FIELDS = frozenset({"service", "code", "step", "note", "note_line", "link"})
 
+# The walk-in queue by SMS: near the front, called to a counter, sent on to another counter.
+QUEUE_TEMPLATES: dict[str, str] = {
+    "queue_near": "{ahead} نفر جلوی شما هستند.\nنوبت {ticket} — لطفاً به سالن انتظار برگردید.",
+    "queue_called": "نوبت شما: باجه {counter}\nلطفاً با نوبت {ticket} به باجه {counter} بروید.",
+    "queue_transferred": ("نوبت {ticket} به باجه {counter} سپرده شد؛ "
+                          "هنگام فراخوان دوباره پیامک می‌گیرید."),
+}
+QUEUE_FIELDS = frozenset({"ticket", "counter", "ahead"})
+
 
 def code_in_text(code: str) -> str:
     """A 16-digit tracking code as an SMS writes it: four groups joined by dashes, after a
@@ -56,11 +72,11 @@ def one_time_code_text(code: str) -> str:
 
 
 def check_templates(templates: Mapping[str, str]) -> None:
-    """ValueError naming each template that uses a field no event fills."""
+    """ValueError naming each template that uses a field its event does not fill."""
     problems = []
     for event, template in templates.items():
         used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-        unknown = sorted(used - FIELDS)
+        unknown = sorted(used - (QUEUE_FIELDS if event in QUEUE_TEMPLATES else FIELDS))
         if unknown:
             problems.append(f"{event}: unknown field(s) {', '.join(unknown)}")
     if problems:
@@ -76,6 +92,17 @@ def render(templates: Mapping[str, str], event: str, *, service: str, code: str,
     note = note.strip()
     return template.format(service=service, code=code_in_text(code), link=link, step=step,
                            note=note, note_line=f"\n{note}" if note else "").strip()
+
+
+def render_queue(templates: Mapping[str, str], event: str, *, ticket: str, counter: int = 0,
+                 ahead: int = 0) -> str | None:
+    """A walk-in queue message (`QUEUE_TEMPLATES`), numbers in Persian digits; None when no
+    template announces `event`."""
+    template = templates.get(event)
+    if template is None:
+        return None
+    return template.format(ticket=ticket, counter=to_persian_digits(counter),
+                           ahead=to_persian_digits(ahead)).strip()
 
 
 def announces(sms: Mapping[str, object] | None, event: str, step: str | None = None) -> bool:

@@ -212,6 +212,12 @@ class TicketIn(BaseModel):
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{12,16}$",
                            description="Kiosks only: the public id the kiosk printed in the "
                            "ticket's QR (/q/<id>), for a ticket it numbered itself")
+    mobile: str | None = Field(
+        None, max_length=30, examples=["09121234567"],
+        description="Optional: the holder's mobile, for «… نفر جلوی شما هستند» and «نوبت شما: "
+        "باجه ۴» by SMS and the survey's link after the visit. Any digits (Persian too); an "
+        "invalid one is refused (422 `mobile_invalid` or `mobile_landline`), never dropped. "
+        "Part of the body a replay must repeat; never echoed back.")
 
 
 class TicketOut(BaseModel):

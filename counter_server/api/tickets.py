@@ -57,6 +57,8 @@ def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
 
 
 def _queue_error(exc: QueueError) -> ApiError:
+    if exc.code.startswith("mobile_"):
+        return ApiError(exc.status, exc.code, exc.message, errors={"mobile": exc.message})
     return ApiError(exc.status, exc.code, exc.message)
 
 
@@ -66,7 +68,9 @@ def _queue_error(exc: QueueError) -> ApiError:
     {201: ("Issued", TicketOut), 200: ("A replay of an earlier ticket", TicketOut),
      401: ("A kiosk token or a staff login is needed", ErrorBody),
      409: ("A kiosk number outside the kiosk's leases", ErrorBody),
-     422: ("Invalid body, closed queue, or `idempotency_key_reused`", ValidationErrorBody)},
+     422: ("Invalid body, closed queue, an invalid `mobile` (`mobile_invalid`, "
+           "`mobile_landline`, `mobile_required`), or `idempotency_key_reused`",
+           ValidationErrorBody)},
     tag="queue", body=TicketIn,
     description="Kiosks (bearer token) or logged-in staff. Idempotent by `client_id`. A kiosk "
     "that numbered the ticket itself sends `number` (from a lease) and `issued_at`; the queue "
@@ -81,7 +85,7 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     order = TicketOrder(client_id=str(body.client_id), service=body.service,
                         priority=body.priority, tracking_code=body.tracking_code,
                         number=body.number, issued_at=body.issued_at, office=body.office,
-                        public_id=body.id)
+                        public_id=body.id, mobile=body.mobile)
     rules = lobby()
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from counter_server import background
 from counter_server.clock import now
 from counter_server.context import session, unit_of_work
 from counter_server.desk import bp
@@ -28,7 +29,8 @@ CHOSEN_COUNTER = "counter_id"
 
 
 def _lobby() -> Lobby:
-    return Lobby(catalog_versions.current_snapshot(session()), now())
+    return Lobby(catalog_versions.current_snapshot(session()), now(),
+                 near_ahead=background.queue_near_ahead(current_app.config))
 
 
 def _counter(counter_id: int) -> Counter:
@@ -204,7 +206,8 @@ def _printer_globals() -> dict[str, Any]:
 @bp.route("/tickets", methods=["GET", "POST"])
 @login_required
 def issue_ticket() -> str | Response:
-    """The receptionist hands out tickets (and can link one to a filed request)."""
+    """The receptionist hands out tickets (can link one to a filed request, and note the
+    mobile the person gives for the queue's SMS)."""
     lobby = _lobby()
     catalog = lobby.snapshot.catalog
     errors: dict[str, str] = {}
@@ -218,7 +221,8 @@ def issue_ticket() -> str | Response:
         order = TicketOrder(client_id=request.form.get("client_id", "") or str(uuid.uuid4()),
                             service=request.form.get("service", ""),
                             priority=request.form.get("priority") or None,
-                            tracking_code=code or None, office=request.form.get("office"))
+                            tracking_code=code or None, office=request.form.get("office"),
+                            mobile=request.form.get("mobile", "").strip() or None)
         if not errors:
             issued: list[Ticket] = []
 
@@ -230,7 +234,7 @@ def issue_ticket() -> str | Response:
             try:
                 unit_of_work(work)
             except QueueError as exc:
-                errors["service"] = exc.message
+                errors["mobile" if exc.code.startswith("mobile_") else "service"] = exc.message
             else:
                 return redirect(url_for("web.ticket_page", public_id=issued[0].public_id,
                                         print=1))

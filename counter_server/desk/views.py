@@ -29,6 +29,7 @@ from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
 from counter_server import background
 from counter_server.usecases import audit, catalog_versions, inquiries, kiosk_status, kiosks
+from counter_server.usecases import walk_in_queue
 from counter_server.usecases import notifications as notifications_usecase
 from counter_server.usecases.inbox import open_inbox, read_filters
 from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
@@ -221,7 +222,10 @@ def notifications() -> str:
     budget = background.sms_policy(current_app.config).daily_budget_parts
     used = notifications_usecase.parts_spent_on(session(), now())
     return render_template("desk/notifications.html", items=items, codes=codes_by_id,
-                           tickets={}, budget=budget, used=used,
+                           tickets=walk_in_queue.labels(
+                               session(), catalog_versions.current_snapshot(session()),
+                               {n.ticket_id for n in items if n.ticket_id}),
+                           budget=budget, used=used,
                            budget_spent=notifications_usecase.budget_spent(session(), now(),
                                                                             budget))
 

@@ -1,7 +1,8 @@
 """SMS to the citizen at each step: written with the event, sent by the worker.
 
 The message and its `sms` job are committed in the same transaction as the event that
-caused them, so no step goes unannounced and none is announced twice; the worker hands the
+caused them — a request's event, or a queue ticket's call (`send_to_ticket`) — so no step
+goes unannounced and none is announced twice; the worker hands the
 message to the provider (`counter_server.sms`) under the message's id as local id.
 
 States: queued → sent (the provider accepted it; its id kept) → delivered | failed (with the
@@ -34,7 +35,13 @@ from counter_server.jobs.worker import (
     Postpone,
     TemporaryFailure,
 )
-from counter_server.models import MobileConfirmation, Notification, RequestEvent, ServiceRequest
+from counter_server.models import (
+    MobileConfirmation,
+    Notification,
+    RequestEvent,
+    ServiceRequest,
+    Ticket,
+)
 from counter_server.sms.provider import (
     CANCELLED,
     DELIVERED,
@@ -48,7 +55,14 @@ from counter_server.sms.provider import (
 )
 from shared.jalali import TEHRAN, to_local
 from shared.sms import parts
-from shared.sms_texts import DEFAULT_TEMPLATES, announces, check_templates, render
+from shared.sms_texts import (
+    DEFAULT_TEMPLATES,
+    QUEUE_TEMPLATES,
+    announces,
+    check_templates,
+    render,
+    render_queue,
+)
 
 JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
 BUDGET_TARGET = "sms-parts"  # the daily allowance of parts (`counter_server.jobs.usage`)
@@ -69,7 +83,7 @@ class SmsPolicy:
     receipt_attempts: int = 12
 
 
-_templates: dict[str, str] = dict(DEFAULT_TEMPLATES)
+_templates: dict[str, str] = {**DEFAULT_TEMPLATES, **QUEUE_TEMPLATES}
 
 
 def stop_for(session: Session, request: ServiceRequest, now: datetime) -> int:
@@ -90,7 +104,7 @@ def resume_for(request: ServiceRequest) -> None:
 
 def use_templates(overrides: Mapping[str, str] | None) -> None:
     """The deployment's own texts for some events (`MIZ_SMS_TEMPLATES`), checked first."""
-    chosen = {**DEFAULT_TEMPLATES, **(overrides or {})}
+    chosen = {**DEFAULT_TEMPLATES, **QUEUE_TEMPLATES, **(overrides or {})}
     check_templates(chosen)
     _templates.clear()
     _templates.update(chosen)
@@ -124,13 +138,32 @@ def send_text(session: Session, request: ServiceRequest, event: RequestEvent, ki
     """An SMS of `text` to the request's applicant about `event` (`kind` names what it is:
     the event's action, or e.g. "survey"), and the job that sends it, in the caller's
     transaction."""
-    message = Notification(request_id=request.id, event_id=event.id,
-                           mobile=request.applicant_mobile, event=kind, text=text,
-                           status=QUEUED, parts=parts(text))
+    _queue(session, Notification(request_id=request.id, event_id=event.id,
+                                 mobile=request.applicant_mobile, event=kind, text=text,
+                                 status=QUEUED, parts=parts(text)))
+
+
+def queue_text(event: str, *, ticket: str, counter: int = 0, ahead: int = 0) -> str | None:
+    """The walk-in queue's SMS for `event` (`shared.sms_texts.QUEUE_TEMPLATES`, or the
+    deployment's own); None when no template announces it."""
+    return render_queue(_templates, event, ticket=ticket, counter=counter, ahead=ahead)
+
+
+def send_to_ticket(session: Session, ticket: Ticket, kind: str, text: str) -> Notification:
+    """An SMS of `text` to the mobile given with a queue ticket (`kind`: e.g. "queue_called",
+    "survey"), and the job that sends it, in the caller's transaction."""
+    if not ticket.mobile:
+        raise ValueError(f"ticket {ticket.id} has no mobile")
+    return _queue(session, Notification(ticket_id=ticket.id, mobile=ticket.mobile, event=kind,
+                                        text=text, status=QUEUED, parts=parts(text)))
+
+
+def _queue(session: Session, message: Notification) -> Notification:
     session.add(message)
     session.flush()
     jobs.enqueue(session, JOB_KIND, f"sms:{message.id}", {"notification": message.id},
                  target="sms", max_attempts=5)
+    return message
 
 
 # The daily budget --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Satisfaction survey answers, idempotent by the client's id, and the one-time invitations
-(an SMS link to `/s/<token>`) sent when a request is completed.
+(an SMS link to `/s/<token>`) sent when a request is completed or a walk-in visit is served
+(a ticket finished, when the person gave a mobile).
 
 Every answer is joined to what it is about — the invitation's request, or the request or
 ticket a kiosk names — and carries the service, office, counter, clerk and channel the
@@ -88,7 +89,29 @@ def invite_for_request(session: Session, request: ServiceRequest, clerk: User | 
     session.add(invitation)
     session.flush()
     notifications.send_text(session, request, event, "survey",
-                            invitation_message(request, invitation, public_url))
+                            invitation_message(request.service["title"], invitation,
+                                               public_url))
+    return invitation
+
+
+def invite_for_visit(session: Session, ticket: Ticket, clerk: User | None, service_title: str,
+                     public_url: str, now: datetime) -> SurveyInvitation | None:
+    """A one-time survey link for a served walk-in visit and the SMS that carries it, in the
+    caller's transaction; joined to the ticket's office, counter, clerk and service. None
+    when the ticket has no mobile or was invited already (one answer per visit)."""
+    if not ticket.mobile or session.scalar(select(SurveyInvitation.id).where(
+            SurveyInvitation.ticket_id == ticket.id)) is not None:
+        return None
+    invitation = SurveyInvitation(
+        token=secrets.token_urlsafe(24), ticket_id=ticket.id,
+        service_slug=ticket.service_slug, office_slug=ticket.office_slug,
+        counter_id=ticket.counter_id, clerk_id=clerk.id if clerk else ticket.called_by_id,
+        channel="counter",
+        created_at=now, expires_at=now + INVITATION_LIFETIME)
+    session.add(invitation)
+    session.flush()
+    notifications.send_to_ticket(session, ticket, "survey",
+                                 invitation_message(service_title, invitation, public_url))
     return invitation
 
 
@@ -96,10 +119,10 @@ def invitation_link(invitation: SurveyInvitation, public_url: str) -> str:
     return f"{public_url.rstrip('/')}/s/{invitation.token}"
 
 
-def invitation_message(request: ServiceRequest, invitation: SurveyInvitation,
+def invitation_message(service_title: str, invitation: SurveyInvitation,
                        public_url: str) -> str:
     """The short Persian SMS; the link stands on its own line so RTL text cannot break it."""
-    return (f"از اینکه خدمت «{request.service['title']}» را از ما گرفتید سپاسگزاریم.\n"
+    return (f"از اینکه خدمت «{service_title}» را از ما گرفتید سپاسگزاریم.\n"
             f"لطفاً در نظرسنجی کوتاه ما شرکت کنید:\n{invitation_link(invitation, public_url)}")
 
 

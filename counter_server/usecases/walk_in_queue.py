@@ -5,6 +5,10 @@ lease blocks from the same counter ahead of time, so a ticket numbered by an off
 never collide with one the server numbered. Calling the next person claims the ticket with a
 conditional UPDATE (status still 'waiting'), so two counters pressing at once never get the same
 ticket — on SQLite, where `SKIP LOCKED` does nothing, as on PostgreSQL.
+
+A ticket may carry the mobile its holder gave; the call, the transfer to a counter and the
+finish then write its SMS in the same transaction (`queue_messages`), and each call tells the
+ticket that has just come within `Lobby.near_ahead` people of the front.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 import json
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,10 +34,12 @@ from counter_server.models import (
     TicketEvent,
     User,
 )
+from counter_server.usecases import queue_messages
 from counter_server.usecases.catalog_versions import Snapshot
 from shared import tracking_codes
 from shared.catalog.schema import Office, QueueSpec
 from shared.text import to_persian_digits
+from shared.validators import InvalidValue, clean_mobile
 
 WAITING, CALLED, SERVING, DONE, NO_SHOW, CLOSED = (
     "waiting", "called", "serving", "done", "no_show", "closed")
@@ -70,10 +76,15 @@ class TicketOrder:
     issued_at: datetime | None = None
     office: str | None = None
     public_id: str | None = None
+    mobile: str | None = None  # for the queue's SMS; checked and made canonical by `issue`
 
     def digest(self) -> str:
+        """The body's fingerprint; `mobile` counts only when given, so the digests of
+        tickets issued before it existed stay the same."""
         body = {**self.__dict__, "issued_at": self.issued_at.isoformat() if self.issued_at
                 else None}
+        if body["mobile"] is None:
+            del body["mobile"]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -89,12 +100,21 @@ class Estimate:
     range: tuple[int, int] | None
 
 
-class Lobby:
-    """The queue rules of the current catalog, with the clock to apply them at."""
+DEFAULT_NEAR_AHEAD = 3
 
-    def __init__(self, snapshot: Snapshot, now: datetime):
-        self.snapshot, self.now = snapshot, now
+
+class Lobby:
+    """The queue rules of the current catalog, with the clock to apply them at; `near_ahead`
+    is how many people ahead a ticket's holder is told «… نفر جلوی شما هستند» (None: never)."""
+
+    def __init__(self, snapshot: Snapshot, now: datetime,
+                 near_ahead: int | None = DEFAULT_NEAR_AHEAD):
+        self.snapshot, self.now, self.near_ahead = snapshot, now, near_ahead
         self.today = snapshot.calendar.local_date(now)
+
+    def label(self, ticket: Ticket) -> str:
+        """The ticket's label as the lobby shows it («ب-۰۱۲»)."""
+        return _label(self.snapshot, ticket.queue_slug, ticket.number)
 
     def office(self, slug: str | None) -> Office:
         offices = self.snapshot.catalog.offices
@@ -115,6 +135,18 @@ class Lobby:
             raise QueueError("no_queue_for_service",
                              "برای این خدمت در این دفتر نوبت حضوری داده نمی‌شود.")
         return queue
+
+
+def _label(snapshot: Snapshot, queue_slug: str, number: int) -> str:
+    queue = next((q for q in snapshot.catalog.queues if q.slug == queue_slug), None)
+    return queue.ticket_label(number) if queue else to_persian_digits(number)
+
+
+def labels(session: Session, snapshot: Snapshot, ticket_ids: set[int]) -> dict[int, str]:
+    """The labels of these tickets as the lobby shows them, by id (e.g. for the SMS list)."""
+    rows = session.execute(select(Ticket.id, Ticket.queue_slug, Ticket.number)
+                           .where(Ticket.id.in_(ticket_ids or {0}))).all()
+    return {id_: _label(snapshot, queue, number) for id_, queue, number in rows}
 
 
 def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay:
@@ -169,6 +201,7 @@ def close_past_days(session: Session, office: str, today: date) -> int:
 def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | None = None,
           user: User | None = None, enforce_hours: bool = True) -> Issued:
     """Issue a ticket (or return the one this client id already got). The caller commits."""
+    order = _with_clean_mobile(order)
     digest = order.digest()
     existing = session.scalar(select(Ticket).where(Ticket.client_id == order.client_id))
     if existing is not None:
@@ -194,13 +227,23 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
         body_digest=digest,
         office_slug=office.slug, queue_slug=queue.slug, service_slug=order.service, day=day,
         number=number, priority=order.priority, status=WAITING if day >= lobby.today else CLOSED,
-        tracking_code=_linked_code(order.tracking_code),
+        tracking_code=_linked_code(order.tracking_code), mobile=order.mobile,
         kiosk_id=kiosk.id if kiosk else None, issued_by_id=user.id if user else None,
         issued_at=issued_at, received_at=lobby.now)
     session.add(ticket)
     session.flush()
     log(session, ticket, "issued", user)
     return Issued(ticket, created=True)
+
+
+def _with_clean_mobile(order: TicketOrder) -> TicketOrder:
+    """The order with its mobile as "09…" (any digits accepted); QueueError when invalid."""
+    if order.mobile is None:
+        return order
+    try:
+        return replace(order, mobile=clean_mobile(order.mobile))
+    except InvalidValue as exc:
+        raise QueueError(exc.code, exc.message) from None
 
 
 def _public_id(session: Session, order: TicketOrder, kiosk: Kiosk | None) -> str:
@@ -330,11 +373,33 @@ def call_next(session: Session, lobby: Lobby, counter: Counter, user: User) -> T
         ).rowcount
         if claimed == 1:
             session.refresh(ticket)
+            # Its row lock also makes concurrent calls of this queue wait for this one, so
+            # the one near the front is told once.
             _count_priority_run(session, ticket, is_priority)
             log(session, ticket, "called", user)
+            queue_messages.called(session, ticket, lobby.label(ticket), counter)
+            _tell_the_one_near(session, lobby, ticket)
             return ticket
         session.expire(ticket)  # another counter took it; choose again
     raise QueueError("busy", "صف شلوغ است؛ دوباره «نفر بعدی» را بزنید.", status=503)
+
+
+def _tell_the_one_near(session: Session, lobby: Lobby, called: Ticket) -> None:
+    """The ticket that this call has just brought to `near_ahead` people from the front of
+    its queue (it had one more ahead before) is told so — the queue's order is `ahead_of`'s."""
+    if lobby.near_ahead is None:
+        return
+    behind = session.scalar(select(Ticket).where(
+        Ticket.office_slug == called.office_slug, Ticket.queue_slug == called.queue_slug,
+        Ticket.day == called.day, Ticket.status == WAITING)
+        .order_by(Ticket.priority.is_(None), Ticket.issued_at, Ticket.id)
+        .offset(lobby.near_ahead).limit(1))
+    if behind is not None and behind.mobile and _line_key(called) < _line_key(behind):
+        queue_messages.near(session, behind, lobby.label(behind), lobby.near_ahead)
+
+
+def _line_key(ticket: Ticket) -> tuple[bool, datetime, int]:
+    return ticket.priority is None, ticket.issued_at, ticket.id
 
 
 def _count_priority_run(session: Session, ticket: Ticket, is_priority: bool) -> None:
@@ -377,6 +442,11 @@ def act(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, action
             ticket.serving_started_at = ticket.serving_started_at or ticket.called_at
             record_service_time(session, ticket)
     log(session, ticket, action, user)
+    if action == "finish":
+        service = lobby.snapshot.service(ticket.service_slug)
+        queue_messages.served(session, ticket, user,
+                              service.title if service else ticket.service_slug,
+                              str(lobby.snapshot.catalog.agency.public_base_url), lobby.now)
 
 
 def record_service_time(session: Session, ticket: Ticket) -> None:
@@ -411,6 +481,8 @@ def transfer(session: Session, lobby: Lobby, counter: Counter, ticket: Ticket, u
     ticket.status, ticket.counter_id, ticket.called_at = WAITING, None, None
     ticket.serving_started_at = None
     log(session, ticket, "transferred", user)
+    if to_counter is not None:
+        queue_messages.transferred(session, ticket, lobby.label(ticket), to_counter)
 
 
 def serve_without_ticket(session: Session, lobby: Lobby, counter: Counter, service: str,

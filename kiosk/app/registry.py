@@ -35,6 +35,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("filed", "filed", "FiledScreen", "Apply: tracking code and receipt"),
     ScreenSpec("ticket", "ticket", "TicketScreen", "Ticket: pick a service"),
     ScreenSpec("priority", "priority", "PriorityScreen", "Ticket: priority"),
+    ScreenSpec("ticket_mobile", "ticket_mobile", "TicketMobileScreen",
+               "Ticket: a mobile for the queue's SMS"),
     ScreenSpec("ticket_done", "ticket_done", "TicketDoneScreen", "Ticket: printed"),
     ScreenSpec("track", "track", "TrackScreen", "Track: scan or type the code"),
     ScreenSpec("track_result", "track_result", "TrackResultScreen", "Track: status and steps"),

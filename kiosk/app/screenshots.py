@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import KioskConfig
+from shared.text import to_persian_digits
 
 SIZE = (1080, 1920)
 UNREACHABLE = "http://127.0.0.1:9"
@@ -200,8 +201,19 @@ class Tour:
         self.tap(self.screen("filed").ids.ticket)
         self.shot("ticket-priority")
         self.tap(self.screen("priority").ids.ordinary)
-        self.shot("ticket-refused-offline")
         state = self.ui.state
+        state.ticket_service = state.ticket_service or "tour-guide-card"
+        self.ui.nav.go("ticket_mobile")
+        mobile = self.screen("ticket_mobile")
+        for key in "0912":  # a mobile half typed: the validator's message
+            mobile.key(to_persian_digits(key))
+        mobile.submit()
+        self.shot("ticket-mobile-invalid")
+        for key in "3456789":
+            mobile.key(to_persian_digits(key))
+        self.shot("ticket-mobile")
+        self.tap(mobile.ids.submit)
+        self.shot("ticket-refused-offline")
         state.ticket = Taken(ticket_id="d3mo-T1ck3t", label_fa="ب-۰۲۳",
                              queue_title="راهنمایان و آزمون‌های گردشگری", ahead=4,
                              wait=(10, 20), printed=None, print_error=None, label="B-023",

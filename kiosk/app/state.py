@@ -52,6 +52,7 @@ class KioskState(EventDispatcher):
     # Queue tickets.
     ticket_service = StringProperty("")
     ticket_priority = StringProperty("")
+    ticket_mobile = StringProperty("")  # as typed, Persian digits; empty: no SMS
     ticket = ObjectProperty(None, allownone=True)  # kiosk.usecases.tickets.Taken
     ticket_error = StringProperty("")
 
@@ -86,6 +87,7 @@ class KioskState(EventDispatcher):
     def has_input(self) -> bool:
         """True when anything a citizen entered or received is held (worth wiping)."""
         return bool(self.answers or self.scans or self.filed or self.ticket or self.track_code
+                    or self.ticket_mobile
                     or self.tracked or self.search_query or self.survey_answers
                     or self.skipped)
 
@@ -112,6 +114,7 @@ class KioskState(EventDispatcher):
     def clear_ticket(self) -> None:
         self.ticket_service = ""
         self.ticket_priority = ""
+        self.ticket_mobile = ""
         self.ticket = None
         self.ticket_error = ""
 

@@ -4,7 +4,8 @@
     validate(service, applicant, fields)                     Persian errors, the server's rules
     scan_document()                                          one document from the scanner
     file_request(service, applicant, fields, documents)      -> Filed (code, printed or why not)
-    take_ticket(service, priority=None, tracking_code=None)  -> Taken, or CannotIssue
+    take_ticket(service, priority=None, tracking_code=None, mobile=None)
+                                                             -> Taken, or CannotIssue
     track(code)                                              -> Tracked (live, or what it knows)
     answer_survey(answers, service=…, tracking_code=…, ticket_id=…)
     status() / check_printer() / reprint(key)
@@ -88,9 +89,10 @@ class Kiosk:
     # --- tickets, tracking, surveys ------------------------------------------------------
 
     def take_ticket(self, service: str, priority: str | None = None,
-                    tracking_code: str | None = None) -> Taken:
-        """A queue ticket, saved before it is printed; CannotIssue when there is none."""
-        return tickets.take_ticket(self.parts, service, priority, tracking_code)
+                    tracking_code: str | None = None, mobile: str | None = None) -> Taken:
+        """A queue ticket, saved before it is printed; CannotIssue when there is none,
+        InvalidForm for a mobile (optional, for the queue's SMS) that is not valid."""
+        return tickets.take_ticket(self.parts, service, priority, tracking_code, mobile)
 
     def track(self, code: str) -> Tracked:
         """A request's state, live from the server or what this kiosk knows of it."""

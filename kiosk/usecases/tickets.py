@@ -6,6 +6,10 @@ if that call fails the sync delivers it. Without a lease it asks the server for 
 Out of touch longer than `KioskPolicy.max_offline`, or with neither a lease nor the server,
 the citizen is sent to reception (`CannotIssue`). The queue's hours and the ticket's label
 are the catalog's rules (`QueueSpec.is_open`, `QueueSpec.ticket_label`).
+
+A mobile the citizen types (optional, for the queue's SMS) goes in the ticket's body, checked
+by the server's own rule first (`InvalidForm`); like an applicant's details it is purged from
+the local store once the server has the ticket, and it is never printed or logged.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from kiosk.local.store import OFFICE, LeasedNumber, NewRecord, OutboxRecord, utc
 from kiosk.sync.api_client import TICKETS_PATH, Reply, Unreachable, is_transient, parse_time
 from kiosk.sync.delivery import ack_of, send_record
 from kiosk.sync.redaction import redacted_logger
-from kiosk.usecases.errors import CannotIssue
+from kiosk.usecases.errors import CannotIssue, InvalidForm
 from kiosk.usecases.parts import KioskParts, new_client_id, normalized_code, service_spec
 from kiosk.usecases.receipts import print_receipt, to_plain
 from shared.catalog.schema import Catalog, Office, QueueSpec
 from shared.devices.escpos_printer import PrinterStatus
+from shared.validators import InvalidValue, clean_mobile
 from shared.workcalendar import WorkCalendar
 
 log = redacted_logger(__name__)
@@ -56,9 +61,11 @@ class Taken:
 
 
 def take_ticket(parts: KioskParts, service: str, priority: str | None = None,
-                tracking_code: str | None = None) -> Taken:
+                tracking_code: str | None = None, mobile: str | None = None) -> Taken:
     """A ticket for `service`'s queue at this kiosk's office, saved before it is printed;
-    CannotIssue (a Persian message sending the citizen to reception) when there is none."""
+    CannotIssue (a Persian message sending the citizen to reception) when there is none,
+    InvalidForm (under "mobile") for a mobile the server would refuse."""
+    checked = ticket_mobile(mobile)
     loaded = parts.catalogs.current()
     queue = _queue_for(parts, loaded.catalog, service, priority)
     at = parts.server_now()
@@ -67,12 +74,24 @@ def take_ticket(parts: KioskParts, service: str, priority: str | None = None,
     code = normalized_code(tracking_code) if tracking_code else None
     body = {"client_id": new_client_id(), "service": service, "priority": priority,
             "tracking_code": code}
+    if checked is not None:
+        body["mobile"] = checked
     if parts.in_touch():
         taken = _leased_ticket(parts, loaded.catalog, loaded.calendar, queue, body, at,
                                loaded.version)
         if taken is not None:
             return taken
     return _server_ticket(parts, loaded.catalog, queue, body, at, loaded.version)
+
+
+def ticket_mobile(mobile: str | None) -> str | None:
+    """The typed mobile as "09…" (None when none was typed); InvalidForm when invalid."""
+    if mobile is None or not mobile.strip():
+        return None
+    try:
+        return clean_mobile(mobile)
+    except InvalidValue as exc:
+        raise InvalidForm({"mobile": exc.message}) from None
 
 
 def new_local_ticket_id() -> str:

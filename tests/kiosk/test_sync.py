@@ -27,6 +27,7 @@ from kiosk.local.catalog_cache import CatalogCache, CatalogUnusable
 from kiosk.local.store import CLOCK_DRIFT, LAST_CONTACT, OFFICE, KioskStore, utcnow
 from kiosk.sync.engine import SyncEngine
 from kiosk.sync.policy import KioskPolicy
+from kiosk.usecases.errors import InvalidForm
 from kiosk.usecases.kiosk import Kiosk
 from shared.catalog.schema import Catalog
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
@@ -295,6 +296,41 @@ def test_personal_data_and_scans_are_purged_once_acknowledged(
         assert tracked.live and tracked.status == "submitted"
         assert kiosk.reprint(code).print_error is None
     assert NATIONAL_CODE not in caplog.text and MOBILE not in caplog.text
+
+
+def test_a_tickets_mobile_reaches_the_server_then_leaves_the_kiosk(
+        server: LiveServer, tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    config = config_for(server, tmp_path / "kiosk")
+    given = "09351234567"
+    with KioskStore(config.data_dir) as store:
+        server.start()
+        assert engine_for(config, store).run_once().leased >= 2
+        server.stop()
+        kiosk = make_kiosk(config, store)
+        with pytest.raises(InvalidForm) as invalid:
+            kiosk.take_ticket(SERVICE, mobile="۰۹۳۵")
+        assert "همراه" in invalid.value.errors["mobile"] and store.pending() == []
+        taken = kiosk.take_ticket(SERVICE, mobile="۰۹۳۵ ۱۲۳ ۴۵ ۶۷")  # offline, from a lease
+        assert not taken.online
+        [record] = store.pending()
+        assert record.body is not None and record.body["mobile"] == given
+        assert given.encode() in database_bytes(store)
+
+        server.start()
+        report = engine_for(config, store).run_once()
+        assert report.ok and report.pushed == 1, report.summary()
+        sent = store.record(record.id)
+        assert sent is not None and sent.state == "sent" and sent.purged_at
+        assert sent.body is not None and "mobile" not in sent.body
+        assert sent.body["number"] == int(taken.label.split("-")[1])
+        assert sent.response is not None and given not in json.dumps(sent.response)
+        store.checkpoint()
+        assert given.encode() not in database_bytes(store)
+        receipt = store.find_receipt("ticket", sent.ref or "")
+        assert receipt is not None and given not in json.dumps(receipt.values, default=str)
+    assert server.rows(Ticket, "mobile", "kiosk_id") == [(given, server.kiosk_id)]
+    assert given not in caplog.text
 
 
 def test_a_drifted_clock_is_flagged_and_reported(

@@ -100,6 +100,7 @@ def test_screenshots_of_every_screen_without_server_or_data(tmp_path: Path) -> N
             "search": ["search"], "service": ["service"], "question": ["apply-"],
             "documents": ["documents"], "review": ["review"], "filed": ["filed"],
             "ticket": ["ticket-pick"], "priority": ["ticket-priority"],
+            "ticket_mobile": ["ticket-mobile"],
             "ticket_done": ["ticket-printed"], "track": ["track-typing"],
             "track_result": ["track-result"], "survey": ["survey"], "thanks": ["thanks"],
         }[spec.name]), spec.name

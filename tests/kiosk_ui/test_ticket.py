@@ -1,11 +1,13 @@
-"""Queue tickets by touch: pick a service, ordinary or priority, a printed ticket; linked to
-the request just filed; the reason in Persian when none can be issued."""
+"""Queue tickets by touch: pick a service, ordinary or priority, a mobile for the queue's SMS
+or none, a printed ticket; linked to the request just filed; the reason in Persian when none
+can be issued."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from counter_server.models import Ticket
+from shared.text import to_persian_digits
 from tests.kiosk.live import APPLICANT, SERVICE, form_for, scan
 
 
@@ -18,6 +20,8 @@ def test_take_a_ticket(ui: Any) -> None:
     assert ui.current == "priority"
     assert ui.shows("سالمندان (۶۵ سال و بیشتر)")
     ui.tap("نوبت عادی")
+    assert ui.current == "ticket_mobile" and ui.shows("پیامک نوبت (اختیاری)")
+    ui.tap("گرفتن نوبت")  # no mobile: no SMS
     ui.wait_screen("ticket_done")
     taken = ui.state.ticket
     assert taken.online and taken.label_fa.startswith("ب-")
@@ -35,6 +39,7 @@ def test_a_priority_ticket(ui: Any) -> None:
     ui.tap("گرفتن نوبت باجه")
     ui.tap("صدور کارت راهنمای گردشگری")
     ui.tap("سالمندان (۶۵ سال و بیشتر)")
+    ui.tap("گرفتن نوبت")
     ui.wait_screen("ticket_done")
     rows = ui.server.rows(Ticket, "public_id", "priority")
     assert (ui.state.ticket.ticket_id, "elderly") in rows
@@ -50,6 +55,7 @@ def test_a_ticket_for_the_request_just_filed_is_linked_to_it(ui: Any, demo_catal
     ui.tap("گرفتن نوبت برای همین درخواست")
     assert ui.current == "priority"
     ui.tap("نوبت عادی")
+    ui.tap("گرفتن نوبت")
     ui.wait_screen("ticket_done")
     assert ui.shows("این نوبت به درخواست تازهٔ شما پیوسته است")
     assert ui.sync().ok
@@ -64,9 +70,34 @@ def test_no_server_and_no_numbers_sends_people_to_reception(ui: Any) -> None:
         ui.tap("گرفتن نوبت باجه")
         ui.tap("صدور کارت راهنمای گردشگری")
         ui.tap("نوبت عادی")
-        assert ui.current == "priority"  # no ticket screen: nothing was issued
+        ui.tap("گرفتن نوبت")
+        assert ui.current == "ticket_mobile"  # no ticket screen: nothing was issued
         assert "پذیرش" in ui.state.ticket_error
         assert ui.screen().ids.error.ltext == ui.state.ticket_error
         assert not ui.printed()
     finally:
         ui.server.start()
+
+
+def test_a_ticket_with_a_mobile_for_the_queues_sms(ui: Any) -> None:
+    ui.tap("گرفتن نوبت باجه")
+    ui.tap("صدور کارت راهنمای گردشگری")
+    ui.tap("نوبت عادی")
+    ui.type_keys("0912345")
+    ui.tap("گرفتن نوبت")
+    assert ui.current == "ticket_mobile"  # too short: said so, nothing issued
+    assert ui.screen().ids.error.ltext.startswith("شماره تلفن همراه واردشده معتبر نیست")
+    ui.type_keys("67890")  # the twelfth digit is not taken
+    assert ui.state.ticket_mobile == to_persian_digits("09123456789")
+    assert ui.screen().ids.mobile.ltext.strip("\u200e\u200f\u202a\u202c\u2066\u2069") \
+        == "۰۹۱۲ ۳۴۵ ۶۷۸۹"
+    ui.tap("گرفتن نوبت")
+    ui.wait_screen("ticket_done")
+    taken = ui.state.ticket
+    assert taken.online and ui.state.ticket_mobile == ""  # the screen keeps it no longer
+    rows = ui.server.rows(Ticket, "public_id", "mobile")
+    assert (taken.ticket_id, "09123456789") in rows
+    assert b"09123456789" not in ui.printed()  # never on the paper
+    [record] = [r for r in ui.store.records_for(ui.store.ticket_ref_for(taken.ticket_id) or "")
+                if r.kind == "ticket"]
+    assert record.purged_at and "mobile" not in (record.body or {})

@@ -1,5 +1,6 @@
-"""The SMS texts: every template keeps the tracking code's digits in order on an RTL phone,
-templates are checked, and a service announces only what its citizens care about."""
+"""The SMS texts: every template keeps the tracking code's digits in order on an RTL phone and
+every queue message the ticket's label as the lobby shows it; templates are checked, and a
+service announces only what its citizens care about."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from shared.sms_texts import (
     DEFAULT_EVENTS,
     DEFAULT_TEMPLATES,
     LRM,
+    QUEUE_TEMPLATES,
     announces,
     check_templates,
     code_in_text,
     render,
+    render_queue,
 )
 
 CODE = "0010262539246768"
@@ -68,3 +71,31 @@ def test_a_service_announces_the_usual_events_and_only_the_steps_it_lists() -> N
     assert not announces(None, "advance", "commission-interview")
     assert announces({"events": ["complete"]}, "complete")
     assert not announces({"events": ["complete"]}, "submit")
+
+
+# The walk-in queue's messages -----------------------------------------------------------------
+
+def shown(text: str) -> str:
+    """The text as a right-to-left phone shows it, line by line."""
+    return "\n".join(get_display(line, base_dir="R") for line in text.split("\n"))
+
+
+@pytest.mark.parametrize("label", ["ب-۰۱۲", "الف-۱۰۳", "A-۰۰۷"])
+@pytest.mark.parametrize("event", sorted(QUEUE_TEMPLATES))
+def test_a_queue_message_shows_the_ticket_as_the_lobby_does(event: str, label: str) -> None:
+    text = render_queue(QUEUE_TEMPLATES, event, ticket=label, counter=12, ahead=3)
+    assert text is not None and "{" not in text and len(text) <= 70  # one part
+    assert get_display(label, base_dir="R") in shown(text)
+    if "{counter}" in QUEUE_TEMPLATES[event]:
+        assert "باجه ۱۲" in text and get_display("باجه ۱۲", base_dir="R") in shown(text)
+    if "{ahead}" in QUEUE_TEMPLATES[event]:
+        assert text.startswith("۳ نفر جلوی شما هستند")
+
+
+def test_queue_templates_are_checked_against_their_own_fields() -> None:
+    check_templates({**DEFAULT_TEMPLATES, **QUEUE_TEMPLATES})
+    with pytest.raises(ValueError, match="queue_called: unknown field"):
+        check_templates({"queue_called": "نوبت {ticket}، کد {code}"})
+    with pytest.raises(ValueError, match="approve: unknown field"):
+        check_templates({"approve": "باجه {counter}"})
+    assert render_queue({}, "queue_called", ticket="ب-۰۰۱") is None  # no template, no SMS

@@ -1,4 +1,5 @@
-"""Ticket: an ordinary ticket, or one for a priority class (elderly, disabled, veterans)."""
+"""Ticket: an ordinary ticket, or one for a priority class (elderly, disabled, veterans);
+then the optional mobile."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from kivy.properties import StringProperty
 
 from kiosk.app import theme
 from kiosk.app.screens.base import KioskScreen
-from kiosk.app.screens.ticket import take_ticket
 from kiosk.app.widgets.buttons import KioskButton
 
 
@@ -31,4 +31,6 @@ class PriorityScreen(KioskScreen):
             box.add_widget(button)
 
     def take(self, priority: str | None) -> None:
-        take_ticket(self.ui, self.state.ticket_service, priority or None)
+        self.state.ticket_priority = priority or ""
+        self.state.ticket_error = ""
+        self.ui.nav.go("ticket_mobile")

@@ -1,5 +1,6 @@
-"""Ticket: pick the service you came for → a printed queue ticket (linked to the request
-just filed, when there is one)."""
+"""Ticket: pick the service you came for (→ priority, when its queue has classes) → an
+optional mobile for the queue's SMS → a printed queue ticket (linked to the request just
+filed, when there is one)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from kiosk.app.widgets.chrome import Tile
 from kiosk.app.widgets.text import Heading
 
 
-def take_ticket(ui: Ui, slug: str, priority: str | None) -> None:
+def take_ticket(ui: Ui, slug: str, priority: str | None, mobile: str | None = None) -> None:
     """Take the ticket on the worker; the ticket screen, or the reason on this one."""
     state = ui.state
     filed = state.filed
@@ -21,12 +22,15 @@ def take_ticket(ui: Ui, slug: str, priority: str | None) -> None:
 
     def done(taken: Any) -> None:
         state.ticket = taken
+        state.ticket_mobile = ""  # the ticket has it; the screen keeps it no longer
         ui.nav.go("ticket_done", remember=False)
 
     def failed(exc: BaseException) -> None:
-        state.ticket_error = message_of(exc)
+        errors = getattr(exc, "errors", None) or {}
+        state.ticket_error = errors.get("mobile") or message_of(exc)
 
-    ui.worker.run(lambda: ui.kiosk.take_ticket(slug, priority=priority, tracking_code=code),
+    ui.worker.run(lambda: ui.kiosk.take_ticket(slug, priority=priority, tracking_code=code,
+                                               mobile=mobile),
                   done, failed, busy_text="در حال صدور و چاپ نوبت…")
 
 
@@ -50,13 +54,13 @@ class TicketScreen(KioskScreen):
         self.ids.scroll.scroll_y = 1
 
     def choose(self, slug: str) -> None:
-        """A service chosen: ask about priority if its queue has priority classes."""
+        """A service chosen: ask about priority if its queue has priority classes, then
+        for a mobile."""
         state = self.state
         catalog = state.catalog
         queue = catalog.queue_for(slug) if catalog is not None else None
         state.ticket_service = slug
+        state.ticket_priority = ""
         state.ticket_error = ""
-        if queue is not None and queue.priority_classes:
-            self.ui.nav.go("priority")
-        else:
-            take_ticket(self.ui, slug, None)
+        self.ui.nav.go("priority" if queue is not None and queue.priority_classes
+                       else "ticket_mobile")
