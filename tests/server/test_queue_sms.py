@@ -33,7 +33,7 @@ from tests.server.test_queue import (  # noqa: F401  (counters: a fixture)
     run,
 )
 from tests.server.test_queue_web import kiosk, lobby_app, take  # noqa: F401
-from tests.server.test_sms import Clock, clock, sms_app  # noqa: F401
+from tests.server.test_sms import Clock, clock, provider_kind, sms_app  # noqa: F401
 from tests.server.test_sms import run as run_worker
 from tests.sms_standin import SmsStandinServer, sms_standin_fixture  # noqa: F401
 
