@@ -33,12 +33,15 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def confirm_mobile_on_page(page: Page, app: Flask, national_code: str, mobile: str) -> None:
+def confirm_mobile_on_page(page: Page, app: Flask, national_code: str, mobile: str,
+                           shot: str | None = None) -> None:
     """On an apply page's first step: type the national code and mobile, then the code the
-    SMS carried; the page goes on to the form."""
+    SMS carried; the page goes on to the form (`shot`: a screenshot of the code step)."""
     page.get_by_label("کد ملی").fill(national_code)
     page.get_by_label("شماره تلفن همراه").fill(mobile)
     page.get_by_role("button", name="ارسال کد تأیید").click()
+    if shot:
+        screenshot(page, shot)
     page.get_by_label("کد تأیید").fill(latest_code(app, clean_mobile(mobile)))
     page.get_by_role("button", name="تأیید و ادامه").click()
 

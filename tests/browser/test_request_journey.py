@@ -52,7 +52,7 @@ def test_request_from_application_to_delivery(page: Page, browser: Browser, live
     page.goto(f"{live_server}/services/{SERVICE}")
     page.get_by_role("link", name="ثبت درخواست آنلاین").click()
     screenshot(page, "apply-mobile")
-    confirm_mobile_on_page(page, live_app, "۰۴۹۹۳۷۰۸۹۹", "۰۹۱۲۱۲۳۴۵۶۷")
+    confirm_mobile_on_page(page, live_app, "۰۴۹۹۳۷۰۸۹۹", "۰۹۱۲۱۲۳۴۵۶۷", shot="apply-code")
     expect(page.get_by_label("کد ملی").first).to_have_value("0499370899")
     page.get_by_label("نام و نام خانوادگی").fill("زهرا احمدی")
     for field in spec.form:
