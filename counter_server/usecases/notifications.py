@@ -31,6 +31,7 @@ from counter_server.jobs.worker import (
     TemporaryFailure,
 )
 from counter_server.models import Notification, RequestEvent, ServiceRequest
+from counter_server.usecases import documents
 from counter_server.sms.provider import (
     CANCELLED,
     DELIVERED,
@@ -91,9 +92,10 @@ def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -
     """The Persian SMS for an event of a request; None for an event no template announces."""
     terms = request.service
     step = next((s["title"] for s in terms["steps"] if s["id"] == event.step), "")
+    asked = documents.slot_names(request, list((event.details or {}).get("documents", [])))
     return render(_templates, event.action, service=terms["title"],
                   code=request.tracking_code, step=step, note=event.public_note or "",
-                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}")
+                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}", documents=asked)
 
 
 def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,
