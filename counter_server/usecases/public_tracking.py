@@ -129,15 +129,29 @@ def _step_completions(events: list[RequestEvent], positions: dict[str, int]
 
 
 def _state_note(events: list[RequestEvent]) -> str | None:
-    """The latest note to the applicant written since the request reached its status."""
-    reached = max((i for i, e in enumerate(events) if e.from_status != e.to_status), default=0)
+    """The latest note to the applicant written since the request reached its status (or,
+    by an advance, its step)."""
+    reached = max((i for i, e in enumerate(events)
+                   if e.from_status != e.to_status or e.action == "advance"), default=0)
     notes = [e.public_note for e in events[reached:] if e.public_note]
     return notes[-1] if notes else None
 
 
-def _step_notes(events: list[RequestEvent], step_id: str) -> list[StepNote]:
-    return [StepNote(e.at, e.action, EVENT_LABELS.get(e.action, e.action), e.public_note)
-            for e in events if e.step == step_id and e.public_note]
+def _notes_by_step(events: list[RequestEvent], positions: dict[str, int]
+                   ) -> dict[int, list[StepNote]]:
+    """The notes to the applicant by the position of the step they were written at: the step
+    the request was at, except an advance's, which belongs to the step it finished."""
+    notes: dict[int, list[StepNote]] = {}
+    for event in events:
+        position = positions.get(event.step)
+        if not event.public_note or position is None:
+            continue
+        if event.action == "advance":
+            position = max(position - 1, 0)
+        notes.setdefault(position, []).append(StepNote(
+            event.at, event.action, EVENT_LABELS.get(event.action, event.action),
+            event.public_note))
+    return notes
 
 
 def _asked(request: ServiceRequest) -> list[dict[str, str]]:
@@ -164,6 +178,7 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
     positions = {step["id"]: index for index, step in enumerate(terms["steps"])}
     current = positions.get(request.current_step, 0)
     completions = _step_completions(request.events, positions)
+    notes = _notes_by_step(request.events, positions)
     steps = []
     for index, step in enumerate(terms["steps"]):
         if index in completions or (status in FINAL and index < current):
@@ -173,8 +188,8 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
         else:
             state = "pending"
         steps.append(StepView(step["id"], index, step["title"], step["actor"], state,
-                              completions.get(index), _step_notes(request.events, step["id"])))
-    note, asked = _state_note(request.events), _asked(request)
+                              completions.get(index), notes.get(index, [])))
+    state_note, asked = _state_note(request.events), _asked(request)
     calendar = snapshot.calendar
     return PublicView(
         tracking_code=request.tracking_code, service_slug=request.service_slug,
@@ -185,8 +200,8 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
         elapsed_working_days=calendar.working_days_between(request.created_at, now),
         promised=terms["duration"],
         overdue=status not in FINAL and calendar.local_date(now) > request.due_date,
-        note=note, asked_documents=asked,
-        citizen_action=_citizen_action(request, asked, note),
+        note=state_note, asked_documents=asked,
+        citizen_action=_citizen_action(request, asked, state_note),
         timeline=[(e.at, EVENT_LABELS.get(e.action, e.action), e.public_note)
                   for e in request.events],
         channel=request.channel,
