@@ -182,8 +182,9 @@ def attach_documents(code: str) -> Response:
     except (ActionRefused, documents.DocumentRejected) as exc:
         flash(exc.message, "error")
     else:
-        flash("مدرک پیوست شد و درخواست به بررسی برگشت." if move_on else "مدرک پیوست شد.",
-              "success")
+        attached = "مدرک پیوست شد" if uploads else ""
+        moved = "درخواست به بررسی برگشت" if move_on else ""
+        flash(" و ".join(part for part in (attached, moved) if part) + ".", "success")
     return redirect(url_for("desk.request_detail", code=item.tracking_code))
 
 

@@ -31,7 +31,6 @@ from counter_server.jobs.worker import (
     TemporaryFailure,
 )
 from counter_server.models import Notification, RequestEvent, ServiceRequest
-from counter_server.usecases import documents
 from counter_server.sms.provider import (
     CANCELLED,
     DELIVERED,
@@ -42,6 +41,7 @@ from counter_server.sms.provider import (
     SmsPermanent,
     SmsProvider,
 )
+from counter_server.usecases import documents
 from shared.jalali import TEHRAN, to_local
 from shared.sms import parts
 from shared.sms_texts import DEFAULT_TEMPLATES, announces, check_templates, render

@@ -85,7 +85,8 @@ def provide_documents(session: Session, request: ServiceRequest, storage: Storag
                       user: User | None = None, address: str | None = None) -> None:
     """The documents staff asked for are handed in and the request goes back to review: by
     the applicant (`user` None), who must send every document the ask named; or by `user`, a
-    clerk who scanned what the applicant brought to the counter (audited).
+    clerk who scanned what the applicant brought to the counter (audited) — now, or earlier
+    since the ask (then `uploads` may be empty).
 
     ActionRefused when the request is not waiting for the applicant, no file came, or (the
     applicant) a named document is missing; documents.DocumentRejected for a file that
@@ -100,7 +101,7 @@ def provide_documents(session: Session, request: ServiceRequest, storage: Storag
         raise ActionRefused("not_waiting_for_documents",
                             "این درخواست اکنون منتظر مدرکی از متقاضی نیست." if user else
                             "این درخواست اکنون منتظر مدرکی از شما نیست.") from None
-    if not uploads:
+    if not uploads and (user is None or not _arrived_since_ask(request)):
         raise ActionRefused("no_documents", "پرونده‌ای انتخاب نشده است.")
     for upload in uploads:
         _hand_in(session, storage, request, upload, user, max_bytes, address)
@@ -150,13 +151,19 @@ def _hand_in(session: Session, storage: Storage, request: ServiceRequest,
                      document=document.id, slot=document.slot, sha256=document.sha256)
 
 
+def _arrived_since_ask(request: ServiceRequest) -> set[str]:
+    """The slots of the documents added since staff last asked for some."""
+    ask = documents.last_ask(request)
+    since = request.events[request.events.index(ask) + 1:] if ask is not None else []
+    return {(e.details or {}).get("slot") for e in since if e.action == "document_added"}
+
+
 def _check_all_asked_arrived(request: ServiceRequest) -> None:
     """ActionRefused naming the documents the ask named that have not come since."""
-    asked, ask = documents.asked_slots(request), documents.last_ask(request)
-    if not asked or ask is None:
+    asked = documents.asked_slots(request)
+    if not asked:
         return
-    since = request.events[request.events.index(ask) + 1:]
-    arrived = {e.details.get("slot") for e in since if e.action == "document_added"}
+    arrived = _arrived_since_ask(request)
     missing = [slot for slot in asked if slot not in arrived]
     if missing:
         names = "، ".join(f"«{name}»" for name in documents.slot_names(request, missing))
@@ -186,8 +193,8 @@ def _details(request: ServiceRequest, act: StaffAction) -> dict[str, object]:
 
 
 def _check_ask(request: ServiceRequest, act: StaffAction, public_note: str) -> None:
-    """An ask names documents of the service (each once) or says in
-    its note what the applicant must send or correct."""
+    """An ask names documents of the service (each once) or says in its note what the
+    applicant must send or correct."""
     slots = [d["id"] for d in request.service.get("documents", [])]
     unknown = [slot for slot in act.documents if slot not in slots]
     if unknown:

@@ -134,7 +134,8 @@ def test_the_api_refuses_a_citizens_document_not_asked_for(
 
     def upload(slot: str) -> tuple[int, dict[str, str]]:
         response = client.post(f"/api/v1/requests/{code}/documents", data={
-            "client_id": str(uuid.uuid4()), "slot": slot, "file": (io.BytesIO(png_bytes()), "a.png"),
+            "client_id": str(uuid.uuid4()), "slot": slot,
+            "file": (io.BytesIO(png_bytes()), "a.png"),
             "national_code": APPLICANT["national_code"], "mobile": APPLICANT["mobile"]},
             content_type="multipart/form-data")
         return response.status_code, response.get_json()

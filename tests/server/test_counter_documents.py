@@ -128,3 +128,20 @@ def test_only_staff_of_the_service_attach_and_never_to_a_closed_request(
     _, page = _attach(staff, code, {EXAM: (png_bytes(), "e.png")}, move_on=False)
     assert "این درخواست بسته شده است" in page
     assert _history(app, code)[1] == []
+
+
+def test_documents_attached_earlier_can_move_the_request_on_later(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog,
+        staff_users: dict[str, int]) -> None:
+    code = _waiting(app, client, demo_catalog, [COURSE, EXAM])
+    staff = _clerk(app)
+    _, nothing = _attach(staff, code, {}, move_on=True)
+    assert "پرونده‌ای انتخاب نشده است." in nothing  # nothing has come since the ask
+    _attach(staff, code, {COURSE: (png_bytes(), "course.png")}, move_on=False)
+    _attach(staff, code, {EXAM: (png_bytes(), "exam.png")}, move_on=False)
+    assert _history(app, code)[0] == "waiting_citizen"
+    _, page = _attach(staff, code, {}, move_on=True)
+    assert "درخواست به بررسی برگشت." in page and "مدرک پیوست شد" not in page
+    state, documents, events = _history(app, code)
+    assert state == "in_review" and len(documents) == 2
+    assert events[-1] == ("documents_provided", "staff", staff_users["guides"])
