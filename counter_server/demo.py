@@ -85,6 +85,8 @@ REQUESTS = (
      (Action.claim,)),
 )
 
+# The documents the demo's clerk asks for, by service (the note says why).
+ASKED = {"tourism-trust-symbol": ("business_licence",)}
 NOTES = {
     Action.request_documents: "تصویر پروانه بهره‌برداری خوانا نیست؛ لطفاً نسخه واضح‌تری بفرستید.",
     Action.advance: "مدارک کامل است؛ استعلام از دستگاه مربوط فرستاده شد.",
@@ -168,7 +170,9 @@ def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
         for action in actions:
             perform(session, item, clerk, StaffAction(
                 action, public_note=NOTES.get(action, ""),
-                payment_reference="DEMO-" + item.tracking_code[-6:]), public_url=public_url)
+                payment_reference="DEMO-" + item.tracking_code[-6:],
+                documents=ASKED.get(slug, ()) if action is Action.request_documents else ()),
+                public_url=public_url)
         created.append(f"request {item.tracking_code} ({slug}: {item.status})")
     created += _seed_lobby(session, users["supervisor"], utcnow())
     created.append(_seed_survey_answers(session, registration.kiosk, utcnow()))

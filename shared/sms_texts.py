@@ -3,11 +3,13 @@
 Templates use `str.format` fields: `{service}` (the service's title), `{code}` (the tracking
 code, see `code_in_text`), `{step}` (the title of the step a request reached), `{note}` (the
 clerk's note to the citizen), `{note_line}` (that note on a line of its own, or nothing) and
-`{link}` (the tracking page). The walk-in queue's messages (`QUEUE_TEMPLATES`) have their own
-fields: `{ticket}` (the ticket's label as the lobby shows it, «ب-۰۱۲»), `{counter}` (the
-counter's number, Persian digits) and `{ahead}` (people ahead, Persian digits). A deployment
-may replace any of them (`MIZ_SMS_TEMPLATES`); `check_templates` refuses a template with a
-field its event does not fill before it is ever sent.
+`{link}` (the tracking page), and for an ask for documents `{documents}` (the names of the
+documents asked for) and `{documents_line}` (them on a line of their own, or nothing). The
+walk-in queue's messages (`QUEUE_TEMPLATES`) have their own fields: `{ticket}` (the ticket's
+label as the lobby shows it, «ب-۰۱۲»), `{counter}` (the counter's number, Persian digits) and
+`{ahead}` (people ahead, Persian digits). A deployment may replace any of them
+(`MIZ_SMS_TEMPLATES`); `check_templates` refuses a template with a field its event does not
+fill before it is ever sent.
 
 A tracking code inside Persian text: on an RTL phone the digit groups of "0010-2625-…" come
 out in reverse order, because the Unicode bidi algorithm turns digits that follow Arabic
@@ -21,16 +23,20 @@ message exactly as it reads alone on the lobby's board (with a Persian or a Lati
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from shared.text import to_persian_digits
+from shared.sms import parts
+from shared.text import format_number, to_persian_digits
 
 LRM = "\u200e"
+# The names of the documents asked for go into an SMS while the whole text stays within this
+# many parts; a longer list is only counted, and the tracking page names them.
+DOCUMENT_NAMES_MAX_PARTS = 4
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "submit": "درخواست «{service}» ثبت شد.\nکد رهگیری: {code}\nپیگیری: {link}",
-    "request_documents": ("درخواست «{service}» با کد {code} منتظر شماست: {note}\n"
-                          "پیگیری و ارسال مدرک: {link}"),
+    "request_documents": ("درخواست «{service}» با کد {code} منتظر شماست.{documents_line}"
+                          "{note_line}\nپیگیری و ارسال مدرک: {link}"),
     "documents_provided": ("مدارک درخواست «{service}» با کد {code} رسید و بررسی آن "
                            "ادامه می‌یابد."),
     "advance": "درخواست «{service}» با کد {code}: مرحله «{step}» آغاز شد.\nپیگیری: {link}",
@@ -44,7 +50,8 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 # must do, the payment, the decision and the end — not every step («در حال انجام» ×4).
 DEFAULT_EVENTS = frozenset({"submit", "request_documents", "documents_provided",
                             "record_payment", "approve", "reject", "complete"})
-FIELDS = frozenset({"service", "code", "step", "note", "note_line", "link"})
+FIELDS = frozenset({"service", "code", "step", "note", "note_line", "link", "documents",
+                    "documents_line"})
 
 # The walk-in queue by SMS: near the front, called to a counter, sent on to another counter.
 QUEUE_TEMPLATES: dict[str, str] = {
@@ -84,14 +91,27 @@ def check_templates(templates: Mapping[str, str]) -> None:
 
 
 def render(templates: Mapping[str, str], event: str, *, service: str, code: str, link: str,
-           step: str = "", note: str = "") -> str | None:
-    """The message for `event`, or None when no template announces it."""
+           step: str = "", note: str = "", documents: Sequence[str] = ()) -> str | None:
+    """The message for `event`, or None when no template announces it. `documents` are named
+    when the text stays within DOCUMENT_NAMES_MAX_PARTS parts, else only counted."""
     template = templates.get(event)
     if template is None:
         return None
     note = note.strip()
-    return template.format(service=service, code=code_in_text(code), link=link, step=step,
-                           note=note, note_line=f"\n{note}" if note else "").strip()
+
+    def fill(asked: str) -> str:
+        return template.format(service=service, code=code_in_text(code), link=link, step=step,
+                               note=note, note_line=f"\n{note}" if note else "",
+                               documents=asked,
+                               documents_line=f"\nمدارک خواسته‌شده: {asked}" if asked else ""
+                               ).strip()
+
+    if not documents:
+        return fill("")
+    named = fill("، ".join(f"«{name}»" for name in documents))
+    if parts(named) <= DOCUMENT_NAMES_MAX_PARTS:
+        return named
+    return fill(f"{format_number(len(documents))} مدرک (فهرست در صفحه پیگیری)")
 
 
 def render_queue(templates: Mapping[str, str], event: str, *, ticket: str, counter: int = 0,

@@ -154,6 +154,13 @@ class DocumentUpload(BaseModel):
     mobile: str | None = None
 
 
+class StepNoteOut(BaseModel):
+    at: datetime
+    event: str = Field(description="The action that wrote it, e.g. advance")
+    label: str = Field(description="That action in Persian")
+    text: str
+
+
 class StepOut(BaseModel):
     id: str = Field(description="The step's stable id within its service")
     index: int = Field(description="Its place in the workflow, 0 first")
@@ -161,6 +168,13 @@ class StepOut(BaseModel):
     actor: str
     state: Literal["done", "current", "pending"]
     completed_at: datetime | None
+    notes: list[StepNoteOut] = Field(
+        description="The notes to the applicant written while the request was at this step")
+
+
+class AskedDocumentOut(BaseModel):
+    id: str = Field(description="The document's id in the service's list")
+    name: str
 
 
 class InquiryStateOut(BaseModel):
@@ -186,8 +200,15 @@ class TrackOut(BaseModel):
     elapsed_working_days: int
     promised: Duration
     overdue: bool
-    citizen_action: str | None
-    decision: str | None
+    note: str | None = Field(description="The note to the applicant written since the request "
+                             "reached its status (never an earlier step's)")
+    asked_documents: list[AskedDocumentOut] = Field(
+        description="While waiting for the applicant: the documents staff asked for (empty "
+        "when the ask named none and `note` says what is needed)")
+    citizen_action: str | None = Field(description="While waiting for the applicant: what to "
+                                       "do, in Persian (the documents asked for and the note)")
+    decision: str | None = Field(description="`note` when the request is approved, rejected "
+                                 "or completed")
     channel: Literal["online", "kiosk", "counter"]
     documents: list[str] = Field(description="Titles of the documents received (no files)")
     inquiries: list[InquiryStateOut] = Field(

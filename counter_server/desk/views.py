@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 from flask import (
@@ -28,14 +29,33 @@ from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.models import Notification, RequestDocument, ServiceRequest, User
 from counter_server import background
-from counter_server.usecases import audit, catalog_versions, inquiries, kiosk_status, kiosks
-from counter_server.usecases import walk_in_queue
+from counter_server.usecases import (
+    audit,
+    catalog_versions,
+    documents,
+    inquiries,
+    kiosk_status,
+    kiosks,
+    walk_in_queue,
+)
 from counter_server.usecases import notifications as notifications_usecase
 from counter_server.usecases.inbox import open_inbox, read_filters
 from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
 from counter_server.usecases.public_tracking import public_view
-from counter_server.usecases.workflow import ActionRefused, StaffAction, check_access, perform
-from counter_server.web.forms import PostedForm, file_request, new_client_id, read_form
+from counter_server.usecases.workflow import (
+    ActionRefused,
+    StaffAction,
+    attach_at_counter,
+    check_access,
+    perform,
+)
+from counter_server.web.forms import (
+    PostedForm,
+    file_request,
+    new_client_id,
+    read_form,
+    read_uploads,
+)
 from shared import tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
@@ -43,6 +63,7 @@ from shared.forms import APPLICANT_FIELDS, display_value
 from shared.workflow import RULES, STATUS_LABELS, Action, Status, allowed_actions
 
 WORKERS = (Role.clerk, Role.supervisor, Role.admin)
+MAX_ASKED = 50  # documents one ask may name; a service lists far fewer
 
 
 @bp.app_context_processor
@@ -104,7 +125,9 @@ def request_detail(code: str) -> str:
         inquiry_rows=inquiries.for_desk(session(), item),
         actions=allowed_actions(Status(item.status)), RULES=RULES, Action=Action,
         documents_by_slot={d.id: [x for x in item.documents if x.slot == d.id]
-                           for d in spec.documents})
+                           for d in spec.documents},
+        slot_names={d.id: d.name for d in spec.documents},
+        asked=documents.asked_slots(item) or [], attach_client_id=new_client_id())
 
 
 @bp.post("/requests/<code>/act")
@@ -118,7 +141,8 @@ def act(code: str) -> Response:
     staff_action = StaffAction(
         action=action, public_note=request.form.get("public_note", "")[:2000],
         internal_note=request.form.get("internal_note", "")[:2000],
-        payment_reference=request.form.get("payment_reference", ""))
+        payment_reference=request.form.get("payment_reference", ""),
+        documents=tuple(request.form.getlist("documents")[:MAX_ASKED]))
 
     def work(db: Session) -> None:
         perform(db, item, current_user, staff_action, public_url=public_url(),
@@ -130,6 +154,38 @@ def act(code: str) -> Response:
         flash(exc.message, "error")
     else:
         flash(f"انجام شد: {RULES[action].label}", "success")
+    return redirect(url_for("desk.request_detail", code=item.tracking_code))
+
+
+@bp.post("/requests/<code>/documents")
+@roles_required(*WORKERS)
+def attach_documents(code: str) -> Response:
+    """A clerk attaches documents the applicant brought to the counter, scanned there, and
+    may send a request waiting for them back to review."""
+    item = _request_for(code)
+    try:
+        client_id = str(uuid.UUID(request.form.get("client_id", "")))
+    except ValueError:
+        abort(400)
+    spec = ServiceSpec.model_validate(item.service)
+    uploads = read_uploads(spec, client_id, spec.documents)
+    move_on = request.form.get("move_on") == "yes"
+    storage = current_app.extensions["miz.storage"]
+    max_bytes = current_app.config["MAX_DOCUMENT_BYTES"]
+    url, address = public_url(), request.remote_addr
+
+    def work(db: Session) -> None:
+        attach_at_counter(db, item, storage, uploads, current_user, move_on=move_on,
+                          max_bytes=max_bytes, public_url=url, address=address)
+
+    try:
+        unit_of_work(work)
+    except (ActionRefused, documents.DocumentRejected) as exc:
+        flash(exc.message, "error")
+    else:
+        attached = "مدرک پیوست شد" if uploads else ""
+        moved = "درخواست به بررسی برگشت" if move_on else ""
+        flash(" و ".join(part for part in (attached, moved) if part) + ".", "success")
     return redirect(url_for("desk.request_detail", code=item.tracking_code))
 
 

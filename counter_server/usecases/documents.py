@@ -1,4 +1,5 @@
-"""Documents handed in with a request: checked by their bytes, bounded, stored safely."""
+"""Documents handed in with a request: checked by their bytes, bounded, stored safely; while
+staff wait for documents they named, the applicant may hand in only those."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from counter_server.storage import Storage
 from shared.catalog.labels import FILE_FORMATS
 from shared.catalog.schema import FileFormat
 from shared.text import format_number
-from shared.workflow import Status
+from shared.workflow import Action, Status
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_TYPES = {
@@ -85,6 +86,37 @@ def slot_spec(request: ServiceRequest, slot: str) -> dict[str, Any]:
     return spec
 
 
+def last_ask(request: ServiceRequest) -> RequestEvent | None:
+    """The event in which staff last asked the applicant for documents or a correction."""
+    return next((e for e in reversed(request.events) if e.action == Action.request_documents),
+                None)
+
+
+def asked_slots(request: ServiceRequest) -> list[str] | None:
+    """The document slots the request waits for, as staff chose them when asking; None when
+    it is not waiting for the applicant or the ask named none (its note says what is needed)."""
+    ask = last_ask(request) if request.status == Status.waiting_citizen else None
+    chosen = (ask.details or {}).get("documents") if ask is not None else None
+    return list(chosen) if chosen else None
+
+
+def slot_names(request: ServiceRequest, slots: list[str]) -> list[str]:
+    """The titles of `slots` in the request's terms (a slot the terms lack keeps its id)."""
+    names = {d["id"]: d["name"] for d in request.service.get("documents", [])}
+    return [names.get(slot, slot) for slot in slots]
+
+
+def check_asked(request: ServiceRequest, slot: str) -> None:
+    """DocumentRejected when the request waits for named documents and `slot` is not one."""
+    asked = asked_slots(request)
+    if asked is not None and slot not in asked:
+        wanted = "، ".join(f"«{name}»" for name in slot_names(request, asked))
+        raise DocumentRejected(
+            "document_not_asked",
+            f"«{slot_names(request, [slot])[0]}» از شما خواسته نشده است؛ "
+            f"فقط این مدارک را بفرستید: {wanted}.")
+
+
 def check(upload: Upload, spec: dict[str, Any], max_bytes: int) -> FileFormat:
     """The file's format if it may be taken for this slot; DocumentRejected otherwise."""
     if not upload.data:
@@ -118,6 +150,8 @@ def attach(session: Session, storage: Storage, request: ServiceRequest, upload: 
         raise DocumentRejected("idempotency_key_reused",
                                "این شناسه پیش‌تر برای پرونده دیگری به کار رفته است.")
     spec = slot_spec(request, upload.slot)
+    if uploaded_by == "citizen":
+        check_asked(request, upload.slot)
     kind = check(upload, spec, max_bytes)
     current = [d for d in request.documents if d.slot == upload.slot and not d.replaced]
     if len(current) >= spec["count"]:

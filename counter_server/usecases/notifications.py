@@ -53,6 +53,7 @@ from counter_server.sms.provider import (
     SmsProvider,
     SmsTimeout,
 )
+from counter_server.usecases import documents
 from shared.jalali import TEHRAN, to_local
 from shared.sms import parts
 from shared.sms_texts import (
@@ -114,9 +115,10 @@ def message_for(request: ServiceRequest, event: RequestEvent, public_url: str) -
     """The Persian SMS for an event of a request; None for an event no template announces."""
     terms = request.service
     step = next((s["title"] for s in terms["steps"] if s["id"] == event.step), "")
+    asked = documents.slot_names(request, list((event.details or {}).get("documents", [])))
     return render(_templates, event.action, service=terms["title"],
                   code=request.tracking_code, step=step, note=event.public_note or "",
-                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}")
+                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}", documents=asked)
 
 
 def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,

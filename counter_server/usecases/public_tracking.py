@@ -1,6 +1,9 @@
 """Following a request by its tracking code: the public view and the applicant's check.
 
-The public view carries no personal data. The applicant proves who they are with the national
+The public view carries no personal data. Each step shows the notes staff wrote to the
+applicant while the request was at it; the current state shows only the note written since
+the request reached it (never an earlier step's), and a request waiting for the applicant
+names the documents staff asked for. The applicant proves who they are with the national
 code and mobile number on the request; repeated failures lock the check for that code.
 """
 
@@ -13,13 +16,31 @@ from typing import Any
 
 from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
-from counter_server.usecases import inquiries
+from counter_server.usecases import documents, inquiries
 from counter_server.usecases.catalog_versions import Snapshot
 from shared.validators import InvalidValue, clean_mobile, clean_national_code
 from shared.workflow import EVENT_LABELS, FINAL, STATUS_LABELS, Status
 
 MAX_CHECK_FAILURES = 5
 CHECK_LOCK = timedelta(minutes=15)
+
+
+# The statuses whose note is the office's decision (the `decision` of the JSON).
+DECIDED = frozenset({Status.approved, Status.rejected, Status.completed})
+
+
+@dataclass(frozen=True)
+class StepNote:
+    """A note to the applicant, written by the event `action` while the request was at a step."""
+
+    at: datetime
+    action: str
+    label: str
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"at": self.at.isoformat(), "event": self.action, "label": self.label,
+                "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,7 @@ class StepView:
     actor: str
     state: str  # done, current or pending
     completed_at: datetime | None
+    notes: list[StepNote]
 
 
 @dataclass(frozen=True)
@@ -49,8 +71,9 @@ class PublicView:
     elapsed_working_days: int
     promised: dict[str, Any]
     overdue: bool
+    note: str | None  # the note that belongs to the current state, if any
+    asked_documents: list[dict[str, str]]  # {"id", "name"}: what a waiting request needs
     citizen_action: str | None
-    decision: str | None
     timeline: list[tuple[datetime, str, str | None]]
     channel: str
     documents: list[str]
@@ -64,7 +87,8 @@ class PublicView:
             "status_label": self.status_label,
             "current_step": self.current_step,
             "steps": [{"id": s.id, "index": s.index, "title": s.title, "actor": s.actor, "state": s.state,
-                       "completed_at": s.completed_at.isoformat() if s.completed_at else None}
+                       "completed_at": s.completed_at.isoformat() if s.completed_at else None,
+                       "notes": [n.as_json() for n in s.notes]}
                       for s in self.steps],
             "submitted_at": self.submitted_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
@@ -72,8 +96,10 @@ class PublicView:
             "elapsed_working_days": self.elapsed_working_days,
             "promised": self.promised,
             "overdue": self.overdue,
+            "note": self.note,
+            "asked_documents": self.asked_documents,
             "citizen_action": self.citizen_action,
-            "decision": self.decision,
+            "decision": self.note if self.status in DECIDED else None,
             "channel": self.channel,
             "documents": self.documents,
             "inquiries": [{k: i[k] for k in ("kind", "title", "status", "status_label",
@@ -102,11 +128,46 @@ def _step_completions(events: list[RequestEvent], positions: dict[str, int]
     return done
 
 
-def _citizen_action(request: ServiceRequest) -> str | None:
+def _state_note(events: list[RequestEvent]) -> str | None:
+    """The latest note to the applicant written since the request reached its status (or,
+    by an advance, its step)."""
+    reached = max((i for i, e in enumerate(events)
+                   if e.from_status != e.to_status or e.action == "advance"), default=0)
+    notes = [e.public_note for e in events[reached:] if e.public_note]
+    return notes[-1] if notes else None
+
+
+def _notes_by_step(events: list[RequestEvent], positions: dict[str, int]
+                   ) -> dict[int, list[StepNote]]:
+    """The notes to the applicant by the position of the step they were written at: the step
+    the request was at, except an advance's, which belongs to the step it finished."""
+    notes: dict[int, list[StepNote]] = {}
+    for event in events:
+        position = positions.get(event.step)
+        if not event.public_note or position is None:
+            continue
+        if event.action == "advance":
+            position = max(position - 1, 0)
+        notes.setdefault(position, []).append(StepNote(
+            event.at, event.action, EVENT_LABELS.get(event.action, event.action),
+            event.public_note))
+    return notes
+
+
+def _asked(request: ServiceRequest) -> list[dict[str, str]]:
+    slots = documents.asked_slots(request) or []
+    return [{"id": slot, "name": name}
+            for slot, name in zip(slots, documents.slot_names(request, slots), strict=True)]
+
+
+def _citizen_action(request: ServiceRequest, asked: list[dict[str, str]],
+                    note: str | None) -> str | None:
+    """What the applicant must do, in one Persian text: the documents asked for, the note."""
     if request.status != Status.waiting_citizen:
         return None
-    asked = [e for e in request.events if e.action == "request_documents"]
-    return asked[-1].public_note if asked else None
+    names = "، ".join(f"«{d['name']}»" for d in asked)
+    said = [f"این مدارک را بفرستید: {names}." if asked else "", note or ""]
+    return " ".join(part for part in said if part) or None
 
 
 def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | None = None
@@ -117,6 +178,7 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
     positions = {step["id"]: index for index, step in enumerate(terms["steps"])}
     current = positions.get(request.current_step, 0)
     completions = _step_completions(request.events, positions)
+    notes = _notes_by_step(request.events, positions)
     steps = []
     for index, step in enumerate(terms["steps"]):
         if index in completions or (status in FINAL and index < current):
@@ -126,7 +188,8 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
         else:
             state = "pending"
         steps.append(StepView(step["id"], index, step["title"], step["actor"], state,
-                              completions.get(index)))
+                              completions.get(index), notes.get(index, [])))
+    state_note, asked = _state_note(request.events), _asked(request)
     calendar = snapshot.calendar
     return PublicView(
         tracking_code=request.tracking_code, service_slug=request.service_slug,
@@ -137,8 +200,8 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
         elapsed_working_days=calendar.working_days_between(request.created_at, now),
         promised=terms["duration"],
         overdue=status not in FINAL and calendar.local_date(now) > request.due_date,
-        citizen_action=_citizen_action(request),
-        decision=request.decision_reason if status in FINAL | {Status.approved} else None,
+        note=state_note, asked_documents=asked,
+        citizen_action=_citizen_action(request, asked, state_note),
         timeline=[(e.at, EVENT_LABELS.get(e.action, e.action), e.public_note)
                   for e in request.events],
         channel=request.channel,

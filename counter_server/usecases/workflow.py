@@ -1,5 +1,10 @@
-"""Moving a request through its steps: staff actions, and the applicant handing in the
-documents staff asked for; each checked, stored and announced."""
+"""Moving a request through its steps: staff actions, and the documents staff asked for handed
+in — by the applicant online, or by a clerk who scans what the applicant brings to the
+counter; each checked, stored, announced and (staff's) audited.
+
+An ask for documents names the service's documents it wants (`StaffAction.documents`, kept
+in the event's `details["documents"]`) and/or says in its note what is needed; while it
+waits, the applicant may hand in only the named documents, and all of them at once."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from counter_server.usecases import audit, documents, inquiries, surveys
 from counter_server.usecases.service_requests import record_event
 from counter_server.usecases.staff import may_work_on
 from shared.catalog.schema import ServiceSpec
-from shared.workflow import Action, Status, TransitionError, next_status
+from shared.workflow import FINAL, Action, Status, TransitionError, next_status
 
 
 # Actions that move a request on: refused while a blocking inquiry has not said yes.
@@ -35,6 +40,7 @@ class StaffAction:
     public_note: str = ""
     internal_note: str = ""
     payment_reference: str = ""
+    documents: tuple[str, ...] = ()  # request_documents: the document slots asked for
 
 
 def check_access(user: User, request: ServiceRequest) -> None:
@@ -64,7 +70,7 @@ def perform(session: Session, request: ServiceRequest, user: User, act: StaffAct
                            step=request.current_step)
     event = record_event(session, request, act.action, actor="staff", user=user,
                          from_status=before, public_note=act.public_note.strip(),
-                         internal_note=act.internal_note.strip(), details=_details(act),
+                         internal_note=act.internal_note.strip(), details=_details(request, act),
                          public_url=public_url,
                          notify=act.action not in (Action.note, Action.claim))
     if act.action is Action.complete:
@@ -75,25 +81,95 @@ def perform(session: Session, request: ServiceRequest, user: User, act: StaffAct
 
 def provide_documents(session: Session, request: ServiceRequest, storage: Storage,
                       uploads: Sequence[documents.Upload], *,
-                      max_bytes: int = documents.DEFAULT_MAX_BYTES, public_url: str = "") -> None:
-    """The applicant hands in the documents staff asked for and the request goes back to review.
+                      max_bytes: int = documents.DEFAULT_MAX_BYTES, public_url: str = "",
+                      user: User | None = None, address: str | None = None) -> None:
+    """The documents staff asked for are handed in and the request goes back to review: by
+    the applicant (`user` None), who must send every document the ask named; or by `user`, a
+    clerk who scanned what the applicant brought to the counter (audited) — now, or earlier
+    since the ask (then `uploads` may be empty).
 
-    ActionRefused when the request is not waiting for the applicant or no file came;
-    documents.DocumentRejected for a file that cannot be taken. The caller commits.
+    ActionRefused when the request is not waiting for the applicant, no file came, or (the
+    applicant) a named document is missing; documents.DocumentRejected for a file that
+    cannot be taken. The caller commits.
     """
+    if user is not None:
+        check_access(user, request)
     before = Status(request.status)
     try:
         after = next_status(Action.documents_provided, before)
     except TransitionError:
         raise ActionRefused("not_waiting_for_documents",
+                            "این درخواست اکنون منتظر مدرکی از متقاضی نیست." if user else
                             "این درخواست اکنون منتظر مدرکی از شما نیست.") from None
+    if not uploads and (user is None or not _arrived_since_ask(request)):
+        raise ActionRefused("no_documents", "پرونده‌ای انتخاب نشده است.")
+    for upload in uploads:
+        _hand_in(session, storage, request, upload, user, max_bytes, address)
+    if user is None:
+        _check_all_asked_arrived(request)
+    request.status = after
+    record_event(session, request, Action.documents_provided,
+                 actor="staff" if user else "citizen", user=user, from_status=before,
+                 public_url=public_url)
+    if user is not None:
+        audit.record(session, user, f"request.{Action.documents_provided}", request,
+                     address=address, from_status=before.value, to_status=after.value)
+
+
+def attach_at_counter(session: Session, request: ServiceRequest, storage: Storage,
+                      uploads: Sequence[documents.Upload], user: User, *, move_on: bool,
+                      max_bytes: int = documents.DEFAULT_MAX_BYTES, public_url: str = "",
+                      address: str | None = None) -> None:
+    """A clerk attaches documents the applicant brought to the counter, scanned there;
+    `move_on` also hands them in as the documents asked for (`provide_documents`), sending
+    a waiting request back to review. The caller commits."""
+    check_access(user, request)
+    if Status(request.status) in FINAL:
+        raise ActionRefused("request_closed", "این درخواست بسته شده است و مدرکی به آن پیوست "
+                                              "نمی‌شود.")
+    if move_on:
+        provide_documents(session, request, storage, uploads, max_bytes=max_bytes,
+                          public_url=public_url, user=user, address=address)
+        return
     if not uploads:
         raise ActionRefused("no_documents", "پرونده‌ای انتخاب نشده است.")
     for upload in uploads:
+        _hand_in(session, storage, request, upload, user, max_bytes, address)
+
+
+def _hand_in(session: Session, storage: Storage, request: ServiceRequest,
+             upload: documents.Upload, user: User | None, max_bytes: int,
+             address: str | None) -> None:
+    """Attach one file from the applicant, or from `user` at the counter (audited)."""
+    if user is None:
         documents.attach(session, storage, request, upload, "citizen", max_bytes=max_bytes)
-    request.status = after
-    record_event(session, request, Action.documents_provided, actor="citizen", user=None,
-                 from_status=before, public_url=public_url)
+        return
+    document, created = documents.attach(session, storage, request, upload, "staff",
+                                         max_bytes=max_bytes, user_id=user.id)
+    if created:
+        audit.record(session, user, "document.attached_at_counter", request, address=address,
+                     document=document.id, slot=document.slot, sha256=document.sha256)
+
+
+def _arrived_since_ask(request: ServiceRequest) -> set[str]:
+    """The slots of the documents added since staff last asked for some."""
+    ask = documents.last_ask(request)
+    since = request.events[request.events.index(ask) + 1:] if ask is not None else []
+    return {(e.details or {}).get("slot") for e in since if e.action == "document_added"}
+
+
+def _check_all_asked_arrived(request: ServiceRequest) -> None:
+    """ActionRefused naming the documents the ask named that have not come since."""
+    asked = documents.asked_slots(request)
+    if not asked:
+        return
+    arrived = _arrived_since_ask(request)
+    missing = [slot for slot in asked if slot not in arrived]
+    if missing:
+        names = "، ".join(f"«{name}»" for name in documents.slot_names(request, missing))
+        raise ActionRefused("documents_missing",
+                            f"این مدارک خواسته‌شده هنوز نرسیده است: {names}؛ "
+                            "همه مدارک خواسته‌شده را با هم بفرستید.")
 
 
 def _check_owner(user: User, request: ServiceRequest, action: Action) -> None:
@@ -104,8 +180,30 @@ def _check_owner(user: User, request: ServiceRequest, action: Action) -> None:
                             status=403)
 
 
-def _details(act: StaffAction) -> dict[str, str]:
-    return {"payment_reference": act.payment_reference} if act.payment_reference else {}
+def _details(request: ServiceRequest, act: StaffAction) -> dict[str, object]:
+    """What the event keeps beyond its notes: the payment's reference, the documents asked
+    for (in the service's order)."""
+    details: dict[str, object] = {}
+    if act.payment_reference:
+        details["payment_reference"] = act.payment_reference
+    if act.action is Action.request_documents and act.documents:
+        details["documents"] = [d["id"] for d in request.service.get("documents", [])
+                                if d["id"] in act.documents]
+    return details
+
+
+def _check_ask(request: ServiceRequest, act: StaffAction, public_note: str) -> None:
+    """An ask names documents of the service (each once) or says in its note what the
+    applicant must send or correct."""
+    slots = [d["id"] for d in request.service.get("documents", [])]
+    unknown = [slot for slot in act.documents if slot not in slots]
+    if unknown:
+        raise ActionRefused("unknown_document", "مدرک انتخاب‌شده در فهرست مدارک این خدمت نیست.")
+    if len(set(act.documents)) != len(act.documents):
+        raise ActionRefused("document_repeated", "هر مدرک را یک بار انتخاب کنید.")
+    if not act.documents and not public_note:
+        raise ActionRefused("note_required", "مدرک‌های لازم را انتخاب کنید یا بنویسید متقاضی "
+                                             "چه چیزی را باید بفرستد یا اصلاح کند.")
 
 
 def _apply(request: ServiceRequest, user: User, act: StaffAction) -> None:
@@ -113,8 +211,8 @@ def _apply(request: ServiceRequest, user: User, act: StaffAction) -> None:
     public_note = act.public_note.strip()
     if act.action is Action.claim:
         request.assigned_to_id = user.id
-    elif act.action is Action.request_documents and not public_note:
-        raise ActionRefused("note_required", "بنویسید متقاضی چه مدرکی را باید بفرستد یا اصلاح کند.")
+    elif act.action is Action.request_documents:
+        _check_ask(request, act, public_note)
     elif act.action is Action.advance:
         following = ServiceSpec.model_validate(request.service).step_after(request.current_step)
         if following is None:

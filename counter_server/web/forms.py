@@ -7,6 +7,7 @@ these functions, which call the one filing use case (`usecases.service_requests.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from counter_server.models import Kiosk, ServiceRequest, User
 from counter_server.db import utcnow
 from counter_server.usecases import documents, inquiries, mobile_confirmation, service_requests
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
-from shared.catalog.schema import Channel, FieldType, ServiceSpec
+from shared.catalog.schema import Channel, Document, FieldType, ServiceSpec
 from shared.forms import APPLICANT_FIELDS
 
 
@@ -67,10 +68,12 @@ def upload_id(client_id: str, slot: str, index: int) -> str:
     return str(uuid.uuid5(uuid.UUID(client_id), f"{slot}:{index}"))
 
 
-def read_uploads(spec: ServiceSpec, client_id: str) -> list[documents.Upload]:
-    """The files posted as `documents.<slot>` for each of `spec`'s document slots."""
+def read_uploads(spec: ServiceSpec, client_id: str,
+                 slots: Sequence[Document] | None = None) -> list[documents.Upload]:
+    """The files posted as `documents.<slot>` for each of `slots` (by default, the documents
+    `spec` asks for)."""
     uploads = []
-    for slot in spec.documents_to_ask:
+    for slot in spec.documents_to_ask if slots is None else slots:
         files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
                                     if f and f.filename]
         for index, file in enumerate(files):

@@ -45,7 +45,7 @@ from counter_server.web.forms import (
 )
 from counter_server.web.qr import qr_svg
 from shared import tracking_codes
-from shared.catalog.schema import Channel, ServiceSpec
+from shared.catalog.schema import Channel, Document, ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
 
@@ -212,8 +212,18 @@ def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
         personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
                     if f.name in item.fields]
     return render_template("track.html", item=item, view=view, personal=personal,
-                           service=spec, upload_client_id=new_client_id(),
+                           service=spec, upload_slots=_slots_to_send(item, spec),
+                           upload_client_id=new_client_id(),
                            typed=typed or {}, check_error=check_error)
+
+
+def _slots_to_send(item: ServiceRequest, spec: ServiceSpec) -> list[Document]:
+    """The slots the upload form offers: the documents staff named when they asked, else
+    (the ask's note says what is needed) those the service asks for."""
+    asked = documents.asked_slots(item)
+    if asked is None:
+        return spec.documents_to_ask
+    return [d for d in spec.documents if d.id in asked]
 
 
 @bp.post("/t/<code>/verify")
@@ -263,8 +273,10 @@ def sms_choice(code: str) -> Response:
 
 @bp.post("/t/<code>/documents")
 def upload_requested(code: str) -> Response:
-    """The applicant sends the documents staff asked for; the request goes back to review."""
-    item = _find(code)
+    """The applicant sends the documents staff asked for; the request goes back to review.
+    A file posted for any of the service's other documents reaches the use case, which
+    refuses it with a Persian message."""
+    item = _find(code, with_history=True)
     if not _is_verified(item):
         abort(403)
     uploads = _requested_uploads(ServiceSpec.model_validate(item.service))
@@ -286,4 +298,4 @@ def _requested_uploads(spec: ServiceSpec) -> list[documents.Upload]:
         client_id = str(uuid.UUID(batch))
     except ValueError:
         abort(400)
-    return read_uploads(spec, client_id)
+    return read_uploads(spec, client_id, spec.documents)

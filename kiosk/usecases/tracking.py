@@ -12,6 +12,7 @@ from typing import Any
 from kiosk.sync.api_client import Reply, Unreachable, parse_time
 from kiosk.usecases.errors import KioskError, NotFound
 from kiosk.usecases.parts import KioskParts, normalized_code
+from shared.jalali import format_datetime
 
 TRACK_NOT_FOUND = "درخواستی با این کد رهگیری پیدا نشد."
 TRACK_UNAVAILABLE = ("سامانه اکنون در دسترس نیست و این کد در این کیوسک ثبت نشده است؛ "
@@ -88,6 +89,27 @@ def _local(parts: KioskParts, code: str) -> Tracked | None:
                    service=record.service, service_title=spec.title if spec else None,
                    submitted_at=record.kiosk_time,
                    due_date=_date_or_none(answer.get("due_date")), note=NOT_LIVE_NOTE)
+
+
+def step_notes(step: Mapping[str, Any]) -> list[str]:
+    """«date — event: text» for each note the server reported under a step."""
+    lines = []
+    for note in step.get("notes") or []:
+        if not isinstance(note, dict) or not note.get("text"):
+            continue
+        when = parse_time(note.get("at"))
+        prefix = f"{format_datetime(when)} — " if when is not None else ""
+        lines.append(f"{prefix}{note.get('label', '')}: {note['text']}")
+    return lines
+
+
+def state_note(details: Mapping[str, Any] | None) -> str | None:
+    """The note of the request's current state, unless it waits for the citizen (the
+    citizen's action says it then); a server without `note` sends it as `decision`."""
+    if not isinstance(details, Mapping) or details.get("status") == "waiting_citizen":
+        return None
+    note = details["note"] if "note" in details else details.get("decision")
+    return str(note) if note else None
 
 
 def _date_or_none(value: Any) -> date | None:

@@ -74,3 +74,41 @@ def test_track_by_typing_the_code(ui: Any, demo_catalog: Any) -> None:
     ui.tap("پیگیری")
     ui.wait_screen("track_result")
     assert ui.state.tracked.tracking_code == code
+
+
+def _on_the_server(server: Any, code: str, *moves: tuple[str, str, tuple[str, ...]]) -> None:
+    """A clerk of the service takes `moves` (action, note to the citizen, documents asked)."""
+    from sqlalchemy import select
+
+    from counter_server.context import database
+    from counter_server.models import ServiceRequest
+    from counter_server.usecases.staff import Role, create_user
+    from counter_server.usecases.workflow import StaffAction, perform
+    from shared.workflow import Action
+
+    with server.app.app_context(), database().transaction() as session:
+        clerk = create_user(session, f"clerk-{code[-6:]}", "مریم کاظمی", Role.clerk,
+                            "a long enough password", [SERVICE])
+        item = session.scalar(select(ServiceRequest).where(ServiceRequest.tracking_code == code))
+        for action, note, documents in moves:
+            perform(session, item, clerk, StaffAction(Action(action), public_note=note,
+                                                      documents=documents))
+
+
+def test_the_track_screen_shows_each_steps_note_and_what_was_asked(
+        ui: Any, server: Any, demo_catalog: Any) -> None:
+    code, _ = file_and_deliver(ui, demo_catalog)
+    _on_the_server(server, code, ("claim", "", ()),
+                   ("note", "پرونده شما به کارشناس سپرده شد.", ()),
+                   ("request_documents", "", ("course_certificate", "personal_photo")))
+    ui.tap("پیگیری درخواست")
+    ui.type_keys(code)
+    ui.tap("پیگیری")
+    ui.wait_screen("track_result")
+    spec = demo_catalog.service(SERVICE)
+    names = {d.id: d.name for d in spec.documents}
+    assert ui.shows("اقدام لازم از سوی شما: این مدارک را بفرستید: "
+                    f"«{names['course_certificate']}»، «{names['personal_photo']}».")
+    # The earlier note is the step's, not the state's.
+    assert ui.shows("یادداشت: پرونده شما به کارشناس سپرده شد.")
+    assert not ui.shows("توضیح اداره")

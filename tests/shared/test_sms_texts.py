@@ -99,3 +99,23 @@ def test_queue_templates_are_checked_against_their_own_fields() -> None:
     with pytest.raises(ValueError, match="approve: unknown field"):
         check_templates({"approve": "باجه {counter}"})
     assert render_queue({}, "queue_called", ticket="ب-۰۰۱") is None  # no template, no SMS
+
+
+def test_an_ask_names_the_documents_when_they_fit_and_counts_them_when_not() -> None:
+    from shared.sms import parts
+    from shared.sms_texts import DOCUMENT_NAMES_MAX_PARTS
+
+    kwargs = {"service": "صدور کارت راهنمای گردشگری", "code": CODE,
+              "link": "https://miz.example/t/0010262539246768"}
+    named = render(DEFAULT_TEMPLATES, "request_documents", **kwargs,
+                   documents=["گواهی پایان دوره آموزشی", "عکس پرسنلی"])
+    assert "\nمدارک خواسته‌شده: «گواهی پایان دوره آموزشی»، «عکس پرسنلی»\n" in named
+    assert parts(named) <= DOCUMENT_NAMES_MAX_PARTS
+    many = [f"گواهی شماره {n} از اداره‌ای که نامش بلند است" for n in range(8)]
+    counted = render(DEFAULT_TEMPLATES, "request_documents", **kwargs, documents=many,
+                     note="همه را خوانا بفرستید.")
+    assert "\nمدارک خواسته‌شده: ۸ مدرک (فهرست در صفحه پیگیری)\nهمه را خوانا بفرستید.\n" in counted
+    assert "گواهی شماره" not in counted
+    assert visual_digit_groups(counted) == ["0010-2625-3924-6768"]
+    plain = render(DEFAULT_TEMPLATES, "request_documents", **kwargs, note="نامه امضا ندارد.")
+    assert "مدارک خواسته‌شده" not in plain and "منتظر شماست.\nنامه امضا ندارد.\n" in plain

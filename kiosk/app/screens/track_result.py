@@ -1,4 +1,7 @@
-"""Track, found: the request's status and where it stands in its steps."""
+"""Track, found: the request's status and where it stands in its steps.
+
+The state shows only the note the server says belongs to it (`note`; a server without it
+sends `decision`); each step shows the notes written while the request was at it."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from kiosk.app.screens.base import KioskScreen
 from kiosk.app.widgets.chrome import Notice
 from kiosk.app.widgets.service_page import Card
 from kiosk.app.widgets.text import Heading, Paragraph
+from kiosk.usecases.tracking import state_note, step_notes
 from shared import tracking_codes
 from shared.catalog.labels import ACTORS
 from shared.catalog.schema import Actor
@@ -23,8 +27,9 @@ STATUS_KINDS = {"completed": "ok", "approved": "ok", "rejected": "error",
                 "waiting_citizen": "warning", "refused": "error"}
 
 
-def step_lines(details: Any) -> list[tuple[str, str, str]]:
-    """(number and title, state, who/when) of each step the server reported."""
+def step_lines(details: Any) -> list[tuple[str, str, str, list[str]]]:
+    """(number and title, state, who, its notes «date — event: text») of each step the
+    server reported."""
     steps = details.get("steps") if isinstance(details, dict) else None
     rows = []
     for i, step in enumerate(steps or [], start=1):
@@ -35,7 +40,8 @@ def step_lines(details: Any) -> list[tuple[str, str, str]]:
             who = ACTORS[Actor(step.get("actor"))]
         except ValueError:
             who = ""
-        rows.append((f"{to_persian_digits(i)}. {step.get('title', '')}", state, who))
+        rows.append((f"{to_persian_digits(i)}. {step.get('title', '')}", state, who,
+                     step_notes(step)))
     return rows
 
 
@@ -69,9 +75,9 @@ class TrackResultScreen(KioskScreen):
         action = details.get("citizen_action")
         if action:
             box.add_widget(Notice(kind="warning", ltext=f"اقدام لازم از سوی شما: {action}"))
-        decision = details.get("decision")
-        if decision:
-            box.add_widget(Notice(kind="info", ltext=f"نتیجهٔ بررسی: {decision}"))
+        note = state_note(details)
+        if note:
+            box.add_widget(Notice(kind="info", ltext=f"توضیح اداره: {note}"))
         facts = Card()
         if found.submitted_at is not None:
             facts.add_widget(Paragraph(ltext="تاریخ ثبت: " + format_datetime(found.submitted_at)))
@@ -96,7 +102,7 @@ class TrackResultScreen(KioskScreen):
         if rows:
             card = Card()
             card.add_widget(Heading(ltext="مراحل انجام کار"))
-            for title, state, who in rows:
+            for title, state, who, notes in rows:
                 current = state == STEP_STATES["current"]
                 card.add_widget(Paragraph(ltext=title, bold=True,
                                           color=theme.BRAND_DARK if current else theme.INK))
@@ -104,6 +110,8 @@ class TrackResultScreen(KioskScreen):
                 card.add_widget(Paragraph(ltext=line, font_size=theme.T.small,
                                           color=theme.OK if state == STEP_STATES["done"]
                                           else theme.MUTED))
+                for line in notes:
+                    card.add_widget(Paragraph(ltext=line, font_size=theme.T.small))
             box.add_widget(card)
         self.ids.scroll.scroll_y = 1
 
