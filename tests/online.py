@@ -77,3 +77,18 @@ def latest_code(app: Flask, mobile: str) -> str:
             .order_by(Notification.id.desc()).limit(1))
     assert token, f"no one-time code is waiting for {mobile}"
     return token
+
+
+def confirm_on_web(client: FlaskClient, slug: str, national_code: str = "0499370899",
+                   mobile: str = "09121234567") -> None:
+    """Confirm a mobile on the online desk's first step, as a citizen does: the national code
+    and mobile, then the code from the SMS. The browser's session then opens the form."""
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, f"/services/{slug}/apply")
+    asked = client.post(f"/services/{slug}/apply/mobile", data={
+        "csrf_token": token, "national_code": national_code, "mobile": mobile})
+    assert asked.status_code == 302, asked.get_data(as_text=True)[-2000:]
+    typed = client.post(f"/services/{slug}/apply/code", data={
+        "csrf_token": token, "code": latest_code(client.application, mobile)})
+    assert typed.status_code == 302, typed.get_data(as_text=True)[-2000:]
