@@ -101,6 +101,11 @@ class OutputKind(str, Enum):
         return kinds[code - 1]
 
 
+KIND_LABELS = {OutputKind.card: "کارت", OutputKind.licence: "پروانه",
+               OutputKind.certificate: "گواهی", OutputKind.letter: "نامه"}
+STATE_LABELS = {"valid": "معتبر", "revoked": "باطل‌شده", "expired": "منقضی‌شده"}
+
+
 class SealError(Exception):
     """A seal that must not be believed; `code` is stable, `message` Persian."""
 

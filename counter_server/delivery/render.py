@@ -35,8 +35,6 @@ FONT = "Vazirmatn"
 INK = (31, 58, 104)      # the logo's dark blue
 ACCENT = (201, 162, 39)  # the logo's gold
 GREY = (90, 90, 90)
-KIND_NAMES = {OutputKind.card: "کارت", OutputKind.licence: "پروانه",
-              OutputKind.certificate: "گواهی", OutputKind.letter: "نامه"}
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,30 @@ def state(deliverable: Deliverable, today: date) -> str:
     return "valid"
 
 
+def is_public_id(value: str) -> bool:
+    """Whether `value` looks like a document's public id (checked before any lookup)."""
+    return len(value) == 24 and all(ch in "abcdefghijklmnopqrstuvwxyz234567" for ch in value)
+
+
+def verify_url(public_url: str, deliverable: Deliverable) -> str:
+    return f"{public_url.rstrip('/')}/v/{deliverable.public_id}"
+
+
+def verification(deliverable: Deliverable, today: date) -> dict[str, object]:
+    """What anyone may learn of a document by its public id: its state and what its paper
+    shows, never the holder's details (`GET /api/v1/verify/<id>`)."""
+    return {"status": state(deliverable, today), "kind": deliverable.kind,
+            "number": deliverable.number, "issued_at": deliverable.issued_at.isoformat(),
+            "expires_at": deliverable.expires_on.isoformat() if deliverable.expires_on else None,
+            "sha256": deliverable.sha256}
+
+
+def tracked(session: Session, request: ServiceRequest, public_url: str) -> list[dict[str, str]]:
+    """The documents delivered for `request`, as its tracking shows them."""
+    return [{"id": d.public_id, "title": d.title, "issued_at": d.issued_at.isoformat(),
+             "verify_url": verify_url(public_url, d)} for d in of_request(session, request)]
+
+
 def output_of(session: Session, request: ServiceRequest) -> OutputSpec | None:
     """The request's output template: its own terms', else the current catalog's."""
     spec = ServiceSpec.model_validate(request.service)
@@ -231,6 +255,11 @@ def revoke(session: Session, deliverable: Deliverable, user: User, reason: str, 
     audit.record(session, user, "deliverable.revoke", request, address=address,
                  deliverable=deliverable.public_id, number=deliverable.number, reason=reason)
     return deliverable
+
+
+def is_the_issued_file(deliverable: Deliverable, data: bytes) -> bool:
+    """Whether `data` is byte for byte the signed PDF that was issued."""
+    return hashlib.sha256(data).hexdigest() == deliverable.sha256
 
 
 def signed_pdf(session: Session, storage: Storage, deliverable: Deliverable, user: User | None,
