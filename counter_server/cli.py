@@ -1,5 +1,6 @@
 """Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
-queue-rollover, keys and demo-seed (the worker is in `background`); each calls the same use cases as the views."""
+queue-rollover, keys and demo-seed (the worker is in `background`); each calls the same use
+cases as the views."""
 
 from __future__ import annotations
 

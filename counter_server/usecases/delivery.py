@@ -214,7 +214,8 @@ def issue(session: Session, storage: Storage, signing: Signing, request: Service
     except keys.KeysMissing:
         raise DeliveryRefused("keys_missing", "کلید مهر اسناد هنوز ساخته نشده است؛ "
                                               "به راهبر سامانه خبر دهید.", 503) from None
-    title = (given.title or "").strip()[:200] or (output.title if output else request.service["title"])
+    title = ((given.title or "").strip()[:200]
+             or (output.title if output else request.service["title"]))
     signed = _signed(_pdf(request, given, output, catalog, facts, text, signing.assets), title,
                      catalog, signing.keys)
     stored = storage.save(signed, "pdf")
