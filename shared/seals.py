@@ -78,7 +78,9 @@ _ALPHABET = (" \u200c-.'"
              "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي"
              "پچژکگیۀ\u0654\u064b\u064e\u064f\u0650\u0651\u0652")
 _CODE_OF = {ch: index for index, ch in enumerate(_ALPHABET)}
-_ADDRESS = re.compile(r"^(?P<base>.*)/v/(?P<id>[a-z2-7]{24})#(?P<digits>[1-9][0-9]*)$")
+# At most 600 digits (~250 bytes, more than a version-10 QR holds): a longer number is not
+# a seal, and Python refuses to read integers of over 4300 digits.
+_ADDRESS = re.compile(r"^(?P<base>.*)/v/(?P<id>[a-z2-7]{24})#(?P<digits>[1-9][0-9]{0,599})$")
 
 
 class OutputKind(str, Enum):

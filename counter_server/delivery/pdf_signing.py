@@ -7,7 +7,8 @@ party). PDF readers will not trust an Iranian agency's certificate by default: t
 signature proves that the file has not changed since it was signed, and `/v/<id>` and
 the seal are how people check who issued it.
 
-`is_pdf` is the check an uploaded "PDF made elsewhere" must pass: its bytes, not its name.
+`is_pdf` is the check an uploaded "PDF made elsewhere" must pass: its bytes, not its name;
+an encrypted PDF is refused, as it could not be signed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def is_pdf(data: bytes) -> bool:
         return False
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
-        return reader.root is not None and len(reader.root["/Pages"]["/Kids"]) > 0
+        if reader.encrypted:
+            return False  # it could not be signed without its password
+        return len(reader.root["/Pages"]["/Kids"]) > 0
     except (PdfReadError, KeyError, TypeError, ValueError, IndexError):
         return False
 

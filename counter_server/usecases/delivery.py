@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import TimestampRequestError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -196,6 +199,12 @@ def _signed(pdf: bytes, title: str, catalog: Catalog, settings: keys.KeySettings
     except keys.KeysMissing:
         raise DeliveryRefused("keys_missing", "کلید امضای اسناد هنوز ساخته نشده است؛ "
                                               "به راهبر سامانه خبر دهید.", 503) from None
+    except (PdfError, SigningError):
+        raise DeliveryRefused("not_signable", "این PDF را نمی‌توان امضا کرد؛ آن را دوباره "
+                                              "به PDF ساده (بدون گذرواژه) ذخیره کنید.") from None
+    except TimestampRequestError:
+        raise DeliveryRefused("timestamp_unavailable", "سرور مهر زمانی پاسخ نداد؛ چند دقیقه "
+                                                       "بعد دوباره صادر کنید.", 503) from None
 
 
 def issue(session: Session, storage: Storage, signing: Signing, request: ServiceRequest,

@@ -6,7 +6,7 @@ import hashlib
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -236,6 +236,15 @@ def test_a_download_is_audited(app: Flask, client: FlaskClient, demo_catalog: Ca
     entry = desk.session.scalars(select(AuditEntry)
                                  .where(AuditEntry.action == "deliverable.download")).one()
     assert entry.details == {"deliverable": document.public_id, "by": "applicant"}
+
+
+def test_an_unreachable_time_stamp_server_refuses_issuing_for_now(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog, desk: Desk) -> None:
+    desk.signing = replace(desk.signing,
+                           keys=replace(desk.signing.keys, tsa_url="http://127.0.0.1:9/"))
+    with pytest.raises(delivery.DeliveryRefused) as refused:
+        desk.issue(approved(app, client, demo_catalog))
+    assert refused.value.code == "timestamp_unavailable" and refused.value.status == 503
 
 
 def test_without_keys_issuing_is_refused_plainly(app: Flask, client: FlaskClient,

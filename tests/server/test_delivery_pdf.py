@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from fpdf import FPDF
 from PIL import Image
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -30,6 +31,7 @@ from counter_server.delivery.render import Applicant, PrintedDocument, from_temp
 from shared import jalali
 from shared.catalog.schema import Catalog
 from shared.seals import SealFacts, mask_national_code, new_document_id, read_seal, seal_text
+from tests.tsa_standin import TsaStandin, tsa_standin  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler-utils is not installed "
@@ -119,6 +121,25 @@ def test_the_signature_is_intact_and_valid_against_the_agency_certificate(
     assert status.md_algorithm == "sha256"
 
 
+def test_with_a_time_stamp_server_the_signature_is_pades_b_t(
+        card: PrintedDocument, settings: keys.KeySettings, tsa_standin: TsaStandin) -> None:
+    with keys.pdf_signer(settings) as signer:
+        signed = sign_pdf(render_pdf(card, ASSETS_DIR), signer, reason="صدور سند",
+                          location="اصفهان", tsa_url=tsa_standin.url)
+    trust = ValidationContext(trust_roots=[
+        load_cert_from_pemder(str(settings.signing_cert_file)), tsa_standin.certificate])
+    status = validate_pdf_signature(
+        PdfFileReader(BytesIO(signed), strict=False).embedded_signatures[0], trust)
+    assert status.bottom_line and tsa_standin.requests >= 1
+    assert status.timestamp_validity is not None
+    assert status.timestamp_validity.intact and status.timestamp_validity.trusted
+
+
+def test_without_a_time_stamp_the_signature_is_pades_b_b(
+        card: PrintedDocument, settings: keys.KeySettings) -> None:
+    assert _status(_signed(card, settings), settings).timestamp_validity is None
+
+
 def test_one_changed_byte_is_refused(card: PrintedDocument,
                                      settings: keys.KeySettings) -> None:
     signed = bytearray(_signed(card, settings))
@@ -182,3 +203,7 @@ def test_only_a_readable_pdf_passes_as_one(card: PrintedDocument) -> None:
     assert is_pdf(pdf)
     assert not is_pdf(b"%PDF-1.7\nnot really")
     assert not is_pdf(b"\x89PNG\r\n\x1a\n" + pdf)
+    locked = FPDF()
+    locked.set_encryption(owner_password="owner", user_password="user")
+    locked.add_page()
+    assert not is_pdf(bytes(locked.output()))

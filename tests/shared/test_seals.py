@@ -101,6 +101,7 @@ def test_a_seal_signed_by_another_key_is_refused(key: ec.EllipticCurvePrivateKey
     "", "hello", "https://x.example/v/abc#123",
     "https://x.example/v/aaaaaaaaaaaaaaaaaaaaaaaa#0123",
     "https://x.example/v/aaaaaaaaaaaaaaaaaaaaaaaa#123456789",
+    "https://x.example/v/aaaaaaaaaaaaaaaaaaaaaaaa#" + "9" * 5000,
 ])
 def test_malformed_text_is_refused_with_its_own_code(key: ec.EllipticCurvePrivateKey,
                                                      text: str) -> None:
