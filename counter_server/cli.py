@@ -1,5 +1,6 @@
 """Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
-queue-rollover and demo-seed (the worker is in `background`); each calls the same use cases as the views."""
+queue-rollover, keys and demo-seed (the worker is in `background`); each calls the same use
+cases as the views."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from counter_server import background, demo, migrate
 from counter_server.agencies.cli import agency_standin
 from counter_server.context import database
+from counter_server.delivery import keys
 from counter_server.usecases import catalog_versions, kiosks, lobby_admin, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
@@ -220,6 +222,42 @@ def _demo_kiosk(session: Session, known_token: str | None) -> tuple[int, str] | 
     return kiosk.id, demo.kiosk_token(session, kiosk, known_token)
 
 
+keys_cli = AppGroup("keys", help="The seal key and the agency's PDF signing key.")
+
+
+@keys_cli.command("init")
+@click.option("--agency", default=None,
+              help="The agency's name on the demo certificate; the catalog's by default.")
+def keys_init(agency: str | None) -> None:
+    """Make the seal key and, for the demo, a signing key with a self-signed certificate
+    (files readable by their owner only; an existing key is never replaced)."""
+    settings = keys.KeySettings.from_config(current_app.config)
+    short_name = None
+    if agency is None:
+        with database().session() as session:
+            try:
+                named = catalog_versions.current_snapshot(session).catalog.agency
+            except catalog_versions.NoCatalog:
+                raise click.ClickException("Import the catalog first (its agency section "
+                                           "names the certificate), or give --agency.") from None
+        agency, short_name = named.name, named.short_name
+    written = keys.init_keys(settings, agency, short_name)
+    for path in written:
+        click.echo(f"Wrote {path}")
+    if not written:
+        click.echo("The keys are already there; nothing was changed.")
+
+
+@keys_cli.command("public")
+def keys_public() -> None:
+    """Print the seal key's public key (PEM), for kiosks and verifiers."""
+    try:
+        click.echo(keys.seal_public_pem(keys.KeySettings.from_config(current_app.config)),
+                   nl=False)
+    except keys.KeysMissing as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(catalog_cli)
@@ -229,4 +267,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(counter_cli)
     app.cli.add_command(queue_rollover)
     app.cli.add_command(agency_standin)
+    app.cli.add_command(keys_cli)
     background.init_app(app)

@@ -45,6 +45,18 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MOBILE_CODE_TRIES": 5,
         "MOBILE_CODES_PER_MOBILE_HOUR": 5,
         "MOBILE_CODES_PER_ADDRESS_HOUR": 20,
+        # Electronic delivery's keys (counter_server/delivery/keys.py): the seal key, and the
+        # agency's PDF signing key and certificate — files, or a PKCS#11 token when
+        # PKCS11_MODULE is set; TSA_URL, a time-stamp server, makes signatures PAdES-B-T.
+        "SEAL_KEY_FILE": str(Path(instance_path) / "keys" / "seal-key.pem"),
+        "SIGNING_KEY_FILE": str(Path(instance_path) / "keys" / "signing-key.pem"),
+        "SIGNING_CERT_FILE": str(Path(instance_path) / "keys" / "signing-cert.pem"),
+        "PKCS11_MODULE": None,
+        "PKCS11_TOKEN_LABEL": None,
+        "PKCS11_KEY_LABEL": None,
+        "PKCS11_CERT_LABEL": None,
+        "PKCS11_PIN": None,
+        "TSA_URL": None,
     }
 
 

@@ -6,7 +6,8 @@
 # SVG agency logo on receipts (cairosvg); for the kiosk's Kivy app, the libraries its wheel's
 # bundled SDL2 loads at run time (X11, GL — Mesa's software renderer where there is no GPU
 # driver — and mtdev for touchscreens), and Xvfb with xauth, a virtual screen for its UI
-# tests. Installs only what is missing. With the argument `runtime` (make demo), only what
+# tests; poppler-utils (pdftotext, pdftoppm), with which the tests read delivered PDFs back.
+# Installs only what is missing. With the argument `runtime` (make demo), only what
 # the server and the kiosk need to run: no Chromium, no Xvfb.
 set -euo pipefail
 purpose="${1:-tests}"
@@ -20,7 +21,7 @@ wanted=(libfribidi0 libcairo2 libgl1 libgl1-mesa-dri libegl1 libx11-6 libxext6 l
         libxcursor1 libxi6 libxrandr2 libxss1 libxfixes3 libx11-xcb1 libmtdev1)
 if [ "$purpose" != "runtime" ]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
-  wanted+=(xvfb xauth)
+  wanted+=(xvfb xauth poppler-utils)
 fi
 for package in "${wanted[@]}"; do
   installed "$package" || packages+=("$package")

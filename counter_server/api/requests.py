@@ -1,4 +1,5 @@
-"""Requests: filing (`POST /requests`), documents, and public tracking (`GET /track/<code>`)."""
+"""Requests: filing (`POST /requests`), documents, public tracking (`GET /track/<code>`) and
+the check of a delivered document (`GET /verify/<id>`)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ from counter_server.api.schemas import (
     RequestOut,
     TrackOut,
     ValidationErrorBody,
+    VerifyOut,
 )
+from counter_server import clock
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
+    delivery,
     documents,
     inquiries,
     mobile_confirmation,
@@ -39,7 +43,7 @@ from counter_server.usecases import (
     service_requests,
 )
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
-from shared import tracking_codes
+from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel, ServiceSpec
 from shared.workflow import STATUS_LABELS, Status
 
@@ -208,7 +212,25 @@ def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
 def track(code: str) -> dict[str, Any]:
     item = _request_or_404(code, with_history=True)
     view = public_tracking.public_view(item, catalog_versions.current_snapshot(session()))
-    return view.as_json()
+    return {**view.as_json(), "deliverables": delivery.tracked(session(), item, public_url())}
+
+
+@bp.get("/verify/<public_id>")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
+@operation(
+    "Check a delivered document by the public id in its QR: valid, revoked or expired",
+    {200: ("The document's state and what its paper shows (no personal data)", VerifyOut),
+     400: ("Not a well-formed document id (answered without a database lookup)", ErrorBody),
+     404: ("No document has this id", ErrorBody), 429: ("Too many lookups", ErrorBody)},
+    tag="requests",
+)
+def verify(public_id: str) -> dict[str, Any]:
+    if not delivery.is_public_id(public_id):
+        raise ApiError(400, "invalid_document_id", "شناسه سند درست نیست.")
+    found = delivery.find(session(), public_id)
+    if found is None:
+        raise ApiError(404, "document_not_found", "سندی با این شناسه صادر نشده است.")
+    return delivery.verification(found, jalali.to_local(clock.now()).date())
 
 
 @bp.post("/requests/<code>/documents")

@@ -185,6 +185,26 @@ class InquiryStateOut(BaseModel):
     advice: str | None = Field(description="What the citizen should do, when it blocks")
 
 
+class DeliverableRef(BaseModel):
+    """A document delivered for the request; its page shows whether it is still valid."""
+
+    id: str = Field(description="The document's public id, as in /v/<id>")
+    title: str
+    issued_at: datetime
+    verify_url: str
+
+
+class VerifyOut(BaseModel):
+    """A delivered document's state and what its paper shows; no personal data."""
+
+    status: Literal["valid", "revoked", "expired"]
+    kind: Literal["card", "licence", "certificate", "letter"]
+    number: str
+    issued_at: datetime
+    expires_at: date | None
+    sha256: str = Field(description="Of the signed PDF: a file is the one issued if it matches")
+
+
 class TrackOut(BaseModel):
     """The public state of a request: no personal data."""
 
@@ -213,6 +233,8 @@ class TrackOut(BaseModel):
     documents: list[str] = Field(description="Titles of the documents received (no files)")
     inquiries: list[InquiryStateOut] = Field(
         description="The inquiries made of other agencies, and their state (never the data)")
+    deliverables: list[DeliverableRef] = Field(
+        description="The documents delivered for the request (signed PDFs), oldest first")
 
 
 class TicketIn(BaseModel):

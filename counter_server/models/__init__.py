@@ -1,6 +1,7 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
 from counter_server.models.catalog import CatalogVersion, Category, Service
+from counter_server.models.deliverables import Deliverable
 from counter_server.models.inquiries import EvidenceHead, Inquiry, InquiryExchange
 from counter_server.models.jobs import Circuit, Job, UsageDay
 from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
@@ -20,6 +21,7 @@ __all__ = [
     "Category",
     "Circuit",
     "Counter",
+    "Deliverable",
     "EvidenceHead",
     "Inquiry",
     "InquiryExchange",

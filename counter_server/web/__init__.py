@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         pages,
         survey_pages,
         tracking_pages,
+        verify_pages,
     )
 
     app.register_blueprint(bp)

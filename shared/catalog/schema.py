@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.seals import OutputKind
 from shared.text import to_persian_digits
 
 if TYPE_CHECKING:
@@ -385,6 +386,60 @@ class SmsSpec(Model):
         default_factory=list, description="Steps whose start is announced («مرحله … آغاز شد»)")
 
 
+OUTPUT_PLACEHOLDERS = ("holder", "national_code", "number", "issued_on", "expires_on",
+                       "service", "agency", "tracking_code")
+
+
+class OutputField(Model):
+    """One line of a delivered document: a label and where its value comes from."""
+
+    source: str = Field(description="'applicant.<name|national_code|mobile>' or "
+                                    "'fields.<form field>'")
+    label: Text = Field(description="The Persian label printed before the value")
+
+
+class OutputSpec(Model):
+    """The document a service delivers when a request is approved or completed.
+
+    A letter has a body; its `{placeholders}` are the holder, the national code, the
+    document's number, its dates, the service's and the agency's names, the tracking code,
+    and the form's fields by name. A card has no body: it has no room for one.
+    """
+
+    kind: OutputKind
+    title: Text = Field(description="Printed at the top, e.g. «کارت راهنمای گردشگری»")
+    validity_days: int | None = Field(
+        None, ge=1, le=36500, description="How long the document is valid; none: no expiry")
+    fields: list[OutputField] = Field(default_factory=list, max_length=8)
+    body: Text | None = Field(None, max_length=3000,
+                              description="A letter's text, with {placeholders}")
+
+    @model_validator(mode="after")
+    def _body_fits_kind(self) -> OutputSpec:
+        if self.kind is OutputKind.letter and not self.body:
+            raise ValueError("a letter needs a body")
+        if self.kind is OutputKind.card and self.body:
+            raise ValueError("a card has no room for a body; list its fields instead")
+        return self
+
+    def placeholders(self) -> list[str]:
+        """The names the body's `{placeholders}` use; ValueError on a stray brace."""
+        from string import Formatter
+
+        if not self.body:
+            return []
+        try:
+            parsed = list(Formatter().parse(self.body))
+        except ValueError as exc:
+            raise ValueError(f"output body: {exc} (write a brace as {{{{ or }}}})") from None
+        names = [name for _, name, spec, conversion in parsed if name is not None]
+        if any(not name for name in names):
+            raise ValueError("output body: an empty {} names no value")
+        if any(spec or conversion for _, name, spec, conversion in parsed if name):
+            raise ValueError("output body: write a placeholder as {name}, without ':' or '!'")
+        return names
+
+
 class ServiceSpec(Model):
     """A service, with every field the e-service-desk directive requires."""
 
@@ -405,6 +460,8 @@ class ServiceSpec(Model):
     survey: Survey | None = None
     inquiries: list[InquirySpec] = Field(default_factory=list)
     sms: SmsSpec | None = None
+    output: OutputSpec | None = Field(
+        None, description="The document delivered when a request is approved or completed")
     keywords: list[Text] = Field(default_factory=list, description="Extra words for search")
 
     @model_validator(mode="after")
@@ -421,6 +478,7 @@ class ServiceSpec(Model):
                 raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
         problems = [p for i in self.inquiries for p in self._inquiry_problems(i)]
         problems += self._sms_problems()
+        problems += self._output_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -447,6 +505,22 @@ class ServiceSpec(Model):
                     if s not in steps]
         problems += [f"sms announces unknown event {e!r}" for e in self.sms.events or []
                      if e not in DEFAULT_TEMPLATES]
+        return problems
+
+    def _output_problems(self) -> list[str]:
+        if self.output is None:
+            return []
+        fields = {f.name for f in self.form}
+        sources = {*APPLICANT_SOURCES, *(f"fields.{name}" for name in fields)}
+        problems = [f"output field {f.label!r} comes from unknown {f.source!r}"
+                    for f in self.output.fields if f.source not in sources]
+        try:
+            names = self.output.placeholders()
+        except ValueError as exc:
+            return [*problems, str(exc)]
+        problems += [f"output body names unknown {{{name}}}; known: "
+                     f"{', '.join([*OUTPUT_PLACEHOLDERS, *sorted(fields)])}"
+                     for name in names if name not in OUTPUT_PLACEHOLDERS and name not in fields]
         return problems
 
     def inquiry_replacing(self, document_id: str) -> InquirySpec | None:

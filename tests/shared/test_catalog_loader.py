@@ -222,3 +222,48 @@ def test_demo_inquiries_replace_the_papers_they_make_unnecessary() -> None:
     assert "military_service_card" not in asked and "personal_photo" in asked
     assert {i.kind for i in spec.inquiries} == {"mobile_owner", "criminal_record",
                                                 "military_service"}
+
+
+def _with_output(**output: object) -> dict:
+    data = catalog_data()
+    data["services"][0]["output"] = {"kind": "letter", "title": "پاسخ",
+                                     "body": "{holder} گرامی، پاسخ نامه {tracking_code}.",
+                                     **output}
+    return data
+
+
+@pytest.mark.parametrize(("output", "problem"), [
+    ({"kind": "passport"}, "output.kind"),
+    ({"body": None}, "a letter needs a body"),
+    ({"kind": "card"}, "a card has no room for a body"),
+    ({"body": "نامه {nope}"}, "output body names unknown {nope}"),
+    ({"body": "نامه {holder"}, "write a brace as {{ or }}"),
+    ({"body": "نامه {holder:>10}"}, "without ':' or '!'"),
+    ({"fields": [{"source": "fields.missing", "label": "ناموجود"}]},
+     "output field 'ناموجود' comes from unknown 'fields.missing'"),
+    ({"validity_days": 0}, "validity_days"),
+])
+def test_a_bad_output_is_named_with_file_and_path(tmp_path: Path, output: dict,
+                                                  problem: str) -> None:
+    problems = _problems(write_catalog_dir(tmp_path, _with_output(**output)))
+    assert len(problems) == 1 and problems[0].startswith("services/guide-card.yaml: ")
+    assert problem in problems[0]
+
+
+def test_an_output_names_form_fields_and_applicant_values(tmp_path: Path) -> None:
+    data = _with_output(kind="certificate", validity_days=90,
+                        body="گواهی می‌شود {holder} به {languages} راهنمایی می‌کند.",
+                        fields=[{"source": "applicant.national_code", "label": "کد ملی"},
+                                {"source": "fields.languages", "label": "زبان‌ها"}])
+    spec = load_catalog(write_catalog_dir(tmp_path, data)).service("guide-card")
+    assert spec is not None and spec.output is not None
+    assert spec.output.kind.value == "certificate" and spec.output.validity_days == 90
+    assert spec.output.placeholders() == ["holder", "languages"]
+
+
+def test_the_demo_catalog_delivers_cards_licences_certificates_and_letters() -> None:
+    catalog = load_catalog(DEMO_CATALOG)
+    kinds = {s.slug: s.output.kind.value for s in catalog.services if s.output}
+    assert kinds["tour-guide-card"] == "card"
+    assert kinds["general-correspondence"] == "letter"
+    assert set(kinds.values()) == {"card", "licence", "certificate", "letter"}
