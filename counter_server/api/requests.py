@@ -107,7 +107,8 @@ def _confirmed_mobile(submission: Submission,
                       confirmation: UUID | None) -> inquiries.MobileCheck | None:
     """An online filing's confirmed mobile, and the check to record with it (or the refusal)."""
     try:
-        spec = catalog_versions.current_snapshot(session()).service(submission.service)
+        with database().session() as reading:  # nothing locked while the registry answers
+            spec = catalog_versions.current_snapshot(reading).service(submission.service)
     except catalog_versions.NoCatalog:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
     if spec is None or Channel.online not in spec.channels or _invalid(spec, submission):

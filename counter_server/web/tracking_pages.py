@@ -55,8 +55,12 @@ CONFIRMATION = "mobile_confirmation"
 
 
 def _online_service(slug: str) -> ServiceSpec:
+    """The service `slug` offered online (404 otherwise), read in a session of its own: the
+    request's own session of a POST takes the write lock, which must not be held while the
+    registry and the SMS provider are asked."""
     try:
-        _snapshot, spec = catalog_versions.get_service(session(), slug)
+        with database().session() as reading:
+            _snapshot, spec = catalog_versions.get_service(reading, slug)
     except (catalog_versions.ServiceNotFound, catalog_versions.ServiceWithdrawn):
         abort(404)
     except catalog_versions.NoCatalog:
@@ -71,8 +75,9 @@ def apply(slug: str) -> str | Response | tuple[str, int]:
     """The online form — once the applicant's mobile is confirmed (see `confirm_mobile`)."""
     spec = _online_service(slug)
     policy = mobile_confirmation.policy_from_config(current_app.config)
-    confirmed = mobile_confirmation.confirmed(session(), http_session.get(CONFIRMATION),
-                                              utcnow(), policy)
+    with database().session() as reading:
+        confirmed = mobile_confirmation.confirmed(reading, http_session.get(CONFIRMATION),
+                                                  utcnow(), policy)
     if confirmed is None:
         return _mobile_step(spec)
     posted = PostedForm(client_id=new_client_id())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from counter_server import create_app, migrate
@@ -23,7 +23,7 @@ from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.schema import Catalog
 from shared.validators import clean_mobile
 from tests.conftest import ONLINE_FILING
-from tests.online import latest_code
+from tests.online import code_sent, latest_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,10 +40,34 @@ def confirm_mobile_on_page(page: Page, app: Flask, national_code: str, mobile: s
     page.get_by_label("کد ملی").fill(national_code)
     page.get_by_label("شماره تلفن همراه").fill(mobile)
     page.get_by_role("button", name="ارسال کد تأیید").click()
+    try:
+        expect(page.get_by_label("کد تأیید")).to_be_visible(timeout=15_000)
+    except AssertionError:
+        refused = page.locator("#error-summary")
+        raise AssertionError(refused.inner_text() if refused.count()
+                             else page.url + page.inner_text("main")[:500]) from None
     if shot:
         screenshot(page, shot)
     page.get_by_label("کد تأیید").fill(latest_code(app, clean_mobile(mobile)))
     page.get_by_role("button", name="تأیید و ادامه").click()
+
+
+def file_online_api(page: Page, app: Flask, live_server: str, data: dict) -> str:
+    """File `data` online through the API as a citizen's app does (the mobile confirmed with
+    the code from the SMS first); its tracking code."""
+    applicant = data["applicant"]
+    asked = page.request.post(f"{live_server}/api/v1/mobile-confirmations", data={
+        "service": data["service"], "national_code": applicant["national_code"],
+        "mobile": applicant["mobile"]})
+    assert asked.status == 202, asked.text()
+    confirmation = asked.json()["confirmation"]
+    typed = page.request.post(f"{live_server}/api/v1/mobile-confirmations/{confirmation}/code",
+                              data={"code": code_sent(app, confirmation)})
+    assert typed.status == 200, typed.text()
+    filed = page.request.post(f"{live_server}/api/v1/requests",
+                              data={**data, "mobile_confirmation": confirmation})
+    assert filed.status == 201, filed.text()
+    return str(filed.json()["tracking_code"])
 
 
 @pytest.fixture(scope="session")

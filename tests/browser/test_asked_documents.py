@@ -8,12 +8,13 @@ import io
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from counter_server.demo import PASSWORD
 from shared.catalog.schema import Catalog
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import file_online_api, screenshot
 from tests.browser.test_request_journey import _staff_act, _staff_page
 from tests.server.test_requests_api import APPLICANT, body
 
@@ -30,11 +31,9 @@ def _scan(path: Path, kind: str) -> Path:
     return path
 
 
-def _file(page: Page, live_server: str, demo_catalog: Catalog) -> str:
+def _file(page: Page, live_app: Flask, live_server: str, demo_catalog: Catalog) -> str:
     """A tour-guide-card request filed online through the API; its tracking code."""
-    response = page.request.post(f"{live_server}/api/v1/requests", data=body(demo_catalog))
-    assert response.status == 201, response.text()
-    return str(response.json()["tracking_code"])
+    return file_online_api(page, live_app, live_server, body(demo_catalog))
 
 
 def _clerk_on(browser: Browser, live_server: str, code: str) -> Page:
@@ -70,10 +69,10 @@ def _prove(page: Page) -> None:
 
 
 def test_the_citizen_is_asked_for_exactly_the_documents_the_clerk_chose(
-        page: Page, browser: Browser, live_server: str, demo_catalog: Catalog,
-        tmp_path: Path) -> None:
+        page: Page, browser: Browser, live_app: Flask, live_server: str,
+        demo_catalog: Catalog, tmp_path: Path) -> None:
     names = {d.id: d.name for d in demo_catalog.service(SERVICE).documents}
-    code = _file(page, live_server, demo_catalog)
+    code = _file(page, live_app, live_server, demo_catalog)
     staff = _clerk_on(browser, live_server, code)
     _ask_for(staff, [COURSE, PHOTO], "تصویرها باید رنگی و خوانا باشند.", shot="desk-ask-documents")
     expect(staff.locator("ol.history")).to_contain_text(
@@ -102,9 +101,9 @@ def test_the_citizen_is_asked_for_exactly_the_documents_the_clerk_chose(
 
 
 def test_a_clerk_attaches_a_document_scanned_at_the_counter_and_moves_on(
-        page: Page, browser: Browser, live_server: str, demo_catalog: Catalog,
-        tmp_path: Path) -> None:
-    code = _file(page, live_server, demo_catalog)
+        page: Page, browser: Browser, live_app: Flask, live_server: str,
+        demo_catalog: Catalog, tmp_path: Path) -> None:
+    code = _file(page, live_app, live_server, demo_catalog)
     staff = _clerk_on(browser, live_server, code)
     _ask_for(staff, [COURSE], "")
 
