@@ -261,6 +261,7 @@ def _same_person(applicant: Mapping[str, Any], national_code: str, mobile: str) 
 
 
 def masked(mobile: str) -> str:
-    """«۰۹۱۲•••۴۵۶۷»: enough for the citizen to see where the code went."""
-    return to_persian_digits(mobile[:4] + "•••" + mobile[-4:])
+    """«۰۹۱۲***۴۵۶۷»: enough for the citizen to see where the code went (not dots, which
+    read as the Persian zero «۰»)."""
+    return to_persian_digits(mobile[:4] + "***" + mobile[-4:])
 

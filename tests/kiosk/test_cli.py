@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from werkzeug.serving import make_server
 
 from counter_server import create_app, migrate
@@ -28,7 +29,9 @@ from kiosk.usecases.receipts import to_plain
 from shared.catalog.schema import Catalog
 from shared.text import to_persian_digits
 from shared.tracking_codes import format_code, new_code
+from tests.conftest import ONLINE_FILING
 from tests.kiosk.fakes import kiosk_top, write_config
+from tests.online import code_sent
 from tests.shared.fake_devices import PAPER_OUT, PtyDevice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +45,7 @@ class Server:
     url: str
     kiosk_id: int
     token: str
+    app: Flask
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> I
     folder = tmp_path_factory.mktemp("kiosk-server")
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
                       "SECRET_KEY": "kiosk-tests", "INSTANCE_PATH": str(folder),
-                      "SESSION_COOKIE_SECURE": False})
+                      "SESSION_COOKIE_SECURE": False, **ONLINE_FILING})
     with app.app_context():
         migrate.upgrade(database())
         with database().transaction() as session:
@@ -60,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> I
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield Server(f"http://127.0.0.1:{http.server_port}", kiosk_id, token)
+    yield Server(f"http://127.0.0.1:{http.server_port}", kiosk_id, token, app)
     http.shutdown()
     thread.join()
     with app.app_context():
@@ -75,7 +79,14 @@ def file_request(server: Server, demo_catalog: Catalog) -> str:
             "applicant": {"name": "زهرا احمدی", "national_code": "0499370899",
                           "mobile": "09121234567"},
             "fields": {f.name: sample_value(f) for f in spec.form}}
-    response = requests.post(f"{server.url}/api/v1/requests", json=body, timeout=10)
+    applicant = body["applicant"]
+    asked = requests.post(f"{server.url}/api/v1/mobile-confirmations", timeout=10, json={
+        "service": body["service"], "national_code": applicant["national_code"],
+        "mobile": applicant["mobile"]}).json()["confirmation"]
+    requests.post(f"{server.url}/api/v1/mobile-confirmations/{asked}/code", timeout=10,
+                  json={"code": code_sent(server.app, asked)}).raise_for_status()
+    response = requests.post(f"{server.url}/api/v1/requests", timeout=10,
+                             json={**body, "mobile_confirmation": asked})
     assert response.status_code == 201, response.text
     code: str = response.json()["tracking_code"]
     return code
