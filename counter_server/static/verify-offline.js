@@ -7,7 +7,7 @@ import { SealError, importKeys, readSeal, stateOf } from "./seals.js";
 
 const SCAN_EVERY_MS = 300;
 const LABELS = { valid: "معتبر", expired: "منقضی‌شده", refused: "نامعتبر" };
-const CAMERA_FAILED = "دوربین در دسترس نیست یا اجازهٔ استفاده از آن داده نشد؛ متن رمزینه را بچسبانید.";
+const CAMERA_FAILED = "دوربین در دسترس نیست یا اجازه استفاده از آن داده نشد؛ متن رمزینه را بچسبانید.";
 
 const settings = JSON.parse(document.getElementById("offline-settings").textContent);
 const element = (id) => document.getElementById(id);
@@ -106,18 +106,34 @@ async function offerCamera() {
   element("camera-stop").addEventListener("click", stopCamera);
 }
 
-// Offline after one visit: the worker keeps this page and every file it loaded.
+// Offline after one visit: the worker keeps this page and every file it needs — the
+// stylesheets, scripts, images and icons it names, the fonts its stylesheets name and the
+// modules this script imports.
+function filesOfThePage() {
+  const named = Array.from(document.querySelectorAll("link[href], script[src], img[src]"),
+    (tag) => tag.href || tag.src);
+  const fonts = [];
+  for (const sheet of document.styleSheets) {
+    for (const rule of sheet.cssRules) {
+      if (!(rule instanceof CSSFontFaceRule)) { continue; }
+      const src = rule.style.getPropertyValue("src");
+      for (const [, url] of src.matchAll(/url\("?([^")]+)"?\)/g)) {
+        fonts.push(new URL(url, sheet.href).href);
+      }
+    }
+  }
+  const modules = ["./seals.js", "./persian.js"].map((url) => new URL(url, import.meta.url).href);
+  return [location.origin + location.pathname, ...named, ...fonts, ...modules]
+    .filter((url) => new URL(url).origin === location.origin && !url.includes("#"));
+}
+
 async function keepForOffline() {
   if (!("serviceWorker" in navigator)) { return; }
   await navigator.serviceWorker.register(settings.worker, { scope: location.pathname });
   const worker = (await navigator.serviceWorker.ready).active;
-  await document.fonts.ready;
-  const files = performance.getEntriesByType("resource").map((entry) => entry.name)
-    .filter((url) => new URL(url).origin === location.origin);
-  const page = location.origin + location.pathname;
   const channel = new MessageChannel();
   channel.port1.onmessage = (event) => { element("offline-ready").hidden = !event.data.kept; };
-  worker.postMessage({ keep: [page, ...files] }, [channel.port2]);
+  worker.postMessage({ keep: [...new Set(filesOfThePage())] }, [channel.port2]);
 }
 
 element("seal-form").addEventListener("submit", (event) => {
