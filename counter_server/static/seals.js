@@ -25,7 +25,8 @@ const ALPHABET = Array.from(
   "پچژکگیۀ\u0654\u064b\u064e\u064f\u0650\u0651\u0652");
 const ADDRESS = /^([^\n]*)\/v\/([a-z2-7]{24})#([1-9][0-9]{0,599})$/;
 // What Python's str.strip() strips (str.isspace()); JavaScript's trim() also strips U+FEFF.
-const SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a"
+  + "\\u2028\\u2029\\u202f\\u205f\\u3000]";
 const PYTHON_WHITESPACE = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
 
 /** A seal that must not be believed; `code` is the one shared/seals.py gives. */

@@ -17,8 +17,9 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const files = (event.data && event.data.keep) || [];
   const reply = event.ports[0];
+  const ours = files.filter((url) => new URL(url).origin === self.location.origin);
   event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(files.filter((url) => new URL(url).origin === self.location.origin)))
+    .then((cache) => cache.addAll(ours))
     .then(() => reply && reply.postMessage({ kept: true }),
       () => reply && reply.postMessage({ kept: false })));
 });

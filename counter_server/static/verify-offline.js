@@ -7,7 +7,8 @@ import { SealError, importKeys, readSeal, stateOf } from "./seals.js";
 
 const SCAN_EVERY_MS = 300;
 const LABELS = { valid: "معتبر", expired: "منقضی‌شده", refused: "نامعتبر" };
-const CAMERA_FAILED = "دوربین در دسترس نیست یا اجازه استفاده از آن داده نشد؛ متن رمزینه را بچسبانید.";
+const CAMERA_FAILED = "دوربین در دسترس نیست یا اجازه استفاده از آن داده نشد؛ "
+  + "متن رمزینه را بچسبانید.";
 
 const settings = JSON.parse(document.getElementById("offline-settings").textContent);
 const element = (id) => document.getElementById(id);
