@@ -12,7 +12,9 @@ const CAMERA_FAILED = "دوربین در دسترس نیست یا اجازه ا�
 
 const settings = JSON.parse(document.getElementById("offline-settings").textContent);
 const element = (id) => document.getElementById(id);
-const keysReady = importKeys(settings.keys);
+// WebCrypto is there only on secure pages (https, or localhost).
+const canCheck = Boolean(window.crypto && window.crypto.subtle);
+const keysReady = canCheck ? importKeys(settings.keys) : null;
 
 function showFacts(facts) {
   element("fact-kind").textContent = settings.kinds[String(facts.kindCode)];
@@ -45,7 +47,7 @@ function showVerdict(state, detail) {
 
 async function check() {
   const text = element("seal-text").value;
-  if (text.trim() === "") { return; }
+  if (text.trim() === "" || !canCheck) { return; }
   try {
     const facts = await readSeal(text, await keysReady);
     const state = stateOf(facts, todayInTehran());
@@ -149,6 +151,7 @@ element("seal-text").addEventListener("keydown", (event) => {
   }
 });
 element("seal-text").addEventListener("paste", () => setTimeout(check, 0));
+element("no-webcrypto").hidden = canCheck;
 offerCamera();
 if (document.readyState === "complete") {
   keepForOffline();

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from counter_server.delivery import keys
 from shared import jalali, seals
@@ -77,6 +77,7 @@ def test_a_genuine_seal_is_valid_with_the_network_gone(
     _check(page, seal_text(facts, seal_key, BASE))
     expect(page.locator("#verdict-label")).to_have_text("معتبر")
     assert asked == [], "checking a seal asks nothing of anyone"
+    expect(page.locator("#no-webcrypto")).to_be_hidden()
     expect(page.locator("#verdict-box")).to_have_class("status-box verify-valid")
     expect(page.locator("#fact-kind")).to_have_text("پروانه")
     expect(page.locator("#fact-number")).to_have_text("۱۴۰۵-۰۰۰۱۲۳")
@@ -262,3 +263,29 @@ def test_the_camera_is_offered_only_where_the_browser_reads_qr_codes(
     expect(page.locator("#verdict-label")).to_have_text("معتبر")
     expect(page.locator("#seal-text")).to_have_value(text)
     expect(page.locator("#camera")).to_be_hidden()
+
+
+def test_without_webcrypto_the_page_says_to_open_it_over_https(
+        page: Page, live_server: str, seal_key: ec.EllipticCurvePrivateKey) -> None:
+    """Browsers give WebCrypto only to secure pages: over plain http the page says so."""
+    page.add_init_script(
+        "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });")
+    page.goto(f"{live_server}/v/offline")
+    expect(page.locator("#no-webcrypto")).to_be_visible()
+    expect(page.locator("#no-webcrypto")).to_contain_text("نشانی امن")
+    _check(page, seal_text(_facts(), seal_key, BASE))
+    expect(page.locator("#verdict")).to_be_hidden()
+    expect(page).to_have_url(f"{live_server}/v/offline")
+
+
+def test_on_a_phone_the_page_fits_its_width(browser: Browser, live_server: str,
+                                            seal_key: ec.EllipticCurvePrivateKey) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True,
+                                  locale="fa-IR")
+    page = context.new_page()
+    page.goto(f"{live_server}/v/offline")
+    _check(page, seal_text(_facts(), seal_key, BASE))
+    expect(page.locator("#verdict-label")).to_have_text("معتبر")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, "verify-offline-phone")
+    context.close()
