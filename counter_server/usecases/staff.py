@@ -28,9 +28,6 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-pas
 # which usernames exist.
 LOGIN_FAILED = ("نام کاربری یا گذرواژه نادرست است، یا این حساب پس از چند ورود ناموفق "
                 "برای چند دقیقه قفل شده است.")
-# A hash to compare against when there is no account to check, so that every failed login
-# does the same hashing work.
-_DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)
 
 
 class Role(StrEnum):
@@ -78,6 +75,13 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash to compare against when there is no account to check, so that every failed
+    login does the same hashing work."""
+    return generate_password_hash("not a real password", method=method)
+
+
 def create_user(session: Session, username: str, full_name: str, role: Role, password: str,
                 services: list[str] | None = None) -> User:
     username = username.strip().lower()
@@ -120,8 +124,8 @@ def authenticate(session: Session, username: str, password: str,
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     usable = user is not None and user.active and not is_locked(user, now)
-    matches = check_password_hash(user.password_hash if usable and user else _DUMMY_HASH,
-                                  password)
+    matches = check_password_hash(
+        user.password_hash if usable and user else _dummy_hash(PASSWORD_METHOD), password)
     if user is None or not usable or not matches:
         reason = ("unknown" if user is None else "disabled" if not user.active
                   else "locked" if is_locked(user, now) else "password")
