@@ -30,6 +30,7 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 # Staff passwords are hashed at OWASP's cost in use, seconds a hash on a busy machine; tests
 # make and log in hundreds of accounts, so they hash cheaply (tests/server/test_staff_security.py
 # checks the real cost and the rehash at login with the real setting).
+OWASP_PASSWORD_METHOD = staff_accounts.PASSWORD_METHOD
 staff_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 
 
