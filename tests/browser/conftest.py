@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from counter_server import create_app, migrate
 from counter_server.context import database
-from counter_server.demo import seed
+from counter_server.demo import PASSWORD, TOTP_SECRETS, seed
 from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.schema import Catalog
 from shared.validators import clean_mobile
@@ -44,6 +45,28 @@ def confirm_mobile_on_page(page: Page, app: Flask, national_code: str, mobile: s
         screenshot(page, shot)
     page.get_by_label("کد تأیید").fill(latest_code(app, clean_mobile(mobile)))
     page.get_by_role("button", name="تأیید و ادامه").click()
+
+
+def staff_login(page: Page, server: str, username: str) -> None:
+    """Log in on the desk as a demo account: the password, then for the supervisor and the
+    admin the code of their published authenticator key (the step after the last one used,
+    since a code counts once)."""
+    import pyotp
+
+    page.goto(f"{server}/desk/login")
+    page.get_by_label("نام کاربری").fill(username)
+    page.get_by_label("گذرواژه").fill(PASSWORD)
+    page.get_by_role("button", name="ورود").click()
+    if username in TOTP_SECRETS:
+        expect(page.get_by_role("heading", name="تأیید دومرحله‌ای")).to_be_visible()
+        step = _LAST_STEP[username] = max(int(time.time()) // 30, _LAST_STEP.get(username, -1) + 1)
+        page.get_by_label("کد تأیید یا کد بازیابی").fill(
+            pyotp.TOTP(TOTP_SECRETS[username]).at(step * 30))
+        page.get_by_role("button", name="تأیید و ورود").click()
+    expect(page.locator(".nav-user")).to_be_visible()
+
+
+_LAST_STEP: dict[str, int] = {}
 
 
 @pytest.fixture(scope="session")

@@ -252,7 +252,9 @@ def test_a_supervisor_enrols_a_second_factor_at_the_first_login(
     assert "no-store" in page.headers["Cache-Control"]
     text = html.unescape(page.get_data(as_text=True))
     assert "راه‌اندازی تأیید دومرحله‌ای" in text and 'src="data:image/svg+xml;base64,' in text
-    secret = re.search(r"data-totp-secret><code>([A-Z2-7]+)<", text).group(1)  # type: ignore[union-attr]
+    found = re.search(r"data-totp-secret><code>([A-Z2-7]+)<", text)
+    assert found
+    secret = found.group(1)
     wrong = _code(client, location, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
     assert "نمی‌خواند" in html.unescape(wrong.get_data(as_text=True))
     done = _code(client, location, pyotp.TOTP(secret).now())
