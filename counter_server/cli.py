@@ -1,11 +1,12 @@
-"""Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user, counter,
-queue-rollover, keys and demo-seed (the worker is in `background`); each calls the same use
-cases as the views."""
+"""Command line: `flask --app counter_server COMMAND` — init-db, catalog, kiosk, user (create,
+disable, enable, reset-password), counter, queue-rollover, keys, demo-seed and demo-code (the
+worker is in `background`); each calls the same use cases as the views."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -136,6 +137,40 @@ def user_create(username: str, full_name: str, role: str, services: tuple[str, .
     click.echo(f"User {username!r} created as {role}.")
 
 
+@user_cli.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME: no more logins, and every open session of theirs ends now."""
+    _change_user(lambda session: staff.set_active(session, username, False),
+                 f"User {username!r} disabled; their sessions are ended.")
+
+
+@user_cli.command("enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Enable USERNAME again."""
+    _change_user(lambda session: staff.set_active(session, username, True),
+                 f"User {username!r} enabled.")
+
+
+@user_cli.command("reset-password")
+@click.argument("username")
+@click.password_option(help="Prompted for when not given.")
+def user_reset_password(username: str, password: str) -> None:
+    """Give USERNAME a new password (lifts a lockout); every session of theirs ends."""
+    _change_user(lambda session: staff.set_password(session, username, password),
+                 f"Password of {username!r} changed; their sessions are ended.")
+
+
+def _change_user(change: Callable[[Session], object], done: str) -> None:
+    try:
+        with database().transaction() as session:
+            change(session)
+    except staff.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(done)
+
+
 counter_cli = AppGroup("counter", help="Counters where staff serve walk-ins.")
 
 
@@ -203,6 +238,9 @@ def demo_seed(host: str, port: int) -> None:
         click.echo(f"  request {code} ({slug}: {status})")
     click.echo(f"Demo staff password: {demo.PASSWORD}  "
                f"(users: {', '.join(u.username for u in demo.USERS)})")
+    for username, secret in demo.TOTP_SECRETS.items():
+        click.echo(f"Demo second factor of {username}: authenticator key {secret} "
+                   f"(or `flask --app counter_server demo-code {username}`)")
     if kiosk is None:
         click.echo("The demo kiosk is revoked or gone: register one with `kiosk add`.")
     else:
@@ -211,6 +249,14 @@ def demo_seed(host: str, port: int) -> None:
         click.echo(f"Demo kiosk configuration: {kiosk_config}")
     for name, address in demo.addresses(server):
         click.echo(f"{name + ':':<15}{address}")
+
+
+@click.command("demo-code")
+@click.argument("username", type=click.Choice(sorted(demo.TOTP_SECRETS)))
+def demo_code(username: str) -> None:
+    """Print the current second-factor code of a demo account (its key is published in
+    counter_server/demo.py; real accounts' keys are never printed)."""
+    click.echo(demo.second_factor_code(username))
 
 
 def _demo_kiosk(session: Session, known_token: str | None) -> tuple[int, str] | None:
@@ -264,6 +310,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(kiosk_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_seed)
+    app.cli.add_command(demo_code)
     app.cli.add_command(counter_cli)
     app.cli.add_command(queue_rollover)
     app.cli.add_command(agency_standin)

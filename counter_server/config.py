@@ -31,6 +31,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": True,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "STAFF_IDLE_MINUTES": 30,
+        "STAFF_SESSION_HOURS": 12,  # a staff login ends this long after it began, busy or not
+        # A second factor for clerks and reception too (supervisors and admins always).
+        "STAFF_TWO_FACTOR_EVERY_ROLE": False,
         "APPLICANT_CHECK_MINUTES": 15,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "ENFORCE_QUEUE_HOURS": True,

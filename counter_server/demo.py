@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyotp
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from counter_server.config import REPO_ROOT
 from counter_server.db import utcnow
 from counter_server.models import Counter, Kiosk, ServiceRequest, Ticket, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
-from counter_server.usecases import surveys
+from counter_server.usecases import surveys, two_factor
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 from counter_server.usecases.service_requests import Submission
@@ -35,6 +36,11 @@ from shared.catalog.schema import FieldType, FormField
 from shared.workflow import Action
 
 PASSWORD = "miz-demo-1405"
+# The demo's supervisor and admin must give a second factor like real ones; their
+# authenticator keys are published here (add one to an authenticator app, or print the
+# current code with `flask --app counter_server demo-code USER`). Never a real account's.
+TOTP_SECRETS = {"admin": "MIZDEMOADMINSECONDFACTORKEY23456",
+                "supervisor": "MIZDEMOSUPERVISORSECONDFACTOR234"}
 KIOSK_NAME = "کیوسک سالن انتظار همکف"
 LOBBY_OFFICE = "isfahan-hq"
 # The demo's requests have client ids of their own, so that every run can find them again.
@@ -151,6 +157,11 @@ class Seeded:
     kiosk_token: str | None  # the demo kiosk's token, when this run registered the kiosk
 
 
+def second_factor_code(username: str) -> str:
+    """The current authenticator code of a demo account with a published key."""
+    return str(pyotp.TOTP(TOTP_SECRETS[username]).now())
+
+
 def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
     """Create the demo users, kiosk, requests and lobby, unless there are staff already."""
     if session.scalar(select(User).limit(1)) is not None:
@@ -161,6 +172,9 @@ def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
         users[demo.username] = staff.create_user(session, demo.username, demo.full_name,
                                                  demo.role, PASSWORD, list(demo.services))
         created.append(f"user {demo.username} ({demo.role.value})")
+        if demo.username in TOTP_SECRETS:
+            two_factor.set_known_secret(users[demo.username], TOTP_SECRETS[demo.username],
+                                        utcnow())
     registration = kiosks.register_kiosk(session, KIOSK_NAME, LOBBY_OFFICE)
     created.append(f"kiosk {registration.kiosk.id:02d} ({KIOSK_NAME})")
     for index, (slug, name, national_code, mobile, actions) in enumerate(REQUESTS):

@@ -20,11 +20,18 @@ from counter_server import create_app, migrate
 from counter_server.config import DEMO_CATALOG
 from counter_server.context import database
 from counter_server.db import normalize_url
+from counter_server.usecases import staff as staff_accounts
 from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.loader import load_catalog
 from shared.catalog.schema import Catalog
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Staff passwords are hashed at OWASP's cost in use, seconds a hash on a busy machine; tests
+# make and log in hundreds of accounts, so they hash cheaply (tests/server/test_staff_security.py
+# checks the real cost and the rehash at login with the real setting).
+OWASP_PASSWORD_METHOD = staff_accounts.PASSWORD_METHOD
+staff_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 
 
 # Online filing confirms the mobile with a one-time code; tests file many requests from one
@@ -121,8 +128,64 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+TOTP_SECRET_ON_PAGE = re.compile(r"data-totp-secret><code>([A-Z2-7]+)</code>")
+RECOVERY_CODE_ON_PAGE = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
+
+
 def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:
+    """Log in on the desk as a person would: the password, then (supervisors, admins) the
+    second factor — enrolling on the first login from the secret the page shows and keeping
+    the recovery codes it hands out, for a third login within one 30-second step."""
     token = csrf_token(client, "/desk/login")
     response = client.post("/desk/login", data={"username": username, "password": password,
                                                 "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    location = response.headers["Location"]
+    if "/desk/two-factor/setup" in location:
+        _enrol_second_factor(client, username, location)
+    elif "/desk/two-factor" in location:
+        token = csrf_token(client, location)
+        response = client.post(location, data={"code": _second_factor_code(client, username),
+                                                "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def _recovery_codes(client: FlaskClient, username: str) -> list[str]:
+    kept: dict[str, list[str]] = client.application.extensions.setdefault(
+        "tests.recovery_codes", {})
+    return kept.setdefault(username, [])
+
+
+def _enrol_second_factor(client: FlaskClient, username: str, location: str) -> None:
+    import pyotp
+
+    page = client.get(location).get_data(as_text=True)
+    secret = TOTP_SECRET_ON_PAGE.search(page)
+    assert secret, page[:1000]
+    response = client.post(location, data={"code": pyotp.TOTP(secret.group(1)).now(),
+                                            "csrf_token": CSRF_FIELD.search(page).group(1)})
+    codes = RECOVERY_CODE_ON_PAGE.findall(response.get_data(as_text=True))
+    assert len(codes) == 10, response.get_data(as_text=True)[:1000]
+    _recovery_codes(client, username)[:] = codes
+
+
+def _second_factor_code(client: FlaskClient, username: str) -> str:
+    """A code the server takes: the authenticator's for the first step not used yet (the
+    next one if this one was), else a recovery code."""
+    import time
+
+    import pyotp
+
+    from sqlalchemy import select
+
+    from counter_server.models import User
+    from counter_server.usecases.two_factor import DRIFT_STEPS, STEP_SECONDS
+
+    with client.application.app_context(), database().session() as session:
+        secret, last_step = session.execute(select(User.totp_secret, User.totp_last_step)
+                                            .where(User.username == username)).one()
+    now_step = int(time.time()) // STEP_SECONDS
+    step = max(now_step, (last_step or -1) + 1)
+    if step <= now_step + DRIFT_STEPS:
+        return str(pyotp.TOTP(secret).at(step * STEP_SECONDS))
+    return _recovery_codes(client, username).pop()

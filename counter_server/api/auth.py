@@ -1,10 +1,13 @@
-"""Who is calling the API: a kiosk (by its bearer token), a logged-in member of staff, or
-anyone (online desk)."""
+"""Who is calling the API: a kiosk (by its bearer token), a logged-in member of staff (their
+session cookie, with the session's CSRF token in the X-CSRFToken header), or anyone (online
+desk)."""
 
 from __future__ import annotations
 
 from flask import g, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from counter_server.api.errors import ApiError
 from counter_server.context import session
@@ -12,6 +15,7 @@ from counter_server.models import Kiosk, User
 from counter_server.usecases import kiosks
 
 BEARER = "Bearer "
+CSRF_HEADER = "X-CSRFToken"
 
 
 def bearer_token() -> str | None:
@@ -40,4 +44,15 @@ def is_kiosk_call() -> bool:
 
 
 def current_staff() -> User | None:
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+    """The member of staff whose session cookie this call carries; 403 when the cookie comes
+    without the session's CSRF token in the X-CSRFToken header (another site's page can make
+    a browser send the cookie, never the header)."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        validate_csrf(request.headers.get(CSRF_HEADER))
+    except (ValidationError, CSRFError):
+        raise ApiError(403, "csrf_header_required",
+                       "درخواست کارکنان بدون سرآیند X-CSRFToken نشست پذیرفته نمی‌شود."
+                       ) from None
+    return current_user  # type: ignore[return-value]

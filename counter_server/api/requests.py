@@ -70,6 +70,8 @@ def request_json(item: ServiceRequest) -> dict[str, Any]:
     "File a request for a service",
     {201: ("Filed", RequestOut), 200: ("A replay of an earlier submission", RequestOut),
      401: ("Kiosk token or staff login needed", ErrorBody),
+     403: ("A staff session cookie without its X-CSRFToken header (`csrf_header_required`)",
+           ErrorBody),
      409: ("The kiosk's tracking code is already taken", ErrorBody),
      422: ("Invalid body or fields; `idempotency_key_reused` for a reused client_id",
            ValidationErrorBody)},

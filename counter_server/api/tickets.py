@@ -67,6 +67,8 @@ def _queue_error(exc: QueueError) -> ApiError:
     "Take a queue ticket for a service",
     {201: ("Issued", TicketOut), 200: ("A replay of an earlier ticket", TicketOut),
      401: ("A kiosk token or a staff login is needed", ErrorBody),
+     403: ("A staff session cookie without its X-CSRFToken header (`csrf_header_required`)",
+           ErrorBody),
      409: ("A kiosk number outside the kiosk's leases", ErrorBody),
      422: ("Invalid body, closed queue, an invalid `mobile` (`mobile_invalid`, "
            "`mobile_landline`, `mobile_required`), or `idempotency_key_reused`",

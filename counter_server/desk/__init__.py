@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         background,
         counter,
         reports,
+        two_factor,
         views,
     )
 

@@ -1,4 +1,6 @@
-"""Staff login: Flask-Login sessions that expire when idle, lockout, role checks."""
+"""Staff login: Flask-Login sessions tied to the account's session version (logout, disabling
+or a new password ends them all), ended when idle or too old on every route, lockout, the
+second factor's hand-over, role checks."""
 
 from __future__ import annotations
 
@@ -27,11 +29,19 @@ from werkzeug.wrappers import Response
 from counter_server.context import session
 from counter_server.desk import bp
 from counter_server.extensions import limiter, login_manager
+from counter_server.db import utcnow
 from counter_server.models import User
-from counter_server.usecases import audit, staff
+from counter_server.usecases import audit, staff, two_factor
 
 F = TypeVar("F", bound=Callable[..., Any])
 LAST_SEEN = "last_seen"
+LOGGED_IN_AT = "logged_in_at"
+SESSION_VERSION = "session_version"
+# Between a right password and the second factor: the account and its session version.
+PENDING_USER = "pending_user"
+PENDING_VERSION = "pending_version"
+PENDING_SINCE = "pending_since"
+PENDING_MINUTES = 5
 
 
 def init_login(app: Flask) -> None:
@@ -41,29 +51,90 @@ def init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
-    app.before_request(_expire_idle_session)
+    app.before_request(_expire_session)
 
 
 def _load_user(user_id: str) -> User | None:
+    """The account of this session, while it is active and its session version is the one the
+    session began with (a copied cookie dies with the logout that raised it)."""
     user = session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
-
-
-def _expire_idle_session() -> Response | None:
-    """Log out staff idle for longer than STAFF_IDLE_MINUTES. A session restored from a
-    remember-me cookie has no record of activity, so it is logged out too."""
-    if not request.path.startswith("/desk") or not current_user.is_authenticated:
+    if user is None or not user.active:
         return None
-    idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    return user if http_session.get(SESSION_VERSION) == user.session_version else None
+
+
+def _expire_session() -> Response | None:
+    """On every route: log out staff idle for longer than STAFF_IDLE_MINUTES or logged in for
+    longer than STAFF_SESSION_HOURS. A session restored from a remember-me cookie has no record
+    of activity, so it is logged out too. The desk sends them to the login page; elsewhere
+    (`/api/v1`) the call goes on without a staff login."""
+    if not current_user.is_authenticated:
+        return None
+    config = current_app.config
     now = datetime.now(UTC)
-    last_seen = http_session.get(LAST_SEEN)
-    if last_seen is None or now - datetime.fromtimestamp(last_seen, UTC) > idle:
+    last_seen, logged_in_at = http_session.get(LAST_SEEN), http_session.get(LOGGED_IN_AT)
+    if (last_seen is None or logged_in_at is None
+            or now - _instant(last_seen) > timedelta(minutes=config["STAFF_IDLE_MINUTES"])
+            or now - _instant(logged_in_at) > timedelta(hours=config["STAFF_SESSION_HOURS"])):
         logout_user()
         http_session.clear()
-        flash("به دلیل بی‌کاری طولانی از میز کار خارج شدید؛ دوباره وارد شوید.", "info")
+        if not request.path.startswith("/desk"):
+            return None
+        flash("نشست شما به پایان رسید (بی‌کاری طولانی یا گذشت چند ساعت از ورود)؛ "
+              "دوباره وارد شوید.", "info")
         return redirect(url_for("desk.login", next=request.full_path))
     http_session[LAST_SEEN] = now.timestamp()
     return None
+
+
+def _instant(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def start_session(user: User) -> Response:
+    """Log `user` in (the password and, when asked, the second factor are checked) and go on
+    to the page they asked for."""
+    next_page = safe_next(request.args.get("next"))
+    begin_session(user)
+    return redirect(next_page)
+
+
+def begin_session(user: User) -> None:
+    """Log `user` in: a fresh session bound to the account's session version, audited."""
+    http_session.clear()
+    login_user(user, remember=False)
+    now = datetime.now(UTC).timestamp()
+    http_session.update({SESSION_VERSION: user.session_version, LOGGED_IN_AT: now,
+                         LAST_SEEN: now})
+    audit.record(session(), user, "staff.login", address=request.remote_addr)
+    session().commit()
+
+
+def pending_user() -> User | None:
+    """The account whose password was right and whose second factor is still to come."""
+    user_id, since = http_session.get(PENDING_USER), http_session.get(PENDING_SINCE)
+    if user_id is None or since is None or \
+            datetime.now(UTC) - _instant(since) > timedelta(minutes=PENDING_MINUTES):
+        return None
+    user = session().get(User, user_id)
+    if user is None or not user.active or \
+            user.session_version != http_session.get(PENDING_VERSION):
+        return None
+    return user
+
+
+def _second_factor_step(user: User) -> Response | None:
+    """Where the login goes after a right password, when a second factor is due."""
+    every_role = current_app.config["STAFF_TWO_FACTOR_EVERY_ROLE"]
+    if not user.has_second_factor and not two_factor.required_for(user, every_role):
+        return None
+    next_page = request.args.get("next")
+    http_session.clear()
+    http_session.update({PENDING_USER: user.id, PENDING_VERSION: user.session_version,
+                         PENDING_SINCE: datetime.now(UTC).timestamp()})
+    session().commit()
+    endpoint = "desk.second_factor" if user.has_second_factor else "desk.second_factor_setup"
+    return redirect(url_for(endpoint, next=next_page))
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -80,7 +151,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     if target and target.startswith("/desk") and not urlsplit(target).netloc:
         return target
     return url_for("desk.inbox")
@@ -95,17 +166,13 @@ def login() -> str | Response:
     if request.method == "POST":
         try:
             user = staff.authenticate(session(), request.form.get("username", ""),
-                                      request.form.get("password", ""))
+                                      request.form.get("password", ""), now=utcnow(),
+                                      address=request.remote_addr)
         except staff.LoginFailed as exc:
             error = exc.message
         else:
-            http_session.clear()
-            login_user(user, remember=False)
-            http_session[LAST_SEEN] = datetime.now(UTC).timestamp()
-            audit.record(session(), user, "staff.login", address=request.remote_addr)
-            session().commit()
-            return redirect(_safe_next(request.args.get("next")))
-        session().commit()  # keep the failed-login count
+            return _second_factor_step(user) or start_session(user)
+        session().commit()  # keep the failed-login count and its audit entry
     return render_template("desk/login.html", error=error,
                            username=request.form.get("username", ""))
 
@@ -113,7 +180,10 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    audit.record(session(), current_user, "staff.logout", address=request.remote_addr)
+    """Log out, ending every session of this account (a copied cookie with it)."""
+    user: User = current_user  # type: ignore[assignment]
+    staff.end_sessions(user)
+    audit.record(session(), user, "staff.logout", address=request.remote_addr)
     session().commit()
     logout_user()
     http_session.clear()

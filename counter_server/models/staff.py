@@ -27,9 +27,23 @@ class User(UserMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    session_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0",
+        comment="Raised to end every session: logout, disabling, a new password")
+    totp_secret: Mapped[str | None] = mapped_column(
+        String(64), comment="The second factor's TOTP secret (base32); none before enrolment")
+    totp_last_step: Mapped[int | None] = mapped_column(
+        Integer, comment="The time step of the last accepted code: a code counts once")
+    recovery_codes: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", comment="SHA-256 of the unused recovery codes")
+    two_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignments: Mapped[list[ServiceAssignment]] = relationship(
         cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def service_slugs(self) -> set[str]:

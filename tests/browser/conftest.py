@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from werkzeug.serving import make_server
 
 from counter_server import create_app, migrate
 from counter_server.context import database
-from counter_server.demo import seed
+from counter_server.demo import PASSWORD, TOTP_SECRETS, seed
 from counter_server.usecases.catalog_versions import import_catalog
 from shared.catalog.schema import Catalog
 from shared.validators import clean_mobile
@@ -68,6 +69,28 @@ def file_online_api(page: Page, app: Flask, live_server: str, data: dict) -> str
                               data={**data, "mobile_confirmation": confirmation})
     assert filed.status == 201, filed.text()
     return str(filed.json()["tracking_code"])
+
+
+def staff_login(page: Page, server: str, username: str) -> None:
+    """Log in on the desk as a demo account: the password, then for the supervisor and the
+    admin the code of their published authenticator key (the step after the last one used,
+    since a code counts once)."""
+    import pyotp
+
+    page.goto(f"{server}/desk/login")
+    page.get_by_label("نام کاربری").fill(username)
+    page.get_by_label("گذرواژه").fill(PASSWORD)
+    page.get_by_role("button", name="ورود").click()
+    if username in TOTP_SECRETS:
+        expect(page.get_by_role("heading", name="تأیید دومرحله‌ای")).to_be_visible()
+        step = _LAST_STEP[username] = max(int(time.time()) // 30, _LAST_STEP.get(username, -1) + 1)
+        page.get_by_label("کد تأیید یا کد بازیابی").fill(
+            pyotp.TOTP(TOTP_SECRETS[username]).at(step * 30))
+        page.get_by_role("button", name="تأیید و ورود").click()
+    expect(page.locator(".nav-user")).to_be_visible()
+
+
+_LAST_STEP: dict[str, int] = {}
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from counter_server.context import database
-from counter_server.demo import PASSWORD
 from counter_server.models import Notification
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, staff_login
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -70,10 +69,7 @@ def test_the_sms_link_takes_one_answer_and_the_supervisor_sees_it(
 
     desk = browser.new_context(locale="fa-IR", viewport={"width": 1280, "height": 900})
     page = desk.new_page()
-    page.goto(f"{live_server}/desk/login")
-    page.get_by_label("نام کاربری").fill("supervisor")
-    page.get_by_label("گذرواژه").fill(PASSWORD)
-    page.get_by_role("button", name="ورود").click()
+    staff_login(page, live_server, "supervisor")
     page.get_by_role("link", name="رضایت شهروندان").click()
     expect(page.get_by_role("heading", name="رضایت شهروندان", exact=True)).to_be_visible()
     expect(page.get_by_text(COMMENT)).to_be_visible()

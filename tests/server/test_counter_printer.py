@@ -54,7 +54,7 @@ def test_receipt_and_ticket_print_on_the_counter_printer(
                        data={"csrf_token": token}, follow_redirects=True)
     assert "چاپ شد" in done.get_data(as_text=True)
 
-    ticket = client.post("/api/v1/tickets", json={
+    ticket = client.post("/api/v1/tickets", headers={"X-CSRFToken": token}, json={
         "client_id": str(uuid.uuid4()), "service": "tour-guide-card", "office": OFFICE})
     public_id = ticket.get_json()["id"]
     client.post(f"/desk/counter/{counter}/print/ticket/{public_id}",

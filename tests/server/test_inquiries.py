@@ -28,7 +28,7 @@ from counter_server.models import (
 from counter_server.usecases.catalog_versions import current_snapshot
 from shared.catalog.schema import Catalog
 from tests.agency_standin import StandinServer, agency_standin_fixture  # noqa: F401
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.server.test_desk import act, record_manual_result, status_of
 from tests.server.test_requests_api import body, kiosk_body, kiosk_token  # noqa: F401
 from tests.online import ask_code, file_online
@@ -200,7 +200,9 @@ def test_an_unknown_citizen_is_a_permanent_refusal_that_opens_no_circuit(
         bus_app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict) -> None:
     assert ask_code(client, NOT_REGISTERED).status_code == 422  # online: refused
     login(client, "guides")  # at the counter the filing does not wait for the check
-    response = file(client, demo_catalog, NOT_REGISTERED, channel="counter")
+    response = file_online(client, body(demo_catalog, applicant=dict(NOT_REGISTERED),
+                                        channel="counter"),
+                           headers={"X-CSRFToken": csrf_token(client, "/desk/")})
     assert response.status_code == 201, response.get_json()
     code = response.get_json()["tracking_code"]
     run_worker(bus_app)
