@@ -220,10 +220,10 @@ class BoardWatcher:
 
     def _check(self, kind: str, key: str, limits: StreamLimits) -> None:
         feed = self._feeds.get((kind, key))
+        if (feed.viewers if feed is not None else 0) >= limits.each[kind]:
+            raise StreamRefused(f"{kind}_streams_full")
         if self._totals[kind] >= limits.total[kind]:
             raise StreamRefused("streams_full")
-        if (feed.viewers if feed else 0) >= limits.each[kind]:
-            raise StreamRefused(f"{kind}_streams_full")
 
     def unsubscribe(self, viewer: Viewer) -> None:
         with self._changed:
