@@ -158,8 +158,7 @@ def kiosk(app: Flask) -> dict[str, str]:
 
 
 @pytest.fixture
-def servers(app: Flask, tickets: list[str], tmp_path: Path
-            ) -> Iterator[tuple[Gunicorn, Gunicorn]]:
+def servers(app: Flask, tmp_path: Path) -> Iterator[tuple[Gunicorn, Gunicorn]]:
     """The API's server and the streams' server, on the app's database."""
     common = {"DATABASE_URL": app.config["DATABASE_URL"], "MIZ_SECRET_KEY": "streams-test",
               "MIZ_ENFORCE_QUEUE_HOURS": "false", "MIZ_SMS_QUIET_HOURS": '""',
