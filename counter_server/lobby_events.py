@@ -385,8 +385,7 @@ class LiveStream:
 def open_stream(app: Flask, kind: str, key: str, office: str) -> LiveStream:
     """A viewer's stream on `app`'s watcher, within the app's `StreamLimits` (else
     `StreamRefused`); it holds no database session and needs no app context once open."""
-    config = app.config
-    viewer = watcher_for(app).subscribe(kind, key, office, StreamLimits.from_config(config))
+    config, watcher = app.config, watcher_for(app)
+    viewer = watcher.subscribe(kind, key, office, StreamLimits.from_config(config))
     lifetime = float(config["STREAM_MAX_SECONDS"]) * (1 - LIFETIME_JITTER * random.random())
-    return LiveStream(watcher_for(app), viewer, float(config["BOARD_HEARTBEAT_SECONDS"]),
-                      lifetime)
+    return LiveStream(watcher, viewer, float(config["BOARD_HEARTBEAT_SECONDS"]), lifetime)
