@@ -39,6 +39,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ENFORCE_QUEUE_HOURS": True,
         "BOARD_POLL_SECONDS": 0.3,
         "BOARD_HEARTBEAT_SECONDS": 15.0,
+        # Live streams (lobby_events.py), per server process, sized for a province: 50 lobby
+        # boards and 2,000 phones following their tickets, with room for connections that a
+        # dropped network left open; a stream ends after STREAM_MAX_SECONDS and reconnects.
+        "STREAM_BOARDS_MAX": 100,
+        "STREAM_BOARDS_PER_OFFICE": 10,
+        "STREAM_TICKETS_MAX": 3000,
+        "STREAM_PER_TICKET": 3,
+        "STREAM_MAX_SECONDS": 600,
+        "STREAM_RETRY_AFTER_SECONDS": 30,
         # Confirming the mobile of an online filing with a one-time code (usecases/
         # mobile_confirmation.py); SMS_OTP_TEMPLATE names the provider's approved template.
         "SMS_OTP_TEMPLATE": None,

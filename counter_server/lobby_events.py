@@ -9,15 +9,23 @@ opened for that query alone. When an office's number moves (any call, recall, is
 transfer, made by any process) the thread rebuilds that office's board and its watched tickets
 once, in one short session, and wakes the viewers through a `threading.Condition`. Viewers
 never touch the database.
+
+A stream holds a connection (and, under a threaded server, a thread) for as long as it is open,
+so a process serves at most `StreamLimits` of them — so many boards, so many per office, so
+many ticket pages, so many per ticket (phones are counted by ticket: many share one address) —
+and refuses the next with `StreamRefused`. Each stream ends after `STREAM_MAX_SECONDS` (less a
+random part, so that viewers connected together do not all come back together) with a
+`reconnect` event, and the page connects afresh.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +46,48 @@ log = logging.getLogger(__name__)
 BOARD, TICKET = "board", "ticket"
 REFRESH_SECONDS = 30.0  # rebuild anyway: a new day, a renamed counter, a new catalog
 IDLE_SECONDS = 30.0  # the thread ends after this long with no viewers
+LIFETIME_JITTER = 0.2  # a stream lives between 80 % and 100 % of STREAM_MAX_SECONDS
 EXTENSION = "miz.lobby_watcher"
 _create_lock = threading.Lock()
 
 
 class WatcherStopped(Exception):
     """The watcher was stopped (the app is shutting down): streams end."""
+
+
+class StreamRefused(Exception):
+    """This process already serves as many streams as its limits allow: of all (`code`
+    "streams_full"), or of this board or this ticket ("board_streams_full",
+    "ticket_streams_full")."""
+
+    MESSAGES = {
+        "streams_full": "سامانه اکنون شلوغ است و صفحه زنده بیشتری نمی‌پذیرد؛ "
+                        "این صفحه کمی بعد خودش دوباره وصل می‌شود.",
+        "board_streams_full": "این تابلوی سالن در نمایشگرهای زیادی باز است؛ "
+                              "این صفحه کمی بعد خودش دوباره وصل می‌شود.",
+        "ticket_streams_full": "این نوبت در صفحه‌های زیادی باز است؛ صفحه‌های اضافه را "
+                               "ببندید. این صفحه کمی بعد خودش دوباره وصل می‌شود.",
+    }
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code, self.message = code, self.MESSAGES[code]
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    """How many streams one process serves: of each kind (`total`), and of one board or one
+    ticket (`each`)."""
+
+    total: Mapping[str, int]
+    each: Mapping[str, int]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StreamLimits:
+        return cls(total={BOARD: int(config["STREAM_BOARDS_MAX"]),
+                          TICKET: int(config["STREAM_TICKETS_MAX"])},
+                   each={BOARD: int(config["STREAM_BOARDS_PER_OFFICE"]),
+                         TICKET: int(config["STREAM_PER_TICKET"])})
 
 
 @dataclass(eq=False)
@@ -58,6 +102,14 @@ class Feed:
     built_at: float = 0.0
     payload: str | None = None  # JSON text, as sent
     generation: int = 0  # grows whenever `payload` changes
+
+
+@dataclass(eq=False)
+class Viewer:
+    """One open stream's place in a feed; it leaves once, however often it is closed."""
+
+    feed: Feed
+    active: bool = True
 
 
 # -- what the viewers are sent ------------------------------------------------------------------
@@ -129,6 +181,7 @@ class BoardWatcher:
         self._changed = threading.Condition()
         self._wake = threading.Event()
         self._feeds: dict[tuple[str, str], Feed] = {}
+        self._totals: dict[str, int] = {BOARD: 0, TICKET: 0}
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.thread_name = f"miz-board-watcher-{id(self):x}"
@@ -147,22 +200,39 @@ class BoardWatcher:
 
     # viewers' side
 
-    def subscribe(self, kind: str, key: str, office: str) -> Feed:
-        """Follow a feed; starts the thread when it is the process's first viewer."""
+    def subscribe(self, kind: str, key: str, office: str,
+                  limits: StreamLimits | None = None) -> Viewer:
+        """Follow a feed; starts the thread when it is the process's first viewer. Raises
+        `StreamRefused` when `limits` allow no more streams of this kind or of this feed."""
         with self._changed:
+            if limits is not None:
+                self._check(kind, key, limits)
             feed = self._feeds.setdefault((kind, key), Feed(kind, key, office))
             feed.viewers += 1
+            self._totals[kind] += 1
             self._stopped = False
             if not self.running:
                 self._thread = threading.Thread(target=self._run, name=self.thread_name,
                                                 daemon=True)
                 self._thread.start()
         self._wake.set()
-        return feed
+        return Viewer(feed)
 
-    def unsubscribe(self, feed: Feed) -> None:
+    def _check(self, kind: str, key: str, limits: StreamLimits) -> None:
+        feed = self._feeds.get((kind, key))
+        if (feed.viewers if feed is not None else 0) >= limits.each[kind]:
+            raise StreamRefused(f"{kind}_streams_full")
+        if self._totals[kind] >= limits.total[kind]:
+            raise StreamRefused("streams_full")
+
+    def unsubscribe(self, viewer: Viewer) -> None:
         with self._changed:
+            if not viewer.active:
+                return
+            viewer.active = False
+            feed = viewer.feed
             feed.viewers -= 1
+            self._totals[feed.kind] -= 1
             if feed.viewers <= 0:
                 self._feeds.pop((feed.kind, feed.key), None)
 
@@ -265,31 +335,57 @@ def sse(event: str, data: str, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {data}\n\n"
 
 
-def stream(watcher: BoardWatcher, kind: str, key: str, office: str, heartbeat: float,
-           retry_ms: int = 3000) -> Iterator[str]:
-    """The events of one viewer: the current state at once, then each change, and a `ping`
-    event every `heartbeat` seconds, so that a viewer who went away is noticed here and a
-    stalled connection is noticed by the page."""
-    feed = watcher.subscribe(kind, key, office)
-    prefix = f"retry: {retry_ms}\n"
-    seen = 0
-    try:
-        while True:
-            try:
-                payload, seen = watcher.wait(feed, seen, heartbeat)
-            except WatcherStopped:
-                return
-            if payload is None:
-                yield prefix + "event: ping\ndata: {}\n\n"
-            else:
-                yield prefix + sse(kind, payload, seen)
-            prefix = ""
-    finally:
-        watcher.unsubscribe(feed)
+RECONNECT_EVENT = "event: reconnect\ndata: {}\n\n"
 
 
-def open_stream(app: Flask, kind: str, key: str, office: str) -> Iterator[str]:
-    """The viewer's stream on `app`'s watcher; it subscribes when first read, so it needs no
-    app context and holds no database session."""
-    heartbeat = float(app.config["BOARD_HEARTBEAT_SECONDS"])
-    return stream(watcher_for(app), kind, key, office, heartbeat)
+class LiveStream:
+    """The events of one viewer: the current state at once, then each change, a `ping`
+    event every `heartbeat` seconds (so that a viewer who went away is noticed here and a
+    stalled connection is noticed by the page), and after `lifetime` seconds a `reconnect`
+    event, which ends it. Closing it, read or not, gives its place back."""
+
+    def __init__(self, watcher: BoardWatcher, viewer: Viewer, heartbeat: float,
+                 lifetime: float, retry_ms: int = 3000):
+        self.watcher, self.viewer = watcher, viewer
+        self._events = self._run(heartbeat, lifetime, retry_ms)
+
+    def __iter__(self) -> LiveStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()
+        self.watcher.unsubscribe(self.viewer)
+
+    def _run(self, heartbeat: float, lifetime: float, retry_ms: int) -> Iterator[str]:
+        ends = time.monotonic() + lifetime
+        prefix = f"retry: {retry_ms}\n"
+        seen = 0
+        try:
+            while (left := ends - time.monotonic()) > 0:
+                try:
+                    payload, seen = self.watcher.wait(self.viewer.feed, seen,
+                                                      min(heartbeat, left))
+                except WatcherStopped:
+                    return
+                if payload is not None:
+                    yield prefix + sse(self.viewer.feed.kind, payload, seen)
+                elif time.monotonic() < ends:
+                    yield prefix + "event: ping\ndata: {}\n\n"
+                else:
+                    break
+                prefix = ""
+            yield prefix + RECONNECT_EVENT
+        finally:
+            self.watcher.unsubscribe(self.viewer)
+
+
+def open_stream(app: Flask, kind: str, key: str, office: str) -> LiveStream:
+    """A viewer's stream on `app`'s watcher, within the app's `StreamLimits` (else
+    `StreamRefused`); it holds no database session and needs no app context once open."""
+    config, watcher = app.config, watcher_for(app)
+    viewer = watcher.subscribe(kind, key, office, StreamLimits.from_config(config))
+    lifetime = float(config["STREAM_MAX_SECONDS"]) * (1 - LIFETIME_JITTER * random.random())
+    return LiveStream(watcher, viewer, float(config["BOARD_HEARTBEAT_SECONDS"]), lifetime)

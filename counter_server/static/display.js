@@ -124,8 +124,18 @@
   // -- the live connection ------------------------------------------------------------------
 
   // The server sends a "ping" every 15 s; silence for much longer means a stalled connection
-  // (e.g. a proxy that kept it open): close it and connect afresh.
+  // (e.g. a proxy that kept it open): close it and connect afresh. It ends each stream after
+  // some minutes with a "reconnect" event: connect again at once, with no "offline" notice.
+  // A refused or failed connection is tried again later, twice as late each time in a row.
   var STALL_MS = 45000;
+  var MAX_RECONNECT_MS = 120000;
+  var failures = 0;
+
+  function later() {
+    var wait = Math.min(MAX_RECONNECT_MS, RECONNECT_MS * Math.pow(2, failures));
+    failures += 1;
+    window.setTimeout(connect, wait / 2 + Math.random() * wait / 2);
+  }
 
   function connect() {
     var offline = board.querySelector("[data-offline]");
@@ -139,18 +149,27 @@
         connect();
       }
     }, 5000);
-    source.addEventListener("open", function () { heard = Date.now(); offline.hidden = true; });
+    source.addEventListener("open", function () {
+      heard = Date.now();
+      failures = 0;
+      offline.hidden = true;
+    });
     source.addEventListener("ping", function () { heard = Date.now(); });
     source.addEventListener("board", function (event) {
       heard = Date.now();
       offline.hidden = true;
       draw(JSON.parse(event.data));
     });
+    source.addEventListener("reconnect", function () {
+      window.clearInterval(watchdog);
+      source.close();
+      connect();
+    });
     source.addEventListener("error", function () {
       offline.hidden = false;
-      if (source.readyState === EventSource.CLOSED) { // the browser gave up: try again later
+      if (source.readyState === EventSource.CLOSED) { // refused, or the browser gave up
         window.clearInterval(watchdog);
-        window.setTimeout(connect, RECONNECT_MS);
+        later();
       }
     });
   }

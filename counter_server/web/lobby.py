@@ -3,7 +3,7 @@ citizen's phone (the ticket's QR opens it); both follow the queue live over serv
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from counter_server import lobby_events
@@ -46,11 +46,23 @@ def _ticket(public_id: str) -> Ticket:
 
 
 def _events(kind: str, key: str, office: str) -> Response:
-    """An SSE response; the request's own session is closed before the stream starts."""
+    """An SSE response; the request's own session is closed before the stream starts. Over
+    the process's stream limits: 503 with Retry-After, and a code and Persian message."""
     close_session()
-    body = lobby_events.open_stream(current_app._get_current_object(),  # type: ignore[attr-defined]
-                                    kind, key, office)
+    try:
+        body = lobby_events.open_stream(
+            current_app._get_current_object(), kind, key, office)  # type: ignore[attr-defined]
+    except lobby_events.StreamRefused as refused:
+        return _refused(refused)
     return Response(body, mimetype="text/event-stream", headers=STREAM_HEADERS)
+
+
+def _refused(refused: lobby_events.StreamRefused) -> Response:
+    response = jsonify(code=refused.code, message=refused.message)
+    response.status_code = 503
+    response.headers["Retry-After"] = str(int(current_app.config["STREAM_RETRY_AFTER_SECONDS"]))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/display/<office>")

@@ -184,3 +184,64 @@ def test_ticket_prints_on_80mm_paper(browser: Browser, live_app: Flask,
     assert media_box is not None
     assert abs(float(media_box.group(1)) - 80 / 25.4 * 72) < 1  # 80 mm paper
     page.context.close()
+
+
+COUNT_STREAMS = """
+window.__streams = 0;
+window.EventSource = class extends window.EventSource {
+  constructor(url, options) { super(url, options); window.__streams += 1; }
+};
+"""
+WATCH_NOTICE = """
+window.__noticeShown = false;
+const notice = document.querySelector("[data-offline]");
+new MutationObserver(() => { if (!notice.hidden) { window.__noticeShown = true; } })
+  .observe(notice, {attributes: true});
+"""
+
+
+def test_pages_reconnect_at_the_end_of_a_stream_without_a_notice(
+        browser: Browser, live_app: Flask, live_server: str) -> None:
+    counter = _new_counter(live_app)
+    _, mine = _issue(live_app, 2)
+    ahead = _ahead(live_app, mine)
+    context = browser.new_context(locale="fa-IR", viewport={"width": 375, "height": 740})
+    context.add_init_script(COUNT_STREAMS)
+    phone, tv = context.new_page(), context.new_page()
+    lifetime, live_app.config["STREAM_MAX_SECONDS"] = live_app.config["STREAM_MAX_SECONDS"], 1
+    try:
+        phone.goto(f"{live_server}/q/{mine}")
+        tv.goto(f"{live_server}/display/{OFFICE}")
+        for page in (phone, tv):
+            page.evaluate(WATCH_NOTICE)
+        for page in (phone, tv):  # each stream lives about a second: several have ended
+            page.wait_for_function("() => window.__streams >= 4", timeout=15_000)
+        _call_next(live_app, counter)
+        card = phone.locator("[data-ticket]")
+        expect(card.locator("[data-field=ahead_fa]")).to_have_text(
+            to_persian_digits(ahead - 1), timeout=LIVE_TIMEOUT)
+        for page in (phone, tv):
+            assert page.evaluate("window.__noticeShown") is False
+            expect(page.locator("[data-offline]")).to_be_hidden()
+    finally:
+        live_app.config["STREAM_MAX_SECONDS"] = lifetime
+        context.close()
+
+
+def test_a_refused_ticket_page_says_so_and_comes_back(browser: Browser, live_app: Flask,
+                                                     live_server: str) -> None:
+    mine = _issue(live_app, 1)[0]
+    phone = browser.new_context(locale="fa-IR", viewport={"width": 375, "height": 740},
+                                is_mobile=True, has_touch=True).new_page()
+    per_ticket, live_app.config["STREAM_PER_TICKET"] = live_app.config["STREAM_PER_TICKET"], 0
+    try:
+        with phone.expect_response(lambda r: r.url.endswith(f"/q/{mine}/events")) as answer:
+            phone.goto(f"{live_server}/q/{mine}")
+        assert answer.value.status == 503 and answer.value.headers["retry-after"] == "30"
+        offline = phone.locator("[data-offline]")
+        expect(offline).to_be_visible()
+        expect(offline).to_have_text("اتصال قطع است…")
+    finally:
+        live_app.config["STREAM_PER_TICKET"] = per_ticket
+    expect(offline).to_be_hidden(timeout=15_000)  # tried again later, by itself
+    phone.context.close()

@@ -250,3 +250,78 @@ def test_watcher_thread_ends_when_stopped(client: FlaskClient, app: Flask) -> No
         assert list(stream.response) == []  # the stream ended too
     finally:
         stream.close()
+
+
+def refusal(client: FlaskClient, path: str, code: str) -> None:
+    """`path` is refused for being over a limit: 503, Retry-After, the code and the words."""
+    response = client.get(path, buffered=False)
+    try:
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "30"
+        body = response.get_json()
+    finally:
+        response.close()
+    assert body["code"] == code
+    assert "کمی بعد خودش دوباره وصل می‌شود" in body["message"]
+
+
+def test_ticket_streams_are_counted_by_ticket(client: FlaskClient, app: Flask,
+                                              lobby: dict[str, Any]) -> None:
+    app.config.update(STREAM_PER_TICKET=2, STREAM_TICKETS_MAX=3)
+    first, second = lobby["tickets"]
+    streams = [client.get(f"/q/{first}/events", buffered=False) for _ in range(2)]
+    try:
+        for stream in streams:
+            assert next_event(stream, "ticket")["id"] == first
+        refusal(client, f"/q/{first}/events", "ticket_streams_full")
+        streams.append(client.get(f"/q/{second}/events", buffered=False))
+        assert next_event(streams[-1], "ticket")["id"] == second  # another ticket is welcome
+        refusal(client, f"/q/{second}/events", "streams_full")  # until the process is full
+        streams.pop(0).close()  # a closed stream gives its place back, read or not
+        unread = client.get(f"/q/{first}/events", buffered=False)
+        assert unread.status_code == 200
+        unread.close()
+        assert watcher_for(app).viewer_count() == 2
+    finally:
+        for stream in streams:
+            stream.close()
+    assert watcher_for(app).viewer_count() == 0
+
+
+def test_board_streams_are_counted_by_office(client: FlaskClient, app: Flask) -> None:
+    app.config.update(STREAM_BOARDS_PER_OFFICE=1, STREAM_BOARDS_MAX=2)
+    streams = [client.get(f"/display/{OFFICE}/events", buffered=False)]
+    try:
+        next_event(streams[0], "board")
+        refusal(client, f"/display/{OFFICE}/events", "board_streams_full")
+        streams.append(client.get("/display/kashan/events", buffered=False))
+        assert next_event(streams[-1], "board")["office"]["slug"] == "kashan"
+        app.config.update(STREAM_BOARDS_PER_OFFICE=5)
+        refusal(client, f"/display/{OFFICE}/events", "streams_full")
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_no_streams_where_the_limits_are_zero(client: FlaskClient, app: Flask,
+                                              lobby: dict[str, Any]) -> None:
+    """The API's server is started with no room for streams: a misrouted one is refused at
+    once instead of holding one of its threads."""
+    app.config.update(STREAM_BOARDS_MAX=0, STREAM_TICKETS_MAX=0)
+    refusal(client, f"/display/{OFFICE}/events", "streams_full")
+    refusal(client, f"/q/{lobby['tickets'][0]}/events", "streams_full")
+    assert watcher_for(app).viewer_count() == 0
+
+
+def test_a_stream_ends_after_its_lifetime_asking_to_reconnect(client: FlaskClient, app: Flask,
+                                                              lobby: dict[str, Any]) -> None:
+    app.config["STREAM_MAX_SECONDS"] = 1.0
+    stream = client.get(f"/q/{lobby['tickets'][0]}/events", buffered=False)
+    try:
+        chunks = [chunk.decode() for chunk in stream.response]  # type: ignore[union-attr]
+    finally:
+        stream.close()
+    assert "event: ticket" in chunks[0]
+    assert chunks[-1].endswith("event: reconnect\ndata: {}\n\n")
+    assert all("event: reconnect" not in chunk for chunk in chunks[:-1])
+    assert watcher_for(app).viewer_count() == 0
