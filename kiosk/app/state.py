@@ -61,6 +61,9 @@ class KioskState(EventDispatcher):
     tracked = ObjectProperty(None, allownone=True)  # kiosk.usecases.tracking.Tracked
     track_error = StringProperty("")
 
+    # Checking a delivered document's seal.
+    verdict = ObjectProperty(None, allownone=True)  # kiosk.usecases.seal_check.Verdict
+
     # The survey, about the flow just finished (or about nothing in particular).
     survey_service = StringProperty("")
     survey_tracking_code = StringProperty("")
@@ -88,7 +91,7 @@ class KioskState(EventDispatcher):
         """True when anything a citizen entered or received is held (worth wiping)."""
         return bool(self.answers or self.scans or self.filed or self.ticket or self.track_code
                     or self.ticket_mobile
-                    or self.tracked or self.search_query or self.survey_answers
+                    or self.tracked or self.verdict or self.search_query or self.survey_answers
                     or self.skipped)
 
     # -- changing ------------------------------------------------------------------------
@@ -123,6 +126,9 @@ class KioskState(EventDispatcher):
         self.tracked = None
         self.track_error = ""
 
+    def clear_verdict(self) -> None:
+        self.verdict = None
+
     def clear_survey(self) -> None:
         self.survey_service = ""
         self.survey_tracking_code = ""
@@ -136,6 +142,7 @@ class KioskState(EventDispatcher):
         self.clear_application()
         self.clear_ticket()
         self.clear_tracking()
+        self.clear_verdict()
         self.clear_survey()
         self.category = ""
         self.service_slug = ""
