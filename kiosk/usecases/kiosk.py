@@ -9,6 +9,7 @@
     track(code)                                              -> Tracked (live, or what it knows)
     answer_survey(answers, service=…, tracking_code=…, ticket_id=…)
     verify_seal(text)                                        -> Verdict (offline)
+    hand_over(code, national_code)                           -> Handed (slips printed)
     status() / check_printer() / reprint(key)
 
 Each method hands its work to the use case's module (`filing`, `tickets`, `tracking`,
@@ -29,7 +30,17 @@ from kiosk.local.catalog_cache import CatalogCache
 from kiosk.local.store import KioskStore, utcnow
 from kiosk.sync.api_client import ApiClient
 from kiosk.sync.policy import KioskPolicy
-from kiosk.usecases import filing, receipts, seal_check, status, surveys, tickets, tracking
+from kiosk.usecases import (
+    delivered,
+    filing,
+    receipts,
+    seal_check,
+    status,
+    surveys,
+    tickets,
+    tracking,
+)
+from kiosk.usecases.delivered import Handed
 from kiosk.usecases.filing import Filed
 from kiosk.usecases.parts import KioskParts
 from kiosk.usecases.receipts import Printed
@@ -112,6 +123,11 @@ class Kiosk:
         """A delivered document's seal checked offline: the stored keys and revocations."""
         return seal_check.check(self.parts.config, self.parts.store, text,
                                 self.parts.server_now())
+
+    def hand_over(self, code: str, national_code: str) -> Handed:
+        """The delivery slips of the request's documents, after the server's national-code
+        check (and their PDFs on the A4 printer, where there is one); KioskError if not."""
+        return delivered.hand_over(self.parts, code, national_code)
 
     # --- status, printer, reprint --------------------------------------------------------
 

@@ -121,6 +121,14 @@ class LiveServer:
                                          now or datetime.now(UTC))
             return document.public_id, document.seal_text
 
+    def sha256_of(self, public_id: str) -> str:
+        from counter_server.usecases import delivery
+
+        with self.app.app_context(), database().transaction() as session:
+            found = delivery.find(session, public_id)
+            assert found is not None
+            return found.sha256
+
     def seal_public_key(self) -> str:
         from counter_server.delivery import keys
 
