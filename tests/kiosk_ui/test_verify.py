@@ -1,6 +1,7 @@
-"""Verifying a delivered document at the kiosk: its seal QR, read by the serial scanner,
-is checked on the kiosk with the key pinned at the sync, with the server gone; a genuine seal
-shows valid with the document's facts, a seal with one digit changed is refused."""
+"""Delivered documents at the kiosk: a seal QR, read by the serial scanner, is checked on the
+kiosk with the key pinned at the sync, with the server gone (a genuine seal shows valid with
+the document's facts, a seal with one digit changed is refused); a tracked request lists its
+delivered documents and prints the delivery slip after the national code."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+import zxingcpp
+from PIL import ImageOps
+
 from kiosk.app import harness
+from shared.receipts import paper_for
 from shared.seals import read_seal
 from tests.kiosk.live import APPLICANT
 from tests.kiosk.test_seal_check import changed
-from tests.kiosk_ui.test_track import file_and_deliver
+from tests.kiosk_ui.test_track import file_and_deliver, read_receipt_qr
+from tests.shared.escpos_decode import decode
 
 SHOTS = Path(os.environ.get("MIZ_SHOTS", Path(__file__).resolve().parents[2] / "var" / "shots"))
 
@@ -48,3 +54,32 @@ def test_the_verify_screen_accepts_a_genuine_seal_and_refuses_a_changed_one(
         assert ui.current == "home" and ui.state.verdict is None
     finally:
         server.start()
+
+
+def test_a_delivered_document_is_listed_and_its_slip_printed_after_the_national_code(
+        ui: Any, server: Any, demo_catalog: Any) -> None:
+    code, receipt = file_and_deliver(ui, demo_catalog)
+    _, seal = server.deliver(code)
+    ui.scan_qr(read_receipt_qr(receipt))
+    ui.wait_screen("track_result")
+    assert ui.shows("اسناد تحویل‌شده") and ui.shows("کارت راهنمای گردشگری — صادرشده ")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    harness.screenshot(SHOTS / "track-delivered.png")
+    ui.tap("دریافت برگهٔ تحویل")
+    assert ui.current == "hand_over"
+    ui.type_keys("0012345679")
+    ui.tap("چاپ برگهٔ تحویل")
+    assert ui.state.hand_error == "کد ملی با اطلاعات این درخواست یکسان نیست."
+    assert not ui.printed()
+    ui.type_keys("\b" * 10 + APPLICANT["national_code"])
+    ui.tap("چاپ برگهٔ تحویل")
+    ui.wait_for(lambda: ui.state.handed is not None, what="the slip")
+    ui.settle()
+    assert ui.shows("برگهٔ تحویل «کارت راهنمای گردشگری» چاپ شد")
+    assert ui.state.holder_code == ""
+    harness.screenshot(SHOTS / "hand-over-printed.png")
+    printout = decode(ui.printed(), paper_for(80).dots)
+    assert [qr.text for qr in printout.qr_codes] == [seal]
+    found = zxingcpp.read_barcodes(ImageOps.expand(printout.image.convert("L"), border=32,
+                                                   fill=255))
+    assert [r.text for r in found] == [seal]
