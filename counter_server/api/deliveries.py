@@ -30,8 +30,6 @@ from counter_server.models import Deliverable, Kiosk, ServiceRequest
 from counter_server.usecases import delivery
 from shared import jalali
 
-DEFAULT_SETTLE_SECONDS = 30
-
 
 def _kiosk_only() -> Kiosk:
     kiosk = current_kiosk()
@@ -57,8 +55,7 @@ def _kiosk_only() -> Kiosk:
 def revocations() -> dict[str, Any]:
     _kiosk_only()
     since = request.args.get("since") or None
-    settle = timedelta(seconds=float(current_app.config.get("REVOCATION_SETTLE_SECONDS",
-                                                            DEFAULT_SETTLE_SECONDS)))
+    settle = timedelta(seconds=float(current_app.config["REVOCATION_SETTLE_SECONDS"]))
     try:
         page = delivery.revocations_since(session(), since, clock.now(), settle)
     except delivery.InvalidCursor:
