@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.__main__ import EXIT_EXPIRED, EXIT_OK, EXIT_REFUSED, EXIT_REVOKED, main
-from kiosk.config import KioskConfig
+from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.local.store import REVOCATIONS_CURSOR, KioskStore
 from kiosk.usecases.seal_check import check
 from shared.catalog.schema import Catalog
@@ -157,3 +158,29 @@ def test_the_verify_command_by_outcome(
         assert engine_for(config, again).run_once().revoked == 1
     status, out = run_verify(config, seal, capsys)
     assert status == EXIT_REVOKED and "دلیل ابطال: صادرشده برای درخواست دیگر" in out
+
+
+def test_a_key_in_the_configuration_is_trusted_instead_of_the_servers(
+        server: LiveServer, kiosk_parts: tuple[KioskConfig, KioskStore], tmp_path: Path,
+        demo_catalog: Catalog) -> None:
+    config, store = kiosk_parts
+    _, seal = delivered(server, config, store, demo_catalog)
+    engine_for(config, store).run_once()  # pins the server's key too
+    other = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    for name, pem, outcome in (("theirs.pem", other, "refused"),
+                               ("ours.pem", server.seal_public_key(), "valid")):
+        (tmp_path / name).write_text(pem)
+        pinned = replace(load_config(_with_key(config, name)), data_dir=config.data_dir)
+        assert check(pinned, store, seal, NOW).outcome == outcome
+    (tmp_path / "broken.pem").write_text("not a key")
+    with pytest.raises(ConfigError, match="seal_public_key"):
+        load_config(_with_key(config, "broken.pem"))
+
+
+def _with_key(config: KioskConfig, name: str) -> Path:
+    """The kiosk's TOML file again, with `seal_public_key` naming `name` beside it."""
+    text = config.source.read_text(encoding="utf-8")
+    path = config.source.parent.parent / f"with-{name}.toml"
+    path.write_text(f'seal_public_key = "{name}"\n' + text, encoding="utf-8")
+    return path
