@@ -69,6 +69,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PKCS11_CERT_LABEL": None,
         "PKCS11_PIN": None,
         "TSA_URL": None,
+        # Kiosks are given a revocation once it is this old (api/deliveries.py).
+        "REVOCATION_SETTLE_SECONDS": 30,
     }
 
 

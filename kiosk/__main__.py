@@ -14,11 +14,16 @@
                                                    leases and send heartbeats, until SIGINT or
                                                    SIGTERM (the app runs the same in a thread);
                                                    --once: one round, then exit
+    python -m kiosk verify QR-TEXT --config FILE   check a delivered document's seal offline,
+                                                   with the seal keys and revocations the sync
+                                                   keeps; prints its facts and the verdict
 
-Exit status: 0 done; 1 the printer refused or failed (the record stays saved); 2 a wrong
+Exit status: 0 done (verify: the document is valid); 1 the printer refused or failed (the record stays saved); 2 a wrong
 command line or configuration (every problem is listed); 3 nothing to reprint (unknown code,
 or the server could not be asked); 4 `sync --once` could not finish its round (the server
-unreachable, or refusing the kiosk's token): nothing is lost, the next round goes on.
+unreachable, or refusing the kiosk's token): nothing is lost, the next round goes on;
+verify: 5 revoked, 6 expired, 7 refused (changed, signed by another key, not a seal, or no
+seal key yet).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.config import ConfigError, KioskConfig, load_config
@@ -51,6 +56,9 @@ from shared.receipts import Receipt
 from shared.text import to_ascii_digits
 
 EXIT_OK, EXIT_PRINTER, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_SYNC_INCOMPLETE = 0, 1, 2, 3, 4
+EXIT_REVOKED, EXIT_EXPIRED, EXIT_REFUSED = 5, 6, 7
+VERIFY_EXITS = {"valid": EXIT_OK, "revoked": EXIT_REVOKED, "expired": EXIT_EXPIRED,
+                "refused": EXIT_REFUSED}
 CODE_CHARACTERS = frozenset("0123456789 -\u200c\u200e\u200f")
 
 
@@ -80,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[config],
                                help="sync with the server until stopped (SIGINT, SIGTERM)")
     sync.add_argument("--once", action="store_true", help="one round, then exit")
+    verify = commands.add_parser("verify", parents=[config],
+                                 help="check a delivered document's seal offline")
+    verify.add_argument("text", metavar="QR-TEXT",
+                        help="the seal QR's text: <address>/v/<id>#<digits>")
     return parser
 
 
@@ -169,6 +181,29 @@ def reprint(config: KioskConfig, text: str) -> str:
     return f"{kind} {stored.key} (from the {origin}) {line}"
 
 
+def verify(config: KioskConfig, text: str) -> int:
+    """Check a seal offline; print its facts and the verdict; the exit status by outcome."""
+    from kiosk.local.store import clock_offset
+    from kiosk.usecases.seal_check import check
+
+    try:
+        store = KioskStore(config.data_dir)
+    except (StoreError, OSError) as exc:
+        raise Failure(EXIT_USAGE, f"cannot open the local store: {exc}") from None
+    with store:
+        now = datetime.now(UTC) + timedelta(seconds=clock_offset(store))
+        verdict = check(config, store, text, now)
+    print(f"{verdict.outcome}: {verdict.headline}")
+    if verdict.reason:
+        print(verdict.reason)
+    if verdict.code:
+        print(f"({verdict.code})")
+    for label, value in verdict.lines():
+        print(f"{label}: {value}")
+    print(verdict.freshness())
+    return VERIFY_EXITS[verdict.outcome]
+
+
 def _log_to_stderr() -> None:
     """INFO lines on stderr, national codes and mobile numbers redacted."""
     from kiosk.sync.redaction import RedactPersonalData
@@ -242,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return screenshots(config, args.outdir)
         if args.command == "sync":
             return sync(config, args.once)
+        if args.command == "verify":
+            return verify(config, args.text)
         commands: dict[str, Any] = {"print-test": lambda: print_test(config),
                                     "reprint": lambda: reprint(config, args.code)}
         print(commands[args.command]())

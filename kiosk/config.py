@@ -128,6 +128,8 @@ class KioskConfig:
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     document_scanner: DocumentScannerConfig = field(default_factory=DocumentScannerConfig)
     screen: ScreenConfig = field(default_factory=ScreenConfig)
+    seal_public_key: str | None = None  # PEM; None: the key pinned at the first sync
+    a4_printer: str | None = None  # a CUPS queue for delivered documents' PDFs
 
 
 class _Bad(Exception):
@@ -355,6 +357,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: cannot be read: {exc}"]) from None
 
 
+def _seal_key(top: _Table) -> str | None:
+    """The PEM of `seal_public_key` (a file), checked to be a P-256 public key."""
+    from shared.seals import load_public_key
+
+    path = top.path("seal_public_key")
+    if path is None:
+        return None
+    try:
+        pem = path.read_text("ascii")
+        load_public_key(pem)
+    except (OSError, UnicodeError, ValueError) as exc:
+        top.problem("seal_public_key", f"{path} is not the seal key's public key (PEM): "
+                                       f"{type(exc).__name__}")
+        return None
+    return pem
+
+
 def parse_config(raw: dict[str, Any], source: Path) -> KioskConfig:
     """Check a parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
@@ -365,6 +384,8 @@ def parse_config(raw: dict[str, Any], source: Path) -> KioskConfig:
         "kiosk_id": top.take("kiosk_id", whole(1, MAX_KIOSK_ID), required=True),
         "token": top.take("token", text, required=True),
         "data_dir": top.path("data_dir", default=default_data_dir()),
+        "seal_public_key": _seal_key(top),
+        "a4_printer": top.take("a4_printer", text),
     }
     printer = _printer(_subtable(top, "printer", required=True))
     scanner = _scanner(_subtable(top, "scanner", required=False))

@@ -247,6 +247,12 @@ def _split(text: str) -> tuple[str, bytes, bytes, bytes]:
     return match["id"], body, signature, body[1:5]
 
 
+def is_seal_text(text: str) -> bool:
+    """Whether `text` has a seal's shape (`<address>/v/<id>#<digits>`); says nothing of
+    whether it is genuine (`read_seal` does)."""
+    return _ADDRESS.fullmatch(text.strip()) is not None
+
+
 def _packed_size(letters: int) -> int:
     return (6 * letters + 7) // 8
 

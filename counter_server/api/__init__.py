@@ -13,7 +13,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from counter_server.api import catalog, kiosks, requests, tickets  # noqa: F401  (routes)
+    from counter_server.api import (  # noqa: F401  (routes)
+        catalog,
+        deliveries,
+        kiosks,
+        requests,
+        tickets,
+    )
     from counter_server.api.openapi import build_document
 
     app.register_blueprint(bp)

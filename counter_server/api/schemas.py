@@ -351,3 +351,52 @@ class HeartbeatOut(BaseModel):
     server_time: datetime
     office: str | None = Field(None, description="The office the kiosk stands in")
     clock_offset_seconds: float = Field(description="Server time minus the kiosk's clock")
+
+
+class RevocationOut(BaseModel):
+    """A revoked document, as kiosks keep it to refuse its seal offline."""
+
+    id: str = Field(description="The document's public id, as in /v/<id>")
+    number: str
+    revoked_at: datetime
+    reason: str | None
+
+
+class RevocationsOut(BaseModel):
+    """Revocations after the cursor, oldest first, and the seal keys kiosks trust."""
+
+    revocations: list[RevocationOut]
+    cursor: str | None = Field(description="Send it back as `since` next time (opaque)")
+    more: bool = Field(description="More revocations follow: ask again at once")
+    seal_keys: list[str] = Field(description="The seal keys' public keys (PEM)")
+
+
+class HolderCheckIn(BaseModel):
+    """The applicant's national code, typed at the kiosk after scanning the receipt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    national_code: str = Field(max_length=30)
+
+
+class HolderDocumentOut(BaseModel):
+    """A delivered document as its holder's slip prints it."""
+
+    id: str
+    title: str
+    kind: Literal["card", "licence", "certificate", "letter"]
+    number: str
+    holder: str
+    masked_national_code: str
+    issued_at: datetime
+    issued_on: date
+    expires_on: date | None
+    status: Literal["valid", "revoked", "expired"]
+    seal_text: str = Field(description="The seal QR's text: `<base>/v/<id>#<digits>`")
+    sha256: str
+    size: int
+
+
+class HolderDocumentsOut(BaseModel):
+    tracking_code: str
+    deliverables: list[HolderDocumentOut]

@@ -8,19 +8,25 @@ Miz signs the PDF (PAdES, `counter_server/delivery/pdf_signing.py`), seals its f
 audit log. The click's client id makes issuing idempotent: the same id gives back the
 document it made. A supervisor revokes a document with a reason; `state` says whether a
 document is valid, revoked or expired.
+
+Kiosks check seals offline, so they learn revocations beside the catalog
+(`revocations_since`: every revocation after a cursor, in the order they were made, with
+the seal keys to trust), and print a delivery slip for the holder after the kiosk's
+national-code check (`for_the_holder`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimestampRequestError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from counter_server.delivery import keys
@@ -28,7 +34,7 @@ from counter_server.delivery.pdf_signing import is_pdf, sign_pdf
 from counter_server.delivery.render import Applicant, from_template, render_pdf
 from counter_server.models import Deliverable, ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, catalog_versions
+from counter_server.usecases import audit, catalog_versions, public_tracking
 from counter_server.usecases.staff import Role, may_work_on
 from shared import jalali
 from shared.catalog.schema import Catalog, OutputSpec, ServiceSpec
@@ -280,3 +286,105 @@ def signed_pdf(session: Session, storage: Storage, deliverable: Deliverable, use
     audit.record(session, user, "deliverable.download", request, address=address,
                  deliverable=deliverable.public_id, by="staff" if user else "applicant")
     return storage.read(deliverable.stored_name)
+
+
+# --- what kiosks learn: revocations and seal keys ----------------------------------------
+
+REVOCATION_PAGE = 500
+_CURSOR = re.compile(r"([0-9]{1,19})\.([0-9]{1,18})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class InvalidCursor(ValueError):
+    """A `since` cursor this server did not give."""
+
+
+@dataclass(frozen=True)
+class Revocations:
+    """One page of revocations, the cursor after its last, and whether more follow."""
+
+    items: list[Deliverable]
+    cursor: str | None
+    more: bool
+
+
+def _cursor_of(deliverable: Deliverable) -> str:
+    assert deliverable.revoked_at is not None
+    micros = (deliverable.revoked_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{deliverable.id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
+        raise InvalidCursor(cursor)
+    try:
+        return _EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+    except OverflowError:
+        raise InvalidCursor(cursor) from None
+
+
+def revocations_since(session: Session, cursor: str | None, now: datetime,
+                      settle: timedelta, limit: int = REVOCATION_PAGE) -> Revocations:
+    """The revocations after `cursor` (None: from the first), oldest first, up to `limit`.
+
+    Only revocations made `settle` or longer before `now` are given: a revocation whose
+    transaction commits a moment after a later one cannot then fall behind a cursor already
+    handed out. A revocation is final, so a page once given never changes. InvalidCursor
+    for a cursor this server did not give."""
+    query = select(Deliverable).where(Deliverable.revoked_at.is_not(None),
+                                      Deliverable.revoked_at <= now - settle)
+    if cursor:
+        at, last_id = _parse_cursor(cursor)
+        query = query.where(or_(Deliverable.revoked_at > at,
+                                and_(Deliverable.revoked_at == at, Deliverable.id > last_id)))
+    found = list(session.scalars(query.order_by(Deliverable.revoked_at, Deliverable.id)
+                                 .limit(limit + 1)))
+    page = found[:limit]
+    return Revocations(page, _cursor_of(page[-1]) if page else cursor, len(found) > limit)
+
+
+def revocation_json(deliverable: Deliverable) -> dict[str, object]:
+    """What a kiosk keeps of a revocation: no personal data."""
+    assert deliverable.revoked_at is not None
+    return {"id": deliverable.public_id, "number": deliverable.number,
+            "revoked_at": deliverable.revoked_at.isoformat(),
+            "reason": deliverable.revocation_reason}
+
+
+def seal_public_keys(settings: keys.KeySettings) -> list[str]:
+    """The seal keys' public keys (PEM) kiosks trust; empty before `keys init`."""
+    try:
+        return [keys.seal_public_pem(settings)]
+    except keys.KeysMissing:
+        return []
+
+
+# --- the holder at a kiosk ----------------------------------------------------------------
+
+def for_the_holder(session: Session, request: ServiceRequest, national_code: str,
+                   now: datetime) -> list[Deliverable]:
+    """The documents delivered for `request`, once `national_code` is the applicant's (the
+    kiosk scanned the receipt's QR too); failures count toward the applicant check's lock.
+    The caller commits, also when refused (the failure must count)."""
+    try:
+        proven = public_tracking.verify_holder(request, national_code, now)
+    except public_tracking.CheckLocked:
+        raise DeliveryRefused("check_locked", "به دلیل چند تلاش ناموفق، بررسی هویت برای این "
+                                              "کد موقتاً قفل است.", 429) from None
+    if not proven:
+        raise DeliveryRefused("not_the_applicant",
+                              "کد ملی با اطلاعات این درخواست یکسان نیست.", 403)
+    return of_request(session, request)
+
+
+def holder_json(deliverable: Deliverable, today: date) -> dict[str, object]:
+    """A delivered document as its holder's slip prints it, with the seal's text."""
+    return {"id": deliverable.public_id, "title": deliverable.title, "kind": deliverable.kind,
+            "number": deliverable.number, "holder": deliverable.holder,
+            "masked_national_code": deliverable.masked_national_code,
+            "issued_at": deliverable.issued_at.isoformat(),
+            "issued_on": deliverable.issued_on.isoformat(),
+            "expires_on": deliverable.expires_on.isoformat() if deliverable.expires_on else None,
+            "status": state(deliverable, today), "seal_text": deliverable.seal_text,
+            "sha256": deliverable.sha256, "size": deliverable.size}

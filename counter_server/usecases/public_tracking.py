@@ -236,6 +236,26 @@ def verify_applicant(request: ServiceRequest, national_code: str, mobile: str,
                    & hmac.compare_digest(clean_mobile(mobile), request.applicant_mobile))
     except InvalidValue:
         matches = False
+    return _counted(request, matches, now)
+
+
+def verify_holder(request: ServiceRequest, national_code: str,
+                  now: datetime | None = None) -> bool:
+    """True if this is the applicant's national code; failures count as in
+    `verify_applicant`. Only for a kiosk, where the receipt's QR was scanned as well."""
+    now = now or utcnow()
+    if request.check_locked_until and request.check_locked_until > now:
+        raise CheckLocked(request.check_locked_until)
+    try:
+        matches = hmac.compare_digest(clean_national_code(national_code),
+                                      request.applicant_national_code)
+    except InvalidValue:
+        matches = False
+    return _counted(request, matches, now)
+
+
+def _counted(request: ServiceRequest, matches: bool, now: datetime) -> bool:
+    """A check's result, its failure counted (and the check locked after too many)."""
     if matches:
         request.check_failures = 0
         return True

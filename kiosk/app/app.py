@@ -38,9 +38,10 @@ from kiosk.usecases.kiosk import Kiosk
 log = logging.getLogger(__name__)
 
 ROOT_KV = Path(__file__).with_name("root.kv")
-#: Screens where a scanned receipt QR opens its tracking page (never in the middle of a form).
+#: Screens where a scanned receipt QR opens its tracking page, and a document's seal its
+#: check (never in the middle of a form).
 TRACK_ON_SCAN = frozenset({"home", "categories", "services", "search", "service", "track",
-                           "track_result", "thanks"})
+                           "track_result", "thanks", "verify"})
 STATUS_EVERY = 10.0
 _kv_loaded: list[bool] = []
 
@@ -134,9 +135,15 @@ class KioskShell:
     # -- scanners -------------------------------------------------------------------------
 
     def on_scan(self, scan: Scan) -> None:
-        """A receipt's QR (or a typed-in code) from the scanner, on the UI thread."""
+        """A receipt's QR (or a typed-in code), or a document's seal, from the scanner, on
+        the UI thread."""
         self.watcher.poke()
-        if scan.kind is not ScanKind.REQUEST or self.state.busy:
+        if self.state.busy:
+            return
+        if scan.kind is ScanKind.SEAL:
+            self._check_seal(scan.value)
+            return
+        if scan.kind is not ScanKind.REQUEST:
             return
         if self.ui.nav.current not in TRACK_ON_SCAN:
             return
@@ -147,6 +154,18 @@ class KioskShell:
             self.ui.nav.history = ["home"]
             self.ui.nav.go("track", remember=False)
         look_up(self.ui, scan.value)
+
+    def _check_seal(self, text: str) -> None:
+        """A document's seal: checked on the verify screen (never in the middle of a form)."""
+        if self.ui.nav.current not in TRACK_ON_SCAN:
+            return
+        from kiosk.app.screens.verify import check_seal
+
+        if self.ui.nav.current != "verify":
+            self.state.reset()
+            self.ui.nav.history = ["home"]
+            self.ui.nav.go("verify", remember=False)
+        check_seal(self.ui, text)
 
     def _scanned(self, scan: Scan) -> None:
         """From the serial reader's thread: hand over to the UI thread."""

@@ -40,6 +40,9 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("ticket_done", "ticket_done", "TicketDoneScreen", "Ticket: printed"),
     ScreenSpec("track", "track", "TrackScreen", "Track: scan or type the code"),
     ScreenSpec("track_result", "track_result", "TrackResultScreen", "Track: status and steps"),
+    ScreenSpec("hand_over", "hand_over", "HandOverScreen",
+               "Track: the national code, then the delivery slip"),
+    ScreenSpec("verify", "verify", "VerifyScreen", "Verify a delivered document's seal"),
     ScreenSpec("survey", "survey", "SurveyScreen", "Survey"),
     ScreenSpec("thanks", "thanks", "ThanksScreen", "Thanks"),
 )

@@ -111,7 +111,7 @@ class Tour:
     def run(self) -> list[Path]:
         steps: list[Callable[[], None]] = [self.browse, self.apply, self.documents,
                                            self.filed, self.ticket, self.track, self.search,
-                                           self.survey, self.idle]
+                                           self.verify, self.survey, self.idle]
         for step in steps:
             step()
         return self.shots
@@ -249,9 +249,36 @@ class Tour:
                      "inquiries": [
                          {"title": "استعلام از شاهکار", "status_label": "انجام شد"},
                          {"title": "استعلام از قوه قضاییه (سجل کیفری)",
-                          "status_label": "در انتظار پاسخ"}]})
+                          "status_label": "در انتظار پاسخ"}],
+                     "deliverables": [{"id": "a" * 24, "title": service.output.title
+                                       if service.output else service.title,
+                                       "issued_at": datetime.now(UTC).isoformat()}]})
         self.ui.nav.go("track_result")
         self.shot("track-result")
+        self.ui.nav.go("hand_over")
+        for ch in "04993":
+            self.screen("hand_over").key(ch)
+        self.shot("hand-over-national-code")
+
+    def verify(self) -> None:
+        """A genuine seal's verdict, and a changed one's (demo facts: no server here)."""
+        from kiosk.usecases.seal_check import HEADLINES, Verdict
+        from shared.seals import SIGNATURE_INVALID, OutputKind, SealFacts, new_document_id
+
+        self.ui.home()
+        self.tap(self.screen("home").ids.verify)
+        facts = SealFacts(new_document_id(), "1405-000123", OutputKind.card, "زهرا احمدی",
+                          "049*****99", date.today() - timedelta(days=20),
+                          date.today() + timedelta(days=710))
+        synced = datetime.now(UTC) - timedelta(minutes=4)
+        self.ui.state.verdict = Verdict("valid", HEADLINES["valid"], facts=facts,
+                                        last_sync=synced)
+        self.screen("verify").refresh()
+        self.shot("verify-valid")
+        self.ui.state.verdict = Verdict("refused", HEADLINES["refused"], SIGNATURE_INVALID,
+                                        "seal_signature_invalid", last_sync=synced)
+        self.screen("verify").refresh()
+        self.shot("verify-refused")
 
     def search(self) -> None:
         self.ui.home()

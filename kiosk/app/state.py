@@ -60,6 +60,13 @@ class KioskState(EventDispatcher):
     track_code = StringProperty("")  # the digits as typed (logical text)
     tracked = ObjectProperty(None, allownone=True)  # kiosk.usecases.tracking.Tracked
     track_error = StringProperty("")
+    # The delivery slip of a tracked request: the national code as typed, what was printed.
+    holder_code = StringProperty("")
+    handed = ObjectProperty(None, allownone=True)  # kiosk.usecases.delivered.Handed
+    hand_error = StringProperty("")
+
+    # Checking a delivered document's seal.
+    verdict = ObjectProperty(None, allownone=True)  # kiosk.usecases.seal_check.Verdict
 
     # The survey, about the flow just finished (or about nothing in particular).
     survey_service = StringProperty("")
@@ -87,8 +94,9 @@ class KioskState(EventDispatcher):
     def has_input(self) -> bool:
         """True when anything a citizen entered or received is held (worth wiping)."""
         return bool(self.answers or self.scans or self.filed or self.ticket or self.track_code
+                    or self.holder_code or self.handed
                     or self.ticket_mobile
-                    or self.tracked or self.search_query or self.survey_answers
+                    or self.tracked or self.verdict or self.search_query or self.survey_answers
                     or self.skipped)
 
     # -- changing ------------------------------------------------------------------------
@@ -122,6 +130,15 @@ class KioskState(EventDispatcher):
         self.track_code = ""
         self.tracked = None
         self.track_error = ""
+        self.clear_hand_over()
+
+    def clear_hand_over(self) -> None:
+        self.holder_code = ""
+        self.handed = None
+        self.hand_error = ""
+
+    def clear_verdict(self) -> None:
+        self.verdict = None
 
     def clear_survey(self) -> None:
         self.survey_service = ""
@@ -136,6 +153,7 @@ class KioskState(EventDispatcher):
         self.clear_application()
         self.clear_ticket()
         self.clear_tracking()
+        self.clear_verdict()
         self.clear_survey()
         self.category = ""
         self.service_slug = ""

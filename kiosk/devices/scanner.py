@@ -5,6 +5,8 @@ A scan is recognised as
 - a receipt's URL `<public base>/t/<tracking code>` or a bare tracking code (any digit script,
   spaces or dashes; the Damm check digit must hold) → `Scan(ScanKind.REQUEST, code)`;
 - a queue ticket's URL `<public base>/q/<public id>` → `Scan(ScanKind.TICKET, id)`;
+- a delivered document's seal `<any address>/v/<id>#<digits>` → `Scan(ScanKind.SEAL, text)`
+  (the address is not signed, so any host is taken: the seal's signature decides);
 
 and anything else is ignored: `recognise` returns None and never raises.
 
@@ -32,11 +34,12 @@ from urllib.parse import unquote, urlsplit
 import serial
 
 from shared import tracking_codes
+from shared.seals import is_seal_text
 from shared.text import to_ascii_digits
 
 log = logging.getLogger(__name__)
 
-MAX_SCAN_LENGTH = 512
+MAX_SCAN_LENGTH = 720  # a seal's address and up to 600 digits
 TICKET_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 SCAN_PATH = re.compile(r"/(t|q)/([^/]+)/?")
 SCAN_TAIL = re.compile(r"/(t|q)/([^/]+)/?\Z")
@@ -46,11 +49,13 @@ TERMINATORS = "\r\n"
 class ScanKind(StrEnum):
     REQUEST = "request"
     TICKET = "ticket"
+    SEAL = "seal"
 
 
 @dataclass(frozen=True)
 class Scan:
-    """A recognised scan: a request's tracking code (16 ASCII digits) or a ticket's public id."""
+    """A recognised scan: a request's tracking code (16 ASCII digits), a ticket's public id,
+    or a seal's whole text."""
 
     kind: ScanKind
     value: str
@@ -97,6 +102,8 @@ def _recognise_url(text: str, public_base_url: str | None) -> Scan | None:
 
 def _recognise_plain(text: str, public_base_url: str | None) -> Scan | None:
     text = _clean(text)
+    if is_seal_text(text):
+        return Scan(ScanKind.SEAL, text)
     if "://" in text:
         return _recognise_url(text, public_base_url)
     return Scan(ScanKind.REQUEST, tracking_codes.normalize(text))

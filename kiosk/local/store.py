@@ -20,6 +20,9 @@ transaction as the migration. It holds
   again);
 - `catalog_cache`: the last good catalog with its ETag (the kiosk starts from it offline);
 - `leases`: blocks of ticket numbers the server reserved for this kiosk, per queue and day;
+- `revocations`, `seal_keys`: the delivered documents the server revoked and the seal keys
+  pinned at the first sync, with which the kiosk checks a document's seal offline
+  (`kiosk.usecases.seal_check`); a revocation, once learned, is never removed;
 - `state`: small facts the app and the sync share (last contact, clock offset, office …),
   under the keys named below (`LAST_CONTACT` …).
 
@@ -121,6 +124,22 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     )
     """,
+    # 2 → 3: revocations of delivered documents and the seal keys this kiosk trusts, kept
+    # beside the catalog (a catalog rolled back never un-revokes a document).
+    """
+    CREATE TABLE revocations (
+        document_id TEXT PRIMARY KEY,
+        number      TEXT NOT NULL,
+        revoked_at  TEXT NOT NULL,
+        reason      TEXT,
+        learned_at  TEXT NOT NULL
+    );
+    CREATE TABLE seal_keys (
+        key_id    TEXT PRIMARY KEY,
+        pem       TEXT NOT NULL,
+        pinned_at TEXT NOT NULL
+    )
+    """,
 )
 
 OutboxKind = Literal["request", "document", "ticket", "survey"]
@@ -146,6 +165,7 @@ CLOCK_MEASURED = "clock_offset_at"
 CLOCK_DRIFT = "clock_drift"
 OFFICE = "office"
 PRINTER_STATE = "printer_state"
+REVOCATIONS_CURSOR = "revocations_cursor"
 
 
 class StoreError(Exception):
@@ -227,6 +247,16 @@ class CachedCatalog:
     version: int | None
     fetched_at: datetime
     server_time: datetime | None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A delivered document the server revoked: its public id, number, when and why."""
+
+    document_id: str
+    number: str
+    revoked_at: datetime
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -590,6 +620,51 @@ class KioskStore:
         """Forget the leases of days gone by; how many."""
         with self._transaction() as db:
             return db.execute("DELETE FROM leases WHERE day < ?", (day.isoformat(),)).rowcount
+
+    # --- revocations and seal keys -----------------------------------------------------
+
+    def add_revocations(self, revoked: Sequence[Revocation], cursor: str | None,
+                        at: datetime) -> int:
+        """Keep `revoked` and the cursor after them in one transaction; how many were new.
+        A revocation already kept stays as it was (learning it twice changes nothing)."""
+        with self._transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT INTO revocations (document_id, number, revoked_at, reason, learned_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (document_id) DO NOTHING",
+                [(r.document_id, r.number, _iso(r.revoked_at), r.reason, _iso(at))
+                 for r in revoked])
+            added = db.total_changes - before
+            if cursor is not None:
+                db.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value", (REVOCATIONS_CURSOR, cursor))
+        return added
+
+    def revocation(self, document_id: str) -> Revocation | None:
+        with self._lock:
+            row = self._db.execute("SELECT document_id, number, revoked_at, reason "
+                                   "FROM revocations WHERE document_id = ?",
+                                   (document_id,)).fetchone()
+        return Revocation(row[0], row[1], datetime.fromisoformat(row[2]), row[3]) if row else None
+
+    def revocation_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM revocations").fetchone()[0])
+
+    def seal_keys(self) -> dict[str, str]:
+        """The pinned seal keys' PEMs by key id (hex)."""
+        with self._lock:
+            return {str(k): str(p) for k, p in self._db.execute(
+                "SELECT key_id, pem FROM seal_keys ORDER BY pinned_at, key_id")}
+
+    def pin_seal_keys(self, keys: Mapping[str, str], at: datetime) -> bool:
+        """Pin `keys` (PEM by key id) if none is pinned yet; whether they were pinned."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM seal_keys LIMIT 1").fetchone():
+                return False
+            db.executemany("INSERT INTO seal_keys (key_id, pem, pinned_at) VALUES (?, ?, ?)",
+                           [(kid, pem, _iso(at)) for kid, pem in keys.items()])
+            return bool(keys)
 
     # --- shared state ------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ from kiosk.sync.api_client import (
     is_transient,
     parse_time,
 )
+from kiosk.sync import revocations
 from kiosk.sync.delivery import ack_of, send_record
 from kiosk.sync.policy import KioskPolicy
 from kiosk.sync.redaction import redacted_logger
@@ -108,6 +109,7 @@ class SyncReport:
     failed: int = 0
     pending: int = 0
     catalog: str = "not_checked"
+    revoked: int = 0
     leased: int = 0
     heartbeat: bool = False
     clock_offset: float | None = None
@@ -123,7 +125,7 @@ class SyncReport:
     def summary(self) -> str:
         parts = [f"pushed {self.pushed} ({self.replayed} already there)",
                  f"failed {self.failed}", f"pending {self.pending}", f"catalog {self.catalog}",
-                 f"leased {self.leased}"]
+                 f"leased {self.leased}", f"revocations learned {self.revoked}"]
         if self.clock_offset is not None:
             parts.append(f"clock offset {self.clock_offset:+.1f} s"
                          + (" DRIFTED" if self.clock_drift else ""))
@@ -204,6 +206,7 @@ class SyncEngine:
         report = SyncReport(started_at=self.clock())
         try:
             self.pull_catalog(report)
+            self.pull_revocations(report)
             self.push(report)
             self.heartbeat(report)
             self.top_up_leases(report)
@@ -223,7 +226,8 @@ class SyncEngine:
         self.store.set_state(values)
         if report.error:
             log.info("sync round stopped: %s", report.summary())
-        elif report.pushed or report.failed or report.catalog == "updated" or report.leased:
+        elif (report.pushed or report.failed or report.catalog == "updated" or report.leased
+              or report.revoked):
             log.info("sync round: %s", report.summary())
 
     # -- catalog --
@@ -254,6 +258,14 @@ class SyncEngine:
             return
         report.catalog = "updated"
         log.info("catalog version %s kept", loaded.version)
+
+    def pull_revocations(self, report: SyncReport) -> None:
+        """Learn the revocations and seal keys, beside the catalog (`kiosk.sync.revocations`)."""
+        learned = revocations.pull(self.api, self.store, self.clock)
+        report.revoked += learned.added
+        report.problems += learned.problems or []
+        if learned.pinned:
+            log.info("seal keys pinned from the server's first answer")
 
     # -- outbox --
 

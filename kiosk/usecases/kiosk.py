@@ -8,6 +8,8 @@
                                                              -> Taken, or CannotIssue
     track(code)                                              -> Tracked (live, or what it knows)
     answer_survey(answers, service=…, tracking_code=…, ticket_id=…)
+    verify_seal(text)                                        -> Verdict (offline)
+    hand_over(code, national_code)                           -> Handed (slips printed)
     status() / check_printer() / reprint(key)
 
 Each method hands its work to the use case's module (`filing`, `tickets`, `tracking`,
@@ -28,10 +30,21 @@ from kiosk.local.catalog_cache import CatalogCache
 from kiosk.local.store import KioskStore, utcnow
 from kiosk.sync.api_client import ApiClient
 from kiosk.sync.policy import KioskPolicy
-from kiosk.usecases import filing, receipts, status, surveys, tickets, tracking
+from kiosk.usecases import (
+    delivered,
+    filing,
+    receipts,
+    seal_check,
+    status,
+    surveys,
+    tickets,
+    tracking,
+)
+from kiosk.usecases.delivered import Handed
 from kiosk.usecases.filing import Filed
 from kiosk.usecases.parts import KioskParts
 from kiosk.usecases.receipts import Printed
+from kiosk.usecases.seal_check import Verdict
 from kiosk.usecases.status import KioskStatus
 from kiosk.usecases.tickets import Taken
 from kiosk.usecases.tracking import Tracked
@@ -105,6 +118,16 @@ class Kiosk:
         surveys.answer_survey(self.parts, answers, service=service,
                               tracking_code=tracking_code, ticket_id=ticket_id,
                               comment=comment)
+
+    def verify_seal(self, text: str) -> Verdict:
+        """A delivered document's seal checked offline: the stored keys and revocations."""
+        return seal_check.check(self.parts.config, self.parts.store, text,
+                                self.parts.server_now())
+
+    def hand_over(self, code: str, national_code: str) -> Handed:
+        """The delivery slips of the request's documents, after the server's national-code
+        check (and their PDFs on the A4 printer, where there is one); KioskError if not."""
+        return delivered.hand_over(self.parts, code, national_code)
 
     # --- status, printer, reprint --------------------------------------------------------
 

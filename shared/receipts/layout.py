@@ -5,7 +5,8 @@ A `Receipt` is a tuple of small blocks, top to bottom. The blocks hold logical P
 paper gives every named size its pixels. The PNG preview (`render_png.to_png`) and the
 printer's bytes (`render_escpos.to_escpos`) are both made from this one description.
 
-The builders — `request_receipt`, `queue_ticket`, `printer_test_page` — take plain values
+The builders — `request_receipt`, `queue_ticket`, `delivery_slip`, `printer_test_page` — take
+plain values
 (strings, numbers, dates), so that the counter server and the kiosk call them alike.
 """
 
@@ -156,6 +157,7 @@ CHANNELS = {"kiosk": "کیوسک", "counter": "باجه", "online": "میز خد
 REQUEST_TITLE = "رسید ثبت درخواست"
 TICKET_TITLE = "نوبت شما"
 TEST_TITLE = "صفحهٔ آزمایش چاپگر"
+DELIVERY_TITLE = "برگهٔ تحویل سند"
 
 
 def channel_label(channel: str, place: str = "") -> str:
@@ -329,6 +331,44 @@ def queue_ticket(
         Line("هنگام اعلام شماره به باجه مراجعه کنید.", size="small", bold=True, align="center"),
     ]
     return Receipt("ticket", tuple(blocks))
+
+
+def delivery_slip(
+    *,
+    agency_name: str,
+    title: str,
+    number: str,
+    holder: str,
+    masked_national_code: str,
+    issued_on: date,
+    expires_on: date | None,
+    seal_text: str,
+    tracking_code: str,
+    printed_at: datetime,
+    logo: str | Path | None = None,
+) -> Receipt:
+    """The slip of a delivered document: what it is, whose, its dates, and its seal's QR
+    (`seal_text`, `<base>/v/<id>#<digits>`: a phone opens the document's page, a kiosk checks
+    the seal offline). `number` «1405-000001» and `masked_national_code` «001*****78» are
+    printed left to right in Persian digits."""
+    blocks = _header(agency_name, logo, DELIVERY_TITLE)
+    blocks += [
+        Line(title, size="large", bold=True, align="center"),
+        Rule(dashed=True),
+        Field("شماره سند", ltr(to_persian_digits(number))),
+        Field("دارنده", holder),
+        Field("کد ملی دارنده", ltr(to_persian_digits(masked_national_code))),
+        Field("تاریخ صدور", format_date(issued_on)),
+        Field("اعتبار تا", format_date(expires_on) if expires_on else "بدون تاریخ انقضا"),
+        Field("کد رهگیری", ltr(format_code(tracking_code, persian=True)), size="small"),
+        Rule(dashed=True),
+        Qr(seal_text),
+        Line("برای بررسی اصالت، کد QR را با تلفن همراه بخوانید یا در کیوسک "
+             "«استعلام اصالت مدرک» را بزنید.", size="small", align="center"),
+        Rule(dashed=True),
+        Field("زمان تحویل", format_datetime(printed_at), size="small"),
+    ]
+    return Receipt("delivery", tuple(blocks))
 
 
 ALPHABET = "ا ب پ ت ث ج چ ح خ د ذ ر ز ژ س ش ص ض ط ظ ع غ ف ق ک گ ل م ن و ه ی"

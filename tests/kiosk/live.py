@@ -8,6 +8,7 @@ import io
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +95,55 @@ class LiveServer:
         self.stop()
         with self.app.app_context():
             database().dispose()
+
+    # --- delivered documents -------------------------------------------------------------
+
+    def deliver(self, code: str, now: datetime | None = None) -> tuple[str, str]:
+        """Approve the request `code` and issue its document (keys made on first use);
+        (public id, seal text). Revocations are then given to kiosks at once."""
+        from counter_server.delivery import keys
+        from counter_server.usecases import delivery
+        from counter_server.usecases.staff import Role, create_user
+
+        self.app.config["REVOCATION_SETTLE_SECONDS"] = 0
+        settings = keys.KeySettings.from_config(self.app.config)
+        keys.init_keys(settings, "اداره کل میراث فرهنگی استان اصفهان")
+        signing = delivery.Signing(settings, Path(self.app.config["ASSETS_DIR"]),
+                                   self.app.config["MAX_DOCUMENT_BYTES"])
+        with self.app.app_context(), database().transaction() as session:
+            item = session.scalars(select(ServiceRequest)
+                                   .where(ServiceRequest.tracking_code == code)).one()
+            clerk = create_user(session, f"issuer-{code[-6:]}", "مریم کاظمی", Role.clerk,
+                                "a long enough password", [item.service_slug])
+            item.status = "approved"
+            document, _ = delivery.issue(session, self.app.extensions["miz.storage"], signing,
+                                         item, clerk, delivery.Issue(str(uuid.uuid4())),
+                                         now or datetime.now(UTC))
+            return document.public_id, document.seal_text
+
+    def sha256_of(self, public_id: str) -> str:
+        from counter_server.usecases import delivery
+
+        with self.app.app_context(), database().transaction() as session:
+            found = delivery.find(session, public_id)
+            assert found is not None
+            return found.sha256
+
+    def seal_public_key(self) -> str:
+        from counter_server.delivery import keys
+
+        return keys.seal_public_pem(keys.KeySettings.from_config(self.app.config))
+
+    def revoke(self, public_id: str, reason: str) -> None:
+        from counter_server.usecases import delivery
+        from counter_server.usecases.staff import Role, create_user
+
+        with self.app.app_context(), database().transaction() as session:
+            boss = create_user(session, f"boss-{public_id[:6]}", "رضا مرادی", Role.supervisor,
+                               "a long enough password", [])
+            found = delivery.find(session, public_id)
+            assert found is not None
+            delivery.revoke(session, found, boss, reason, datetime.now(UTC))
 
     def publish(self, catalog: Catalog) -> None:
         with self.app.app_context(), database().transaction() as session:

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from kiosk.devices.scanner import (
+    LAYOUTS,
     MAX_SCAN_LENGTH,
+    US_KEYS,
+    US_SHIFTED,
     KeyboardWedgeDecoder,
     Scan,
     ScanKind,
@@ -276,3 +279,25 @@ def test_anything_else_is_ignored(text: str) -> None:
 @pytest.mark.parametrize("value", [None, 12, b"0012", ["x"], object()])
 def test_non_text_is_ignored_without_raising(value: object) -> None:
     assert recognise(value, BASE) is None
+
+
+
+SEAL = (f"https://other-host.example/v/{'a' * 24}#"
+        "1" + "0123456789" * 40)  # a seal's shape: whether genuine is the check's business
+
+
+def typed_with_standard_layout(text: str) -> str:
+    """What arrives when a scanner types `text` on US keys under the ISIRI 9147 layout."""
+    plain, shifted = LAYOUTS["standard"]
+    keys = {**dict(zip(US_KEYS, plain, strict=True)), **dict(zip(US_SHIFTED, shifted,
+                                                                  strict=True))}
+    return "".join(keys.get(ch, ch) for ch in text)
+
+
+def test_a_seal_is_recognised_whole_from_any_host_and_through_a_persian_layout() -> None:
+    assert recognise(SEAL, BASE) == Scan(ScanKind.SEAL, SEAL)
+    typed = typed_with_standard_layout(SEAL)
+    assert "#" not in typed and recognise(typed, BASE) == Scan(ScanKind.SEAL, SEAL)
+    wedge = KeyboardWedgeDecoder(public_base_url=BASE)
+    assert wedge.feed_text(SEAL + "\r") == Scan(ScanKind.SEAL, SEAL)
+    assert recognise(SEAL.replace("#", "#x"), BASE) is None

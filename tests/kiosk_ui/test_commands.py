@@ -103,6 +103,7 @@ def test_screenshots_of_every_screen_without_server_or_data(tmp_path: Path) -> N
             "ticket_mobile": ["ticket-mobile"],
             "ticket_done": ["ticket-printed"], "track": ["track-typing"],
             "track_result": ["track-result"], "survey": ["survey"], "thanks": ["thanks"],
+            "hand_over": ["hand-over"], "verify": ["verify-valid"],
         }[spec.name]), spec.name
     with Image.open(written[0]) as first:
         assert first.size == (1080, 1920)

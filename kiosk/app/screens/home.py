@@ -1,4 +1,4 @@
-"""Home: the four things a visitor comes for, and the survey."""
+"""Home: the four things a visitor comes for, checking a document, and the survey."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ class HomeScreen(KioskScreen):
     def track(self) -> None:
         self.state.clear_tracking()
         self.ui.nav.go("track")
+
+    def verify(self) -> None:
+        self.state.clear_verdict()
+        self.ui.nav.go("verify")
 
     def survey(self) -> None:
         self.state.clear_survey()

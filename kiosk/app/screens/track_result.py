@@ -1,7 +1,9 @@
 """Track, found: the request's status and where it stands in its steps.
 
 The state shows only the note the server says belongs to it (`note`; a server without it
-sends `decision`); each step shows the notes written while the request was at it."""
+sends `decision`); each step shows the notes written while the request was at it. The
+documents delivered for it are listed with when they were issued, and lead to their delivery
+slip (`hand_over`)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from kivy.properties import StringProperty
 from kiosk.app import theme
 from kiosk.app.persian import ltr
 from kiosk.app.screens.base import KioskScreen
+from kiosk.app.widgets.buttons import KioskButton
 from kiosk.app.widgets.chrome import Notice
 from kiosk.app.widgets.service_page import Card
 from kiosk.app.widgets.text import Heading, Paragraph
+from kiosk.sync.api_client import parse_time
 from kiosk.usecases.tracking import state_note, step_notes
 from shared import tracking_codes
 from shared.catalog.labels import ACTORS
@@ -53,6 +57,19 @@ def inquiry_lines(details: Any) -> list[tuple[str, str | None]]:
             for item in inquiries or [] if isinstance(item, dict)]
 
 
+def delivered_lines(details: Any) -> list[str]:
+    """«کارت راهنمای گردشگری — صادرشده ۱۰ آذر ۱۴۰۵، ساعت ۱۰:۳۰» for each document the server
+    reported delivered."""
+    rows = []
+    for item in (details.get("deliverables") if isinstance(details, dict) else None) or []:
+        if not isinstance(item, dict):
+            continue
+        when = parse_time(item.get("issued_at"))
+        issued = f" — صادرشده {format_datetime(when)}" if when is not None else ""
+        rows.append(f"{item.get('title', '')}{issued}")
+    return rows
+
+
 class TrackResultScreen(KioskScreen):
     code = StringProperty("")
     service_title = StringProperty("")
@@ -89,6 +106,17 @@ class TrackResultScreen(KioskScreen):
             facts.add_widget(Paragraph(ltext="مدارک دریافت‌شده: " + "، ".join(map(str, documents))))
         if facts.children:
             box.add_widget(facts)
+        delivered = delivered_lines(details)
+        if delivered:
+            card = Card()
+            card.add_widget(Heading(ltext="اسناد تحویل‌شده"))
+            for line in delivered:
+                card.add_widget(Paragraph(ltext=line))
+            button = KioskButton(ltext="دریافت برگهٔ تحویل", size_hint_y=None,
+                                 height=theme.T.button_height)
+            button.bind(on_tap=lambda *_: self.hand_over())
+            card.add_widget(button)
+            box.add_widget(card)
         inquiries = inquiry_lines(details)
         if inquiries:
             card = Card()
@@ -114,6 +142,10 @@ class TrackResultScreen(KioskScreen):
                     card.add_widget(Paragraph(ltext=line, font_size=theme.T.small))
             box.add_widget(card)
         self.ids.scroll.scroll_y = 1
+
+    def hand_over(self) -> None:
+        self.state.clear_hand_over()
+        self.ui.nav.go("hand_over")
 
     def another(self) -> None:
         self.state.clear_tracking()
