@@ -381,7 +381,7 @@ class SmsSpec(Model):
 
     events: list[Name] | None = Field(
         None, description="Events announced (submit, request_documents, record_payment, "
-                          "approve, reject, complete); the usual ones when absent")
+                          "approve, reject, complete, delivered); the usual ones when absent")
     steps: list[Slug] = Field(
         default_factory=list, description="Steps whose start is announced («مرحله … آغاز شد»)")
 
