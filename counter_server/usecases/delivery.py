@@ -15,9 +15,11 @@ document is valid, revoked or expired.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.general import SigningError
@@ -76,6 +78,11 @@ class Signing:
     assets: Path
     max_bytes: int
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Signing:
+        return cls(keys.KeySettings.from_config(config), Path(config["ASSETS_DIR"]),
+                   int(config["MAX_DOCUMENT_BYTES"]))
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -108,6 +115,13 @@ def state(deliverable: Deliverable, today: date) -> str:
 def is_public_id(value: str) -> bool:
     """Whether `value` looks like a document's public id (checked before any lookup)."""
     return len(value) == 24 and all(ch in "abcdefghijklmnopqrstuvwxyz234567" for ch in value)
+
+
+def file_name(deliverable: Deliverable) -> str:
+    """A safe name to save the signed PDF under: its kind and number, ASCII only
+    («card-1405-000001.pdf»)."""
+    number = "".join(ch for ch in deliverable.number if ch.isascii() and (ch.isalnum() or ch == "-"))
+    return f"{deliverable.kind}-{number or deliverable.public_id}.pdf"
 
 
 def verify_url(public_url: str, deliverable: Deliverable) -> str:

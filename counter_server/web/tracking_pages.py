@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 
@@ -13,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask import (
@@ -20,6 +22,7 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
+from counter_server import clock
 from counter_server.api.auth import is_kiosk_call
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
@@ -27,6 +30,7 @@ from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
+    delivery,
     documents,
     inquiries,
     mobile_confirmation,
@@ -44,10 +48,11 @@ from counter_server.web.forms import (
     read_uploads,
 )
 from counter_server.web.qr import qr_svg
-from shared import tracking_codes
+from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel, Document, ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
+from shared.seals import STATE_LABELS
 
 TRACK_LIMIT = "60 per minute"
 VERIFIED = "verified_requests"
@@ -211,7 +216,10 @@ def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
     if _is_verified(item):
         personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
                     if f.name in item.fields]
+    today = jalali.to_local(clock.now()).date()
+    delivered = [(d, delivery.state(d, today)) for d in delivery.of_request(session(), item)]
     return render_template("track.html", item=item, view=view, personal=personal,
+                           delivered=delivered, STATE_LABELS=STATE_LABELS,
                            service=spec, upload_slots=_slots_to_send(item, spec),
                            upload_client_id=new_client_id(),
                            typed=typed or {}, check_error=check_error)
@@ -299,3 +307,25 @@ def _requested_uploads(spec: ServiceSpec) -> list[documents.Upload]:
     except ValueError:
         abort(400)
     return read_uploads(spec, client_id, spec.documents)
+
+
+@bp.get("/t/<code>/documents/<public_id>.pdf")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
+def download_deliverable(code: str, public_id: str) -> Response:
+    """The signed PDF delivered for the request, to the applicant who passed the check on
+    this browser (else back to the check, never the file); audited."""
+    item = _find(code)
+    found = delivery.find(session(), public_id) if delivery.is_public_id(public_id) else None
+    if found is None or found.request_id != item.id:
+        abort(404)
+    if not _is_verified(item):
+        flash("برای دریافت سند، نخست کد ملی و شماره همراه ثبت‌شده در درخواست را وارد کنید.",
+              "error")
+        return redirect(url_for("web.track", code=item.tracking_code) + "#applicant")
+    data = delivery.signed_pdf(session(), current_app.extensions["miz.storage"], found, None,
+                               address=request.remote_addr)
+    session().commit()
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=delivery.file_name(found))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
