@@ -23,6 +23,8 @@ trap 'exit 130' INT TERM
 
 "${FLASK[@]}" init-db
 "${FLASK[@]}" catalog import assets/catalog
+# The seal key and a self-signed signing certificate for delivered documents (kept if there).
+"${FLASK[@]}" keys init
 
 # The other agencies (civil registry, Shahkar, post, judiciary …) as a stand-in with demo
 # citizens; Miz trusts the signing key it publishes at start.
