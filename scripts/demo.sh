@@ -32,7 +32,7 @@ export MIZ_INQUIRY_TOKEN="${MIZ_INQUIRY_TOKEN:-miz-demo-bus-credential}"
 rm -f "$INSTANCE/agency-standin-keys.json"
 "${FLASK[@]}" agency-standin --host 127.0.0.1 --port "$STANDIN_PORT" &
 children+=($!)
-for _ in $(seq 100); do
+for _ in $(seq 600); do  # up to a minute: a busy machine imports slowly
   [ -s "$INSTANCE/agency-standin-keys.json" ] && break
   sleep 0.1
 done
