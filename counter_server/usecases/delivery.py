@@ -120,7 +120,8 @@ def is_public_id(value: str) -> bool:
 def file_name(deliverable: Deliverable) -> str:
     """A safe name to save the signed PDF under: its kind and number, ASCII only
     («card-1405-000001.pdf»)."""
-    number = "".join(ch for ch in deliverable.number if ch.isascii() and (ch.isalnum() or ch == "-"))
+    number = "".join(ch for ch in deliverable.number
+                     if ch.isascii() and (ch.isalnum() or ch == "-"))
     return f"{deliverable.kind}-{number or deliverable.public_id}.pdf"
 
 
