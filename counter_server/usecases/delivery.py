@@ -182,6 +182,13 @@ def preview(session: Session, request: ServiceRequest, now: datetime) -> Preview
                                if validity else None))
 
 
+def needs_download_code(session: Session, request: ServiceRequest) -> bool:
+    """Whether the citizen must also type a one-time code sent to the applicant's mobile
+    before downloading `request`'s documents (the service's `output.download_code`)."""
+    output = output_of(session, request)
+    return output is not None and output.download_code
+
+
 def _replayed(session: Session, request: ServiceRequest, given: Issue) -> Deliverable | None:
     existing = session.scalar(select(Deliverable).where(Deliverable.client_id == given.client_id))
     if existing is None:

@@ -28,6 +28,7 @@ from counter_server.context import database
 from counter_server.delivery import keys
 from counter_server.models import AuditEntry, Deliverable, Notification, ServiceRequest
 from counter_server.usecases import delivery
+from counter_server.usecases.catalog_versions import import_catalog
 from shared import jalali
 from shared.catalog.schema import Catalog
 from shared.seals import read_seal
@@ -40,6 +41,7 @@ from tests.server.test_delivery import (  # noqa: F401  (fixtures)
     key_files,
     signing,
 )
+from tests.online import latest_code
 from tests.server.test_requests_api import APPLICANT
 
 
@@ -321,3 +323,43 @@ def test_the_number_count_is_one_per_click(app: Flask, client: FlaskClient,
         assert session.scalar(select(func.count()).select_from(Notification)
                               .where(Notification.event == "delivered")) == 2
     assert re.search(r"پیش‌تر", page(client, f"/desk/requests/{code}")) is None
+
+
+def test_a_service_may_ask_a_one_time_code_before_the_download(
+        app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict,
+        signing: delivery.Signing) -> None:
+    app.config["MOBILE_CODE_RESEND_SECONDS"] = 0  # filing texted a code a moment ago
+    spec = demo_catalog.service("tour-guide-card")
+    asking = spec.model_copy(update={"output": spec.output.model_copy(
+        update={"download_code": True})})
+    with app.app_context(), database().transaction() as session:
+        import_catalog(session, demo_catalog.model_copy(update={"services": [
+            asking if s.slug == spec.slug else s for s in demo_catalog.services]}),
+            source="tests")
+    code = approved(app, client, demo_catalog)
+    login(client, "guides")
+    issue(client, code)
+    [document] = documents_of(app, code)
+    download = f"/t/{code}/documents/{document.public_id}.pdf"
+    citizen = app.test_client()
+    applicant_check(citizen, code)
+
+    text = page(citizen, f"/t/{code}")
+    assert download not in text and "فرستادن کد به شماره همراه" in text
+    refused = citizen.get(download)
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("#delivered")
+
+    token = csrf_token(citizen, f"/t/{code}")
+    citizen.post(f"/t/{code}/documents/code", data={"csrf_token": token})
+    assert "کد پیامک‌شده" in page(citizen, f"/t/{code}")
+    wrong = citizen.post(f"/t/{code}/documents/code/confirm",
+                         data={"csrf_token": token, "code": "00000"})
+    assert wrong.status_code == 422 and "کد درست نیست." in html.unescape(
+        wrong.get_data(as_text=True))
+    typed = latest_code(app, APPLICANT["mobile"])
+    citizen.post(f"/t/{code}/documents/code/confirm",
+                 data={"csrf_token": token, "code": typed})
+    assert download in page(citizen, f"/t/{code}")
+    response = citizen.get(download)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.data).hexdigest() == document.sha256
