@@ -18,7 +18,7 @@ from counter_server import background, demo, migrate
 from counter_server.agencies.cli import agency_standin
 from counter_server.context import database
 from counter_server.delivery import keys
-from counter_server.usecases import catalog_versions, kiosks, lobby_admin, staff
+from counter_server.usecases import catalog_versions, delivery, kiosks, lobby_admin, staff
 from shared.catalog.loader import CatalogError, load_catalog, write_catalog
 
 catalog_cli = AppGroup("catalog", help="Import and export the service catalog.")
@@ -217,15 +217,21 @@ def queue_rollover() -> None:
 @click.option("--port", default=5000, show_default=True, help="Its port (the Makefile's PORT).")
 @with_appcontext
 def demo_seed(host: str, port: int) -> None:
-    """Create the demo data once (staff, a kiosk, requests, a lobby); on every run print the
-    tracking codes, the kiosk's token and configuration, and the addresses to open."""
+    """Create the demo data once (staff, a kiosk, requests, a lobby, a delivered document,
+    making the demo keys when missing); on every run print the tracking codes, the delivered
+    documents' verification addresses, the kiosk's token and configuration, and the addresses
+    to open."""
     server = demo.server_url(host, port)
     kiosk_config = Path(current_app.instance_path) / "kiosk-demo.toml"
+    signing = delivery.Signing.from_config(current_app.config)
     with database().transaction() as session:
-        public_url = str(catalog_versions.current_snapshot(session).catalog.agency.public_base_url)
-        seeded = demo.seed(session, current_app.extensions["miz.storage"], public_url)
+        catalog = catalog_versions.current_snapshot(session).catalog
+        public_url = str(catalog.agency.public_base_url)
+        keys.init_keys(signing.keys, catalog.agency.name, catalog.agency.short_name)
+        seeded = demo.seed(session, current_app.extensions["miz.storage"], public_url, signing)
         requests = [(r.tracking_code, r.service_slug, r.status)
                     for r in demo.demo_requests(session)]
+        documents = [(d.number, d.title, d.public_id) for d in demo.demo_deliverables(session)]
         kiosk = _demo_kiosk(session, seeded.kiosk_token or demo.token_in(kiosk_config))
     if seeded.created:
         click.echo("Demo data created:")
@@ -236,6 +242,9 @@ def demo_seed(host: str, port: int) -> None:
     click.echo("Demo requests (tracking code, service: status):")
     for code, slug, status in requests:
         click.echo(f"  request {code} ({slug}: {status})")
+    click.echo("Demo delivered documents (number: where anyone verifies it):")
+    for number, title, public_id in documents:
+        click.echo(f"  document {number} ({title}): {server}/v/{public_id}")
     click.echo(f"Demo staff password: {demo.PASSWORD}  "
                f"(users: {', '.join(u.username for u in demo.USERS)})")
     for username, secret in demo.TOTP_SECRETS.items():

@@ -1,4 +1,5 @@
-"""Demo data for `make demo`: staff accounts, a kiosk, requests in several states, a lobby.
+"""Demo data for `make demo`: staff accounts, a kiosk, requests in several states (a completed
+one with its delivered, signed document), a lobby.
 
 Runs the same use cases as real traffic (filing, documents, staff actions, the queue), so what
 a newcomer sees on the desk is what the system really produces. `seed` creates it once; the
@@ -24,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from counter_server.config import REPO_ROOT
 from counter_server.db import utcnow
-from counter_server.models import Counter, Kiosk, ServiceRequest, Ticket, User
+from counter_server.models import Counter, Deliverable, Kiosk, ServiceRequest, Ticket, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
-from counter_server.usecases import surveys, two_factor
+from counter_server.usecases import delivery, surveys, two_factor
 from counter_server.usecases.catalog_versions import current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 from counter_server.usecases.service_requests import Submission
@@ -90,6 +91,10 @@ REQUESTS = (
     ("handicraft-artisan-id-card", "کامران یوسفی", "1287654320", "09128887766",
      (Action.claim,)),
 )
+
+# The services whose demo request gets its document issued (from the catalog's template).
+DELIVERED = ("general-correspondence",)
+_DELIVERY_IDS = uuid.UUID("9a4e2b71-0c5d-4f83-8e16-3d7b5a2c9f40")
 
 # The documents the demo's clerk asks for, by service (the note says why).
 ASKED = {"tourism-trust-symbol": ("business_licence",)}
@@ -162,8 +167,10 @@ def second_factor_code(username: str) -> str:
     return str(pyotp.TOTP(TOTP_SECRETS[username]).now())
 
 
-def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
-    """Create the demo users, kiosk, requests and lobby, unless there are staff already."""
+def seed(session: Session, storage: Storage, public_url: str,
+         signing: delivery.Signing | None = None) -> Seeded:
+    """Create the demo users, kiosk, requests and lobby, unless there are staff already;
+    with `signing` (the keys made), the completed request's document too."""
     if session.scalar(select(User).limit(1)) is not None:
         return Seeded([], None)
     created = []
@@ -188,6 +195,12 @@ def seed(session: Session, storage: Storage, public_url: str) -> Seeded:
                 documents=ASKED.get(slug, ()) if action is Action.request_documents else ()),
                 public_url=public_url)
         created.append(f"request {item.tracking_code} ({slug}: {item.status})")
+        if signing is not None and slug in DELIVERED:
+            document, _ = delivery.issue(
+                session, storage, signing, item, clerk,
+                delivery.Issue(str(uuid.uuid5(_DELIVERY_IDS, slug))), utcnow(),
+                public_url=public_url)
+            created.append(f"document {document.number} ({slug}, signed)")
     created += _seed_lobby(session, users["supervisor"], utcnow())
     created.append(_seed_survey_answers(session, registration.kiosk, utcnow()))
     return Seeded(created, registration.token)
@@ -203,6 +216,13 @@ def demo_requests(session: Session) -> list[ServiceRequest]:
     found = {r.client_id: r for r in session.scalars(
         select(ServiceRequest).where(ServiceRequest.client_id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+def demo_deliverables(session: Session) -> list[Deliverable]:
+    """The documents issued for the demo's requests."""
+    ids = [r.id for r in demo_requests(session)]
+    return list(session.scalars(select(Deliverable).where(Deliverable.request_id.in_(ids))
+                                .order_by(Deliverable.id)))
 
 
 def demo_kiosk(session: Session) -> Kiosk | None:

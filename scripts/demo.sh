@@ -23,6 +23,8 @@ trap 'exit 130' INT TERM
 
 "${FLASK[@]}" init-db
 "${FLASK[@]}" catalog import assets/catalog
+# The seal key and a self-signed signing certificate for delivered documents (kept if there).
+"${FLASK[@]}" keys init
 
 # The other agencies (civil registry, Shahkar, post, judiciary …) as a stand-in with demo
 # citizens; Miz trusts the signing key it publishes at start.
@@ -30,7 +32,7 @@ export MIZ_INQUIRY_TOKEN="${MIZ_INQUIRY_TOKEN:-miz-demo-bus-credential}"
 rm -f "$INSTANCE/agency-standin-keys.json"
 "${FLASK[@]}" agency-standin --host 127.0.0.1 --port "$STANDIN_PORT" &
 children+=($!)
-for _ in $(seq 100); do
+for _ in $(seq 600); do  # up to a minute: a busy machine imports slowly
   [ -s "$INSTANCE/agency-standin-keys.json" ] && break
   sleep 0.1
 done

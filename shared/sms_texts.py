@@ -4,7 +4,8 @@ Templates use `str.format` fields: `{service}` (the service's title), `{code}` (
 code, see `code_in_text`), `{step}` (the title of the step a request reached), `{note}` (the
 clerk's note to the citizen), `{note_line}` (that note on a line of its own, or nothing) and
 `{link}` (the tracking page), and for an ask for documents `{documents}` (the names of the
-documents asked for) and `{documents_line}` (them on a line of their own, or nothing). The
+documents asked for) and `{documents_line}` (them on a line of their own, or nothing), and
+for a delivered document (`delivered`) `{document}` (its title). The
 walk-in queue's messages (`QUEUE_TEMPLATES`) have their own fields: `{ticket}` (the ticket's
 label as the lobby shows it, «ب-۰۱۲»), `{counter}` (the counter's number, Persian digits) and
 `{ahead}` (people ahead, Persian digits). A deployment may replace any of them
@@ -44,14 +45,16 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "approve": "درخواست «{service}» با کد {code} تأیید شد.{note_line}\nپیگیری: {link}",
     "reject": "درخواست «{service}» با کد {code} رد شد: {note}\nپیگیری: {link}",
     "complete": "درخواست «{service}» با کد {code} انجام شد.{note_line}\nپیگیری: {link}",
+    "delivered": ("«{document}» درخواست «{service}» با کد {code} صادر شد و آماده دریافت "
+                  "است.\nدریافت: {link}"),
 }
 
 # What a service announces when its catalog entry says nothing: the filing, what the citizen
 # must do, the payment, the decision and the end — not every step («در حال انجام» ×4).
 DEFAULT_EVENTS = frozenset({"submit", "request_documents", "documents_provided",
-                            "record_payment", "approve", "reject", "complete"})
+                            "record_payment", "approve", "reject", "complete", "delivered"})
 FIELDS = frozenset({"service", "code", "step", "note", "note_line", "link", "documents",
-                    "documents_line"})
+                    "documents_line", "document"})
 
 # The walk-in queue by SMS: near the front, called to a counter, sent on to another counter.
 QUEUE_TEMPLATES: dict[str, str] = {
@@ -91,7 +94,8 @@ def check_templates(templates: Mapping[str, str]) -> None:
 
 
 def render(templates: Mapping[str, str], event: str, *, service: str, code: str, link: str,
-           step: str = "", note: str = "", documents: Sequence[str] = ()) -> str | None:
+           step: str = "", note: str = "", documents: Sequence[str] = (),
+           document: str = "") -> str | None:
     """The message for `event`, or None when no template announces it. `documents` are named
     when the text stays within DOCUMENT_NAMES_MAX_PARTS parts, else only counted."""
     template = templates.get(event)
@@ -102,7 +106,7 @@ def render(templates: Mapping[str, str], event: str, *, service: str, code: str,
     def fill(asked: str) -> str:
         return template.format(service=service, code=code_in_text(code), link=link, step=step,
                                note=note, note_line=f"\n{note}" if note else "",
-                               documents=asked,
+                               documents=asked, document=document,
                                documents_line=f"\nمدارک خواسته‌شده: {asked}" if asked else ""
                                ).strip()
 

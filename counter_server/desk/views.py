@@ -27,11 +27,18 @@ from counter_server.context import public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
-from counter_server.models import Notification, RequestDocument, ServiceRequest, User
+from counter_server.models import (
+    Deliverable,
+    Notification,
+    RequestDocument,
+    ServiceRequest,
+    User,
+)
 from counter_server import background
 from counter_server.usecases import (
     audit,
     catalog_versions,
+    delivery,
     documents,
     inquiries,
     kiosk_status,
@@ -56,7 +63,7 @@ from counter_server.web.forms import (
     read_form,
     read_uploads,
 )
-from shared import tracking_codes
+from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
@@ -112,6 +119,13 @@ def request_detail(code: str) -> str:
     audit.record(session(), current_user, "request.personal_data_viewed", item,
                  address=request.remote_addr)
     session().commit()
+    return _detail_page(item)
+
+
+def _detail_page(item: ServiceRequest, delivery_error: str | None = None,
+                 typed_title: str = "", revoke_error: tuple[str, str] | None = None) -> str:
+    """The request's page; after a refused issue or revocation, with the reason beside its
+    form (`revoke_error`: the document's public id and the reason)."""
     spec = ServiceSpec.model_validate(item.service)
     snapshot = catalog_versions.current_snapshot(session())
     fields = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form]
@@ -127,7 +141,21 @@ def request_detail(code: str) -> str:
         documents_by_slot={d.id: [x for x in item.documents if x.slot == d.id]
                            for d in spec.documents},
         slot_names={d.id: d.name for d in spec.documents},
-        asked=documents.asked_slots(item) or [], attach_client_id=new_client_id())
+        asked=documents.asked_slots(item) or [], attach_client_id=new_client_id(),
+        revoke_error=revoke_error, **_delivery_context(item, delivery_error, typed_title))
+
+
+def _delivery_context(item: ServiceRequest, error: str | None, typed_title: str
+                      ) -> dict[str, Any]:
+    """The issue form (with what the template would print) and the request's documents."""
+    moment = now()
+    issuable = Status(item.status) in delivery.ISSUABLE
+    return {"deliverables": delivery.of_request(session(), item),
+            "deliverable_state": lambda d: delivery.state(d, jalali.to_local(moment).date()),
+            "issuable": issuable, "issue_client_id": new_client_id(),
+            "delivery_preview": delivery.preview(session(), item, moment) if issuable else None,
+            "delivery_error": error, "typed_title": typed_title,
+            "may_revoke": current_user.role in delivery.REVOKERS}
 
 
 @bp.post("/requests/<code>/act")
@@ -187,6 +215,82 @@ def attach_documents(code: str) -> Response:
         moved = "درخواست به بررسی برگشت" if move_on else ""
         flash(" و ".join(part for part in (attached, moved) if part) + ".", "success")
     return redirect(url_for("desk.request_detail", code=item.tracking_code))
+
+
+@bp.post("/requests/<code>/deliverables")
+@roles_required(*WORKERS)
+def issue_deliverable(code: str) -> Response | tuple[str, int]:
+    """«صدور سند»: from the service's template, or the PDF the clerk uploaded; the form's
+    client id makes a double click one document."""
+    item = _request_for(code)
+    try:
+        client_id = str(uuid.UUID(request.form.get("client_id", "")))
+    except ValueError:
+        abort(400)
+    upload = request.files.get("pdf")
+    pdf = upload.read() if upload is not None and upload.filename else None
+    title = request.form.get("title", "")[:200]
+    given = delivery.Issue(client_id, pdf, title or None)
+    storage = current_app.extensions["miz.storage"]
+    signing = delivery.Signing.from_config(current_app.config)
+    url, address = public_url(), request.remote_addr
+
+    def work(db: Session) -> tuple[Deliverable, bool]:
+        return delivery.issue(db, storage, signing, item, current_user, given, now(),
+                              address=address, public_url=url)
+
+    try:
+        document, created = unit_of_work(work)
+    except delivery.DeliveryRefused as exc:
+        session().rollback()
+        return _detail_page(item, exc.message, title), exc.status
+    flash(f"سند «{document.title}» با شماره {document.number} صادر و امضا شد"
+          + ("؛ پیامک آماده بودن آن برای متقاضی نوشته شد." if created else
+             " (این صدور پیش‌تر انجام شده بود)."), "success")
+    return redirect(url_for("desk.request_detail", code=item.tracking_code) + "#delivery")
+
+
+def _deliverable(item: ServiceRequest, public_id: str) -> Deliverable:
+    found = delivery.find(session(), public_id) if delivery.is_public_id(public_id) else None
+    if found is None or found.request_id != item.id:
+        abort(404)
+    return found
+
+
+@bp.get("/requests/<code>/deliverables/<public_id>.pdf")
+@roles_required(*WORKERS)
+def deliverable_file(code: str, public_id: str) -> Response:
+    """The signed PDF as issued, for staff (audited)."""
+    item = _request_for(code)
+    document = _deliverable(item, public_id)
+    data = delivery.signed_pdf(session(), current_app.extensions["miz.storage"], document,
+                               current_user, address=request.remote_addr)
+    session().commit()
+    return _attachment(data, document)
+
+
+def _attachment(data: bytes, document: Deliverable) -> Response:
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=delivery.file_name(document))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/requests/<code>/deliverables/<public_id>/revoke")
+@roles_required(Role.supervisor, Role.admin)
+def revoke_deliverable(code: str, public_id: str) -> Response | tuple[str, int]:
+    """A supervisor revokes a document, with a reason the citizen and `/v/<id>` show."""
+    item = _request_for(code)
+    document = _deliverable(item, public_id)
+    reason, address = request.form.get("reason", "")[:2000], request.remote_addr
+    try:
+        unit_of_work(lambda db: delivery.revoke(db, document, current_user, reason, now(),
+                                                address=address))
+    except delivery.DeliveryRefused as exc:
+        session().rollback()
+        return _detail_page(item, revoke_error=(document.public_id, exc.message)), exc.status
+    flash(f"سند شماره {document.number} باطل شد.", "success")
+    return redirect(url_for("desk.request_detail", code=item.tracking_code) + "#delivery")
 
 
 def _document(code: str, document_id: int) -> RequestDocument:

@@ -3,9 +3,11 @@
 A clerk issues the document when the request is approved or completed: drawn from the
 service's output template in the catalog (the terms the request was filed under; the
 current catalog's when those had none), or a PDF made elsewhere and uploaded. Either way
-Miz signs the PDF (PAdES, `counter_server/delivery/pdf_signing.py`), seals its facts
-(`shared/seals.py`), stores it (`counter_server/storage.py`) and writes the issue in the
-audit log. The click's client id makes issuing idempotent: the same id gives back the
+Miz seals its facts (`shared/seals.py`; an uploaded PDF gets the seal stamped on its last
+page, `counter_server/delivery/stamping.py`), signs the PDF (PAdES,
+`counter_server/delivery/pdf_signing.py`), stores it (`counter_server/storage.py`), writes the
+issue in the audit log and, in the same transaction, the SMS that tells the applicant their
+result is ready. The click's client id makes issuing idempotent: the same id gives back the
 document it made. A supervisor revokes a document with a reason; `state` says whether a
 document is valid, revoked or expired.
 
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.general import SigningError
@@ -32,9 +36,10 @@ from sqlalchemy.orm import Session
 from counter_server.delivery import keys
 from counter_server.delivery.pdf_signing import is_pdf, sign_pdf
 from counter_server.delivery.render import Applicant, from_template, render_pdf
+from counter_server.delivery.stamping import stamp_seal
 from counter_server.models import Deliverable, ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, catalog_versions, public_tracking
+from counter_server.usecases import audit, catalog_versions, notifications, public_tracking
 from counter_server.usecases.staff import Role, may_work_on
 from shared import jalali
 from shared.catalog.schema import Catalog, OutputSpec, ServiceSpec
@@ -52,6 +57,7 @@ from shared.workflow import Status
 ISSUABLE = frozenset({Status.approved, Status.completed})
 REVOKERS = frozenset({Role.supervisor, Role.admin})
 MAX_REASON = 500
+KEYS_COMMAND = "flask --app counter_server keys init"
 
 
 class DeliveryRefused(Exception):
@@ -62,6 +68,13 @@ class DeliveryRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def _keys_missing() -> DeliveryRefused:
+    return DeliveryRefused(
+        "keys_missing", "کلیدهای امضا و مهر اسناد هنوز ساخته نشده است؛ راهبر سامانه باید "
+                        f"فرمان «{KEYS_COMMAND}» را روی سرور اجرا کند (یا پرونده‌های کلید اداره "
+                        "را معرفی کند) و سپس سند را دوباره صادر کنید.", 503)
+
+
 @dataclass(frozen=True)
 class Signing:
     """What issuing needs besides the database: the keys, the assets (fonts, logo), and the
@@ -70,6 +83,11 @@ class Signing:
     keys: keys.KeySettings
     assets: Path
     max_bytes: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Signing:
+        return cls(keys.KeySettings.from_config(config), Path(config["ASSETS_DIR"]),
+                   int(config["MAX_DOCUMENT_BYTES"]))
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,14 @@ def is_public_id(value: str) -> bool:
     return len(value) == 24 and all(ch in "abcdefghijklmnopqrstuvwxyz234567" for ch in value)
 
 
+def file_name(deliverable: Deliverable) -> str:
+    """A safe name to save the signed PDF under: its kind and number, ASCII only
+    («card-1405-000001.pdf»)."""
+    number = "".join(ch for ch in deliverable.number
+                     if ch.isascii() and (ch.isalnum() or ch == "-"))
+    return f"{deliverable.kind}-{number or deliverable.public_id}.pdf"
+
+
 def verify_url(public_url: str, deliverable: Deliverable) -> str:
     return f"{public_url.rstrip('/')}/v/{deliverable.public_id}"
 
@@ -133,6 +159,42 @@ def output_of(session: Session, request: ServiceRequest) -> OutputSpec | None:
     return current.output if current is not None else None
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What issuing from the template would print now: the desk shows it beside the button."""
+
+    title: str
+    kind: OutputKind
+    holder: str
+    masked_national_code: str
+    number: str
+    issued_on: date
+    expires_on: date | None
+
+
+def preview(session: Session, request: ServiceRequest, now: datetime) -> Preview | None:
+    """The document the template would make for `request` at `now` (its number the next one
+    free now), or None when the service has no output template."""
+    output = output_of(session, request)
+    if output is None:
+        return None
+    issued_on = jalali.to_local(now).date()
+    validity = output.validity_days
+    return Preview(title=output.title, kind=output.kind,
+                   holder=request.applicant_name.strip()[:MAX_HOLDER].strip(),
+                   masked_national_code=mask_national_code(request.applicant_national_code),
+                   number=_next_number(session, issued_on), issued_on=issued_on,
+                   expires_on=(date.fromordinal(issued_on.toordinal() + validity)
+                               if validity else None))
+
+
+def needs_download_code(session: Session, request: ServiceRequest) -> bool:
+    """Whether the citizen must also type a one-time code sent to the applicant's mobile
+    before downloading `request`'s documents (the service's `output.download_code`)."""
+    output = output_of(session, request)
+    return output is not None and output.download_code
+
+
 def _replayed(session: Session, request: ServiceRequest, given: Issue) -> Deliverable | None:
     existing = session.scalar(select(Deliverable).where(Deliverable.client_id == given.client_id))
     if existing is None:
@@ -149,6 +211,9 @@ def _check(request: ServiceRequest, user: User, given: Issue, output: OutputSpec
     if not may_work_on(user, request.service_slug):
         raise DeliveryRefused("forbidden",
                               "این درخواست به خدمت‌های واگذارشده به شما مربوط نیست.", 403)
+    if request.assigned_to_id not in (None, user.id) and user.role not in REVOKERS:
+        raise DeliveryRefused("claimed_by_another", "این درخواست را همکار دیگری برداشته است.",
+                              403)
     if request.status not in ISSUABLE:
         raise DeliveryRefused("request_not_finished",
                               "سند را پس از تأیید یا انجام درخواست می‌توان صادر کرد.")
@@ -186,7 +251,11 @@ def _facts(session: Session, request: ServiceRequest, output: OutputSpec | None,
 def _pdf(request: ServiceRequest, given: Issue, output: OutputSpec | None, catalog: Catalog,
          facts: SealFacts, text: str, assets: Path) -> bytes:
     if given.pdf is not None:
-        return given.pdf
+        try:
+            return stamp_seal(given.pdf, text)
+        except (PdfError, ValueError, KeyError, TypeError):
+            raise DeliveryRefused("not_signable", "مهر سند را نمی‌توان روی این PDF زد؛ آن را "
+                                                  "دوباره به PDF ساده ذخیره کنید.") from None
     assert output is not None  # _check refused a template-less issue without an upload
     spec = ServiceSpec.model_validate(request.service)
     applicant = Applicant(request.applicant_name, request.applicant_national_code,
@@ -203,8 +272,7 @@ def _signed(pdf: bytes, title: str, catalog: Catalog, settings: keys.KeySettings
                             location=catalog.agency.short_name or catalog.agency.name,
                             tsa_url=settings.tsa_url)
     except keys.KeysMissing:
-        raise DeliveryRefused("keys_missing", "کلید امضای اسناد هنوز ساخته نشده است؛ "
-                                              "به راهبر سامانه خبر دهید.", 503) from None
+        raise _keys_missing() from None
     except (PdfError, SigningError):
         raise DeliveryRefused("not_signable", "این PDF را نمی‌توان امضا کرد؛ آن را دوباره "
                                               "به PDF ساده (بدون گذرواژه) ذخیره کنید.") from None
@@ -215,8 +283,9 @@ def _signed(pdf: bytes, title: str, catalog: Catalog, settings: keys.KeySettings
 
 def issue(session: Session, storage: Storage, signing: Signing, request: ServiceRequest,
           user: User, given: Issue, now: datetime,
-          address: str | None = None) -> tuple[Deliverable, bool]:
-    """Issue `request`'s document as `user`: (document, created). The caller commits."""
+          address: str | None = None, public_url: str = "") -> tuple[Deliverable, bool]:
+    """Issue `request`'s document as `user`: (document, created), and tell the applicant by
+    SMS (the tracking page's link under `public_url`). The caller commits."""
     replayed = _replayed(session, request, given)
     if replayed is not None:
         return replayed, False
@@ -227,8 +296,7 @@ def issue(session: Session, storage: Storage, signing: Signing, request: Service
     try:
         text = seal_text(facts, keys.seal_key(signing.keys), str(catalog.agency.public_base_url))
     except keys.KeysMissing:
-        raise DeliveryRefused("keys_missing", "کلید مهر اسناد هنوز ساخته نشده است؛ "
-                                              "به راهبر سامانه خبر دهید.", 503) from None
+        raise _keys_missing() from None
     title = ((given.title or "").strip()[:200]
              or (output.title if output else request.service["title"]))
     signed = _signed(_pdf(request, given, output, catalog, facts, text, signing.assets), title,
@@ -251,6 +319,8 @@ def issue(session: Session, storage: Storage, signing: Signing, request: Service
     audit.record(session, user, "deliverable.issue", request, address=address,
                  deliverable=deliverable.public_id, number=deliverable.number,
                  source=deliverable.source, sha256=deliverable.sha256)
+    notifications.announce_delivery(session, request, title,
+                                    public_url or str(catalog.agency.public_base_url))
     return deliverable, True
 
 

@@ -226,6 +226,15 @@ def confirmed(session: Session, public_id: str | None, now: datetime,
     return row
 
 
+def confirmed_for_applicant(session: Session, public_id: str | None, request: ServiceRequest,
+                            now: datetime, policy: Policy) -> bool:
+    """Whether confirmation `public_id` proved, recently, the hold of `request`'s applicant's
+    mobile (a delivered document's download, when its service asks for a code)."""
+    row = confirmed(session, public_id, now, policy)
+    return row is not None and (row.national_code, row.mobile) == (
+        request.applicant_national_code, request.applicant_mobile)
+
+
 def for_filing(db: Database, bus: Bus | None, *, public_id: str | None, client_id: str,
                spec: ServiceSpec, applicant: Mapping[str, Any], now: datetime,
                policy: Policy) -> inquiries.MobileCheck | None:

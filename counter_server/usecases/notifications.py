@@ -69,6 +69,7 @@ JOB_KIND, STATUS_JOB_KIND = "sms", "sms-status"
 BUDGET_TARGET = "sms-parts"  # the daily allowance of parts (`counter_server.jobs.usage`)
 QUEUED, HELD = "queued", "held"
 ONE_TIME_CODE = "one_time_code"
+DELIVERED_EVENT = "delivered"  # a document issued for the request (`usecases/delivery.py`)
 # Events whose messages go out even when the day's budget is spent or in quiet hours.
 ESSENTIAL_EVENTS = frozenset({ONE_TIME_CODE})
 GAVE_UP = "ارسال پیامک پس از چند بار تلاش ممکن نشد"
@@ -143,6 +144,24 @@ def send_text(session: Session, request: ServiceRequest, event: RequestEvent, ki
     _queue(session, Notification(request_id=request.id, event_id=event.id,
                                  mobile=request.applicant_mobile, event=kind, text=text,
                                  status=QUEUED, parts=parts(text)))
+
+
+def announce_delivery(session: Session, request: ServiceRequest, title: str,
+                      public_url: str) -> Notification | None:
+    """«Your result is ready»: the SMS that `title` was issued for `request`, and the job that
+    sends it, in the caller's (the issue's) transaction — unless the applicant stopped the
+    request's SMS or its service does not announce `delivered`."""
+    if request.sms_stopped_at is not None or not announces(request.service.get("sms"),
+                                                           DELIVERED_EVENT):
+        return None
+    text = render(_templates, DELIVERED_EVENT, service=request.service["title"],
+                  code=request.tracking_code, document=title,
+                  link=f"{public_url.rstrip('/')}/t/{request.tracking_code}")
+    if text is None:
+        return None
+    return _queue(session, Notification(request_id=request.id, mobile=request.applicant_mobile,
+                                        event=DELIVERED_EVENT, text=text, status=QUEUED,
+                                        parts=parts(text)))
 
 
 def queue_text(event: str, *, ticket: str, counter: int = 0, ahead: int = 0) -> str | None:

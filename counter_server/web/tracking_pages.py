@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 
@@ -13,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask import (
@@ -20,6 +22,7 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
+from counter_server import clock
 from counter_server.api.auth import is_kiosk_call
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
@@ -27,6 +30,7 @@ from counter_server.extensions import limiter
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
+    delivery,
     documents,
     inquiries,
     mobile_confirmation,
@@ -44,14 +48,16 @@ from counter_server.web.forms import (
     read_uploads,
 )
 from counter_server.web.qr import qr_svg
-from shared import tracking_codes
+from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel, Document, ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
+from shared.seals import STATE_LABELS
 
 TRACK_LIMIT = "60 per minute"
 VERIFIED = "verified_requests"
 CONFIRMATION = "mobile_confirmation"
+DOWNLOAD_CODES = "download_codes"  # tracking code → the one-time code's confirmation id
 
 
 def _online_service(slug: str) -> ServiceSpec:
@@ -207,7 +213,7 @@ def track(code: str) -> str | Response:
 
 
 def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
-                check_error: str | None = None) -> str:
+                check_error: str | None = None, code_error: str | None = None) -> str:
     """The tracking page; after a failed applicant check, with what was typed and why."""
     snapshot = catalog_versions.current_snapshot(session())
     view = public_tracking.public_view(item, snapshot)
@@ -216,10 +222,29 @@ def _track_page(item: ServiceRequest, typed: dict[str, str] | None = None,
     if _is_verified(item):
         personal = [(f.label, display_value(f, item.fields.get(f.name))) for f in spec.form
                     if f.name in item.fields]
+    today = jalali.to_local(clock.now()).date()
+    delivered = [(d, delivery.state(d, today)) for d in delivery.of_request(session(), item)]
     return render_template("track.html", item=item, view=view, personal=personal,
+                           delivered=delivered, STATE_LABELS=STATE_LABELS,
+                           download_code=_download_code_step(item) if delivered else None,
+                           code_error=code_error,
                            service=spec, upload_slots=_slots_to_send(item, spec),
                            upload_client_id=new_client_id(),
                            typed=typed or {}, check_error=check_error)
+
+
+def _download_code_step(item: ServiceRequest) -> str | None:
+    """Where the applicant is with the one-time code their service asks before a download:
+    None (no code asked), "confirmed", "pending" (a code was sent) or "ask"."""
+    if not delivery.needs_download_code(session(), item):
+        return None
+    policy = mobile_confirmation.policy_from_config(current_app.config)
+    public_id = http_session.get(DOWNLOAD_CODES, {}).get(item.tracking_code)
+    if mobile_confirmation.confirmed_for_applicant(session(), public_id, item, utcnow(), policy):
+        return "confirmed"
+    if mobile_confirmation.pending(session(), public_id, utcnow()) is not None:
+        return "pending"
+    return "ask"
 
 
 def _slots_to_send(item: ServiceRequest, spec: ServiceSpec) -> list[Document]:
@@ -304,3 +329,71 @@ def _requested_uploads(spec: ServiceSpec) -> list[documents.Upload]:
     except ValueError:
         abort(400)
     return read_uploads(spec, client_id, spec.documents)
+
+
+@bp.get("/t/<code>/documents/<public_id>.pdf")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
+def download_deliverable(code: str, public_id: str) -> Response:
+    """The signed PDF delivered for the request, to the applicant who passed the check on
+    this browser (else back to the check, never the file); audited."""
+    item = _find(code)
+    found = delivery.find(session(), public_id) if delivery.is_public_id(public_id) else None
+    if found is None or found.request_id != item.id:
+        abort(404)
+    if not _is_verified(item):
+        flash("برای دریافت سند، نخست کد ملی و شماره همراه ثبت‌شده در درخواست را وارد کنید.",
+              "error")
+        return redirect(url_for("web.track", code=item.tracking_code) + "#applicant")
+    if _download_code_step(item) not in (None, "confirmed"):
+        flash("برای دریافت این سند، کدی را که به شماره همراه شما پیامک می‌شود وارد کنید.",
+              "error")
+        return redirect(url_for("web.track", code=item.tracking_code) + "#delivered")
+    data = delivery.signed_pdf(session(), current_app.extensions["miz.storage"], found, None,
+                               address=request.remote_addr)
+    session().commit()
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=delivery.file_name(found))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/t/<code>/documents/code")
+@limiter.limit("20 per minute")
+def send_download_code(code: str) -> Response | tuple[str, int]:
+    """Text the applicant's mobile a one-time code for downloading (the service asks it)."""
+    item = _find(code, with_history=True)
+    if not _is_verified(item):
+        return redirect(url_for("web.track", code=item.tracking_code) + "#applicant")
+    tracking_code, slug = item.tracking_code, item.service_slug
+    national_code, mobile = item.applicant_national_code, item.applicant_mobile
+    session().rollback()  # `start` writes in transactions of its own
+    try:
+        sent = mobile_confirmation.start(
+            database(), None, service=slug, national_code=national_code, mobile=mobile,
+            address=request.remote_addr or "", now=utcnow(),
+            policy=mobile_confirmation.policy_from_config(current_app.config),
+            secret=current_app.config["SECRET_KEY"])
+    except mobile_confirmation.ConfirmationRefused as exc:
+        return _track_page(item, code_error=exc.message), exc.status
+    http_session[DOWNLOAD_CODES] = {**http_session.get(DOWNLOAD_CODES, {}),
+                                    tracking_code: sent.public_id}
+    return redirect(url_for("web.track", code=tracking_code) + "#delivered")
+
+
+@bp.post("/t/<code>/documents/code/confirm")
+@limiter.limit("20 per minute")
+def confirm_download_code(code: str) -> Response | tuple[str, int]:
+    item = _find(code, with_history=True)
+    if not _is_verified(item):
+        return redirect(url_for("web.track", code=item.tracking_code) + "#applicant")
+    try:
+        mobile_confirmation.confirm(
+            session(), http_session.get(DOWNLOAD_CODES, {}).get(item.tracking_code),
+            request.form.get("code", "")[:20], utcnow(),
+            mobile_confirmation.policy_from_config(current_app.config),
+            current_app.config["SECRET_KEY"])
+    except mobile_confirmation.ConfirmationRefused as exc:
+        session().commit()  # a wrong try counts
+        return _track_page(item, code_error=exc.message), exc.status
+    session().commit()
+    return redirect(url_for("web.track", code=item.tracking_code) + "#delivered")

@@ -381,7 +381,7 @@ class SmsSpec(Model):
 
     events: list[Name] | None = Field(
         None, description="Events announced (submit, request_documents, record_payment, "
-                          "approve, reject, complete); the usual ones when absent")
+                          "approve, reject, complete, delivered); the usual ones when absent")
     steps: list[Slug] = Field(
         default_factory=list, description="Steps whose start is announced («مرحله … آغاز شد»)")
 
@@ -413,6 +413,9 @@ class OutputSpec(Model):
     fields: list[OutputField] = Field(default_factory=list, max_length=8)
     body: Text | None = Field(None, max_length=3000,
                               description="A letter's text, with {placeholders}")
+    download_code: bool = Field(
+        False, description="Before the citizen downloads the document, a one-time code by "
+                           "SMS to the applicant's mobile (besides the applicant check)")
 
     @model_validator(mode="after")
     def _body_fits_kind(self) -> OutputSpec:

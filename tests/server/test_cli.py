@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from flask.testing import FlaskCliRunner
 from counter_server import demo
 from counter_server.config import REPO_ROOT
 from counter_server.context import database
+from counter_server.models import ServiceRequest
 from counter_server.usecases import kiosks
 
 
@@ -75,7 +77,15 @@ def test_demo_seed_run_again_prints_the_codes_the_token_and_the_addresses(
         assert len(codes) == len(demo.REQUESTS)
         token = demo.token_in(Path(app.instance_path) / "kiosk-demo.toml")
         assert token and kiosks.authenticate(session, token).name == demo.KIOSK_NAME
+    with app.app_context(), database().session() as session:
+        [document] = demo.demo_deliverables(session)
+        completed = session.get(ServiceRequest, document.request_id)
+        assert completed.status == "completed" and document.source == "template"
+        stored = app.extensions["miz.storage"].read(document.stored_name)
+        assert hashlib.sha256(stored).hexdigest() == document.sha256
+    assert "document " + document.number in first.output
     for output in (first.output, again.output):
+        assert f"http://127.0.0.1:8765/v/{document.public_id}" in output
         assert all(f"request {code} (" in output for code in codes)
         assert f"Demo kiosk 01, token: {token}" in output
         assert demo.PASSWORD in output
