@@ -87,8 +87,9 @@ def desk(app: Flask, signing: delivery.Signing, staff_users: dict) -> Iterator[D
 
 def approved(app: Flask, client: FlaskClient, catalog: Catalog,
              service: str = "tour-guide-card", status: str = "approved") -> str:
-    """A request filed online and brought to `status` (the workflow has its own tests)."""
-    code = file_online(client, catalog, service)
+    """A request filed online (by a citizen: not through `client`, which may hold a staff
+    login) and brought to `status` (the workflow has its own tests)."""
+    code = file_online(app.test_client(), catalog, service)
     with app.app_context(), database().transaction() as session:
         request = session.scalars(select(ServiceRequest)
                                   .where(ServiceRequest.tracking_code == code)).one()
