@@ -32,6 +32,7 @@ SURVEYS_PATH = "/api/v1/surveys"
 CATALOG_PATH = "/api/v1/catalog"
 TRACK_PATH = "/api/v1/track"
 HEARTBEAT_PATH = "/api/v1/kiosks/heartbeat"
+HEALTH_PATH = "/healthz"
 TRANSIENT_STATUSES = frozenset({401, 408, 425, 429})
 MISSING_ENDPOINT_CODES = frozenset({None, "not_found", "method_not_allowed"})
 
