@@ -532,6 +532,7 @@ class KioskStore:
                 _purge(db, record_id, at or utcnow(), self.path.parent)
         if ids:
             self.remove_discarded()
+            self.checkpoint()
         return len(ids)
 
     def reset(self, states: Sequence[OutboxState] = ("failed",),

@@ -19,11 +19,11 @@ Order and failures:
 - A failure that may pass (no network, a timeout, 5xx, 408, 425, 429, or 401 when the
   kiosk's token is refused) stops the round once the records in flight are settled; the
   next round starts again from the oldest record still pending, after a backoff with jitter
-  (1 s doubling up to `max_backoff`) that counts failed rounds *since the last progress*: a
-  round that delivered records and then met an error is a first failure again. The backoff
-  is no dead sleep: every `probe_interval` seconds it asks the server's `/healthz`, and ends
-  as soon as the server answers again (or a new record wakes the sync). `SyncPace` keeps
-  count, for the status and the tests.
+  (`min_backoff`, 1 s, doubling up to `max_backoff`) that counts failed rounds *since the
+  last progress*: a round that delivered records and then met an error is a first failure
+  again. The backoff is no dead sleep: every `probe_interval` seconds it asks the server's
+  `/healthz`, and ends as soon as the server answers again (or a new record wakes the
+  sync). `SyncPace` keeps count, for the status and the tests.
 - A refusal for good (any other 4xx: the server has judged the record) marks it `failed`,
   kept with the server's code and message for staff, and the round goes on: the citizen
   already holds the receipt, and one bad record must not hold every later one hostage. The
@@ -202,7 +202,8 @@ class SyncEngine:
                 self._sleep(self.policy.interval)
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.policy.max_backoff, 2.0 ** (failures - 1))
+        ceiling = min(self.policy.max_backoff,
+                      self.policy.min_backoff * 2.0 ** (failures - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
     def _sleep(self, seconds: float, probe: bool = False) -> bool:
