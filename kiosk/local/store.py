@@ -319,7 +319,11 @@ class KioskStore:
     """The local SQLite store; safe to share between the app's threads."""
 
     def __init__(self, data_dir: Path) -> None:
-        private_folder(data_dir)
+        try:
+            private_folder(data_dir)
+        except PermissionError as exc:
+            raise StoreError(f"{data_dir}: cannot make the kiosk's data folder private (0700): "
+                             f"{exc.strerror}; give it to the user the kiosk runs as") from exc
         self.path = data_dir / DATABASE_NAME
         self._lock = threading.Lock()
         try:

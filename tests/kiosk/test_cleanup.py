@@ -26,7 +26,6 @@ from shared.catalog.schema import Catalog
 from shared.devices.escpos_printer import FakePrinter, ReceiptPrinter
 from tests.kiosk.live import (
     APPLICANT,
-    PHOTO_SLOT,
     SERVICE,
     SLOT,
     LiveServer,
