@@ -28,7 +28,7 @@ from counter_server.delivery.pdf_signing import is_pdf, sign_pdf
 from counter_server.delivery.render import Applicant, from_template, render_pdf
 from counter_server.models import Deliverable, ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, catalog_versions
+from counter_server.usecases import audit, catalog_versions, stored_files
 from counter_server.usecases.staff import Role, may_work_on
 from shared import jalali
 from shared.catalog.schema import Catalog, OutputSpec, ServiceSpec
@@ -228,6 +228,7 @@ def issue(session: Session, storage: Storage, signing: Signing, request: Service
     signed = _signed(_pdf(request, given, output, catalog, facts, text, signing.assets), title,
                      catalog, signing.keys)
     stored = storage.save(signed, "pdf")
+    stored_files.delete_on_rollback(session, storage, stored)
     try:
         deliverable = Deliverable(
             public_id=facts.document_id, client_id=given.client_id, request_id=request.id,

@@ -1,6 +1,7 @@
 """Stored files nothing names: a document is stored before the transaction that names it
-commits, so a server killed in between (or a transaction rolled back after the store) leaves
-a file no row names, and one killed while writing leaves a `.partial`. `sweep` deletes both
+commits. A transaction rolled back after the store (a refused step, a unique key another
+writer won) deletes the file at once (`delete_on_rollback`); a server killed in between
+leaves a file no row names, and one killed while writing a `.partial`. `sweep` deletes those
 once they are older than a grace period — long enough that no transaction still running can
 be about to name them — and runs when the worker starts and every hour after
 (`background.py`), or by `flask --app counter_server uploads sweep`.
@@ -11,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from counter_server.models import Deliverable, RequestDocument
 from counter_server.storage import Storage
 
 CHUNK = 500
+PENDING = "miz.stored_files.pending"  # in `Session.info`: files stored in its transaction
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,26 @@ class Swept:
 
     partial: int
     orphans: int
+
+
+def delete_on_rollback(session: Session, storage: Storage, name: str) -> None:
+    """Delete the stored file `name` if `session`'s transaction rolls back instead of
+    committing the row that names it; once committed, it stays."""
+    if PENDING not in session.info:
+        session.info[PENDING] = []
+        event.listen(session, "after_rollback", _rolled_back)
+        event.listen(session, "after_commit", _committed)
+    session.info[PENDING].append((storage, name))
+
+
+def _rolled_back(session: Session) -> None:
+    stored, session.info[PENDING] = session.info[PENDING], []
+    for storage, name in stored:
+        storage.delete(name)
+
+
+def _committed(session: Session) -> None:
+    session.info[PENDING] = []
 
 
 def named(session: Session, names: list[str]) -> set[str]:

@@ -17,10 +17,12 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from counter_server.context import database
-from counter_server.models import RequestDocument
+from counter_server.models import RequestDocument, ServiceRequest
 from counter_server.storage import PARTIAL
+from counter_server.usecases import documents
 from tests.server.test_documents import kiosk_request, png_bytes, upload  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,3 +135,31 @@ def test_the_sweep_spares_named_and_recent_files(
     assert sweep(app, 0).startswith("1 stored file(s) no row names and 1 half-written")
     assert on_disk(app) == {document}
     assert storage.read(document) == data
+
+
+def test_a_rolled_back_upload_takes_its_file_with_it(
+        app: Flask, kiosk_request: tuple[str, str, str]) -> None:  # noqa: F811
+    code, _, slot = kiosk_request
+    storage = app.extensions["miz.storage"]
+
+    def attach(session: Session) -> str:
+        request = session.scalar(select(ServiceRequest)
+                                 .where(ServiceRequest.tracking_code == code))
+        upload = documents.Upload(str(uuid.uuid4()), slot, "scan.png", png_bytes())
+        document, created = documents.attach(session, storage, request, upload, "kiosk")
+        assert created
+        return document.stored_name
+
+    with app.app_context():
+        session = database().session(writes=True)
+        try:
+            first = attach(session)
+            assert on_disk(app) == {first}
+            session.rollback()  # e.g. a unique key another writer won
+            assert on_disk(app) == set()
+            second = attach(session)
+            session.commit()
+            session.rollback()  # nothing left to roll back: the committed file stays
+        finally:
+            session.close()
+    assert on_disk(app) == named(app) == {second}
