@@ -207,6 +207,7 @@ def kiosk_config(url: str, kiosk_id: int, token: str) -> Any:
                     f'kiosk_id = {kiosk_id}\ntoken = "{token}"\ndata_dir = "kiosk-data"\n\n'
                     f'[printer]\nbackend = "file"\npath = "receipts.escpos"\n'
                     f'paper_width_mm = 80\nqr = "native"\n', encoding="utf-8")
+    path.chmod(0o600)
     return load_config(path)
 
 
@@ -235,10 +236,10 @@ def seed_kiosk(store: KioskStore, kiosk_id: int, service: str, slot: str, record
     for first in range(0, records, 250):
         chunk = range(first, min(first + 250, records))
         files = [(str(uuid.uuid4()), n) for n in chunk]
-        paths = [store.write_outbox_file(cid, distinct(picture, n), ".jpg") for cid, n in files]
         now = datetime.now(UTC)
         with store.unit_of_work() as unit:
-            for (doc_id, _), path in zip(files, paths, strict=True):
+            for doc_id, n in files:
+                path = unit.write_file(doc_id, distinct(picture, n), ".jpg")
                 code = unit.claim_code(lambda: tracking_codes.new_code(kiosk_id), service, now)
                 client_id = str(uuid.uuid4())
                 body = {"client_id": client_id, "service": service, "channel": "kiosk",

@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import tomllib
 import time
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,15 @@ SIZE = (1080, 1920)
 UNREACHABLE = "http://127.0.0.1:9"
 
 CHILD = r"""
-import os, sys, time, dataclasses
+import os, sys, time, dataclasses, tomllib
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from kiosk.app.boot import prepare_kivy
 prepare_kivy(fullscreen=False, size=(1080, 1920))
-from kiosk.config import load_config
-config = dataclasses.replace(load_config({config!r}), data_dir=Path({data!r}),
+from kiosk.config import parse_config
+example = Path({config!r})  # the repository's example: checked as such, not as a kiosk's file
+config = dataclasses.replace(parse_config(tomllib.loads(example.read_text()), example),
+                             data_dir=Path({data!r}),
                              server_url={unreachable!r})
 from kiosk.app.app import KioskApp, build_kiosk
 from kiosk.local.store import KioskStore
@@ -99,7 +102,7 @@ class Bench:
 
         from kiosk.app import harness
         from kiosk.app.app import KioskShell
-        from kiosk.config import load_config
+        from kiosk.config import parse_config
         from kiosk.devices.document_scanner import FakeScanner
         from kiosk.local.store import KioskStore
         from kiosk.usecases.kiosk import Kiosk
@@ -116,7 +119,8 @@ class Bench:
                 super()._raw(msg)
 
         self.h, self.window = harness, Window
-        config = dataclasses.replace(load_config(CONFIG), data_dir=work / "data",
+        example = parse_config(tomllib.loads(CONFIG.read_text(encoding="utf-8")), CONFIG)
+        config = dataclasses.replace(example, data_dir=work / "data",
                                      server_url=UNREACHABLE)
         self.printer = TimedPrinter({1: 0x12, 2: 0x12, 4: 0x12})
         self.kiosk = Kiosk(config, KioskStore(config.data_dir),

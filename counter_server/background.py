@@ -3,6 +3,7 @@
     flask --app counter_server worker [--once] [--threads N]
     flask --app counter_server inquiries verify-log
     flask --app counter_server inquiries purge
+    flask --app counter_server uploads sweep
 
 The worker runs `inquiry` jobs (asking other agencies through the bus), `sms` jobs (handing
 messages to the SMS provider) and `sms-status` jobs (asking after their delivery). Settings
@@ -15,6 +16,10 @@ removed; their digests stay), `SMS_DAILY_BUDGET_PARTS`, `SMS_RECEIPT_DELAY_SECON
 go out then), `SMS_TEMPLATES` (JSON: event → Persian template, see `shared/sms_texts.py`) and
 `SMS_QUEUE_NEAR_AHEAD` (a queue ticket given with a mobile is told by SMS once this many people
 are ahead of it; 3 by default, empty for never).
+
+The worker is also the server's housekeeper: when it starts and every hour after it purges
+old evidence and sweeps the uploads folder of half-written files and files no row names
+(`usecases/stored_files.py`) once they are `UPLOADS_SWEEP_AFTER_SECONDS` old (3600).
 """
 
 from __future__ import annotations
@@ -35,7 +40,13 @@ from counter_server.jobs.circuit import CircuitPolicy
 from counter_server.jobs.queue import Backoff
 from counter_server.jobs.usage import Tariff
 from counter_server.jobs.worker import Handler, Worker, WorkerSettings
-from counter_server.usecases import catalog_versions, evidence, inquiries, notifications
+from counter_server.usecases import (
+    catalog_versions,
+    evidence,
+    inquiries,
+    notifications,
+    stored_files,
+)
 from shared.catalog.schema import CalendarSpec
 from shared.workcalendar import WorkCalendar
 
@@ -57,6 +68,7 @@ def defaults() -> dict[str, Any]:
         "SMS_TEMPLATES": {},
         "SMS_RECEIPT_DELAY_SECONDS": 30,
         "SMS_QUEUE_NEAR_AHEAD": 3,
+        "UPLOADS_SWEEP_AFTER_SECONDS": 3600,
     }
 
 
@@ -130,6 +142,18 @@ def purge_old_evidence(app: Flask) -> int:
         return evidence.purge(session, before, now)
 
 
+def sweep_uploads(app: Flask) -> stored_files.Swept:
+    """Delete the uploads nothing names, and half-written ones, past the grace period."""
+    before = utcnow() - timedelta(seconds=float(app.config["UPLOADS_SWEEP_AFTER_SECONDS"]))
+    with database().session() as session:
+        return stored_files.sweep(session, app.extensions["miz.storage"], before)
+
+
+def _swept_line(swept: stored_files.Swept) -> str:
+    return (f"{swept.orphans} stored file(s) no row names and {swept.partial} half-written "
+            "one(s) deleted.")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every job that is due, then exit.")
 @click.option("--threads", type=int, default=None, help="Jobs in flight at once.")
@@ -146,6 +170,9 @@ def worker_command(once: bool, threads: int | None, kinds: tuple[str, ...]) -> N
         purged = purge_old_evidence(app)
         click.echo(f"{report.done} done, {report.retried} to retry, {report.dead} given up, "
                    f"{report.postponed} postponed; {purged} old exchange(s) purged.")
+        swept = sweep_uploads(app)
+        if swept.orphans or swept.partial:
+            click.echo(_swept_line(swept))
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -161,6 +188,9 @@ def _maintain(app: Flask, stop: threading.Event) -> None:
     with app.app_context():
         while not stop.is_set():
             purge_old_evidence(app)
+            swept = sweep_uploads(app)
+            if swept.orphans or swept.partial:
+                app.logger.info(_swept_line(swept))
             stop.wait(MAINTENANCE_SECONDS)
 
 
@@ -186,6 +216,16 @@ def purge_command() -> None:
     click.echo(f"{purge_old_evidence(app)} exchange(s) purged.")
 
 
+uploads_cli = AppGroup("uploads", help="The uploaded and delivered documents' files.")
+
+
+@uploads_cli.command("sweep")
+def sweep_command() -> None:
+    """Delete half-written files and files no row names, older than the grace period."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(_swept_line(sweep_uploads(app)))
+
+
 def init_app(app: Flask) -> None:
     for key, value in defaults().items():
         app.config.setdefault(key, value)
@@ -194,3 +234,4 @@ def init_app(app: Flask) -> None:
                                 else templates)
     app.cli.add_command(worker_command)
     app.cli.add_command(inquiries_cli)
+    app.cli.add_command(uploads_cli)

@@ -369,4 +369,6 @@ def write_kiosk_config(path: Path, kiosk_id: int, token: str, server: str) -> No
     for key, value in values.items():
         line = f"{key} = {json.dumps(value, ensure_ascii=False)}"  # a TOML literal too
         text = re.sub(rf"(?m)^{key} = .*$", lambda _match, line=line: line, text)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # it holds the kiosk's token: the kiosk refuses it readable by others
     path.write_text(text, encoding="utf-8")

@@ -11,12 +11,20 @@ and `ConfigError.problems` lists all of them, so an operator fixes the file in o
 Relative paths in the file (`data_dir`, `[printer] path`, folders) are relative to the folder
 the file is in. `data_dir` defaults to `$XDG_DATA_HOME/miz-kiosk`, i.e.
 `~/.local/share/miz-kiosk` of the user the kiosk runs as (no root needed).
+
+The file holds the kiosk's token, so `load_config` refuses one that other users may read or
+change (the message says the `chmod` to run), and `server_url` must be `https://` unless the
+server is on this very machine (loopback): plain HTTP would carry the token and citizens'
+data in the clear. `refused_retention_days` says how long the personal data of records the
+server refused for good stays in the local store, for staff to look at.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +52,8 @@ DOCUMENT_OPTIONS = {"none": (), "sane": ("device", "resolution"),
 DOCUMENT_REQUIRED = {"hot_folder": ("folder",), "fake": ("folder",)}
 
 MAX_KIOSK_ID = 99
+DEFAULT_REFUSED_RETENTION_DAYS = 30
+LOOPBACK_NAMES = ("localhost",)
 
 
 def default_data_dir() -> Path:
@@ -130,6 +140,7 @@ class KioskConfig:
     screen: ScreenConfig = field(default_factory=ScreenConfig)
     seal_public_key: str | None = None  # PEM; None: the key pinned at the first sync
     a4_printer: str | None = None  # a CUPS queue for delivered documents' PDFs
+    refused_retention_days: int = DEFAULT_REFUSED_RETENTION_DAYS
 
 
 class _Bad(Exception):
@@ -185,6 +196,27 @@ def web_address(value: Any) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise _Bad(f"must be a web address starting with http:// or https:// (got {_shown(value)})")
     return value.strip().rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (127.0.0.0/8, ::1 or localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server_address(value: Any) -> str:
+    """A web address the kiosk may send its token to: https, or http to this machine only."""
+    address = web_address(value)
+    parts = urlsplit(address)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        raise _Bad("must start with https:// (plain http:// is allowed only for a server on "
+                   "this machine: 127.0.0.1, ::1 or localhost), since the kiosk's token and "
+                   f"citizens' data would cross the network unencrypted (got {_shown(value)})")
+    return address
 
 
 def printer_profile(value: Any) -> str:
@@ -379,13 +411,15 @@ def parse_config(raw: dict[str, Any], source: Path) -> KioskConfig:
     problems: list[str] = []
     top = _Table(raw, "", problems, f"{source}: ", source.parent.resolve())
     values = {
-        "server_url": top.take("server_url", web_address, required=True),
+        "server_url": top.take("server_url", server_address, required=True),
         "public_base_url": top.take("public_base_url", web_address, required=True),
         "kiosk_id": top.take("kiosk_id", whole(1, MAX_KIOSK_ID), required=True),
         "token": top.take("token", text, required=True),
         "data_dir": top.path("data_dir", default=default_data_dir()),
         "seal_public_key": _seal_key(top),
         "a4_printer": top.take("a4_printer", text),
+        "refused_retention_days": top.take("refused_retention_days", whole(1, 3650),
+                                           default=DEFAULT_REFUSED_RETENTION_DAYS),
     }
     printer = _printer(_subtable(top, "printer", required=True))
     scanner = _scanner(_subtable(top, "scanner", required=False))
@@ -398,7 +432,29 @@ def parse_config(raw: dict[str, Any], source: Path) -> KioskConfig:
                        document_scanner=documents, screen=screen, **values)
 
 
+def private_file_problem(path: Path) -> str | None:
+    """Why `path`, which holds the kiosk's token, is not private enough (None when it is):
+    no one but its owner may read or change it."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None  # reading it reports the problem
+    if not mode & 0o077:
+        return None
+    return (f"{path}: other users may read or change this file (mode {mode:04o}), and it holds "
+            f"the kiosk's token: run `chmod 600 {path}` (as the user the kiosk runs as)")
+
+
 def load_config(path: str | os.PathLike[str]) -> KioskConfig:
-    """Read and check a kiosk's TOML file; raise ConfigError listing every problem."""
+    """Read and check a kiosk's TOML file; raise ConfigError listing every problem (a file
+    that others may read is one of them)."""
     source = Path(path)
-    return parse_config(_read_toml(source), source)
+    raw = _read_toml(source)
+    private = private_file_problem(source)
+    try:
+        config = parse_config(raw, source)
+    except ConfigError as exc:
+        raise ConfigError(([private] if private else []) + exc.problems) from None
+    if private:
+        raise ConfigError([private])
+    return config

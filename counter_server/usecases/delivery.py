@@ -39,7 +39,13 @@ from counter_server.delivery.render import Applicant, from_template, render_pdf
 from counter_server.delivery.stamping import stamp_seal
 from counter_server.models import Deliverable, ServiceRequest, User
 from counter_server.storage import Storage
-from counter_server.usecases import audit, catalog_versions, notifications, public_tracking
+from counter_server.usecases import (
+    audit,
+    catalog_versions,
+    notifications,
+    public_tracking,
+    stored_files,
+)
 from counter_server.usecases.staff import Role, may_work_on
 from shared import jalali
 from shared.catalog.schema import Catalog, OutputSpec, ServiceSpec
@@ -302,6 +308,7 @@ def issue(session: Session, storage: Storage, signing: Signing, request: Service
     signed = _signed(_pdf(request, given, output, catalog, facts, text, signing.assets), title,
                      catalog, signing.keys)
     stored = storage.save(signed, "pdf")
+    stored_files.delete_on_rollback(session, storage, stored)
     try:
         deliverable = Deliverable(
             public_id=facts.document_id, client_id=given.client_id, request_id=request.id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.models import RequestDocument, RequestEvent, ServiceRequest
 from counter_server.storage import Storage
+from counter_server.usecases import stored_files
 from shared.catalog.labels import FILE_FORMATS
 from shared.catalog.schema import FileFormat
 from shared.text import format_number
@@ -161,6 +162,7 @@ def attach(session: Session, storage: Storage, request: ServiceRequest, upload: 
                 f"برای «{spec['name']}» بیش از {format_number(spec['count'])} پرونده پذیرفته نمی‌شود.")
         current[0].replaced = True  # a corrected document replaces the earliest one
     stored = storage.save(upload.data, EXTENSIONS[kind])
+    stored_files.delete_on_rollback(session, storage, stored)
     try:
         document = RequestDocument(
             client_id=upload.client_id, slot=upload.slot, original_name=display_name(upload.filename),

@@ -15,7 +15,11 @@ transaction as the migration. It holds
   body, its file (a scan, written with `write_file_durably` under `data_dir/outbox/`), the
   kiosk's clock when it was made and, once acknowledged, the server's answer and time. An
   acknowledged record is purged of personal data: the applicant, the form's values, the
-  survey's comment and the scan file go; the code, service and dates stay;
+  survey's comment and the scan file go; the code, service and dates stay. A record the
+  server refused for good is purged the same way once `purge_refused` finds it old enough;
+- `discarded_files`: scans a purge let go, written in the purge's own transaction and
+  deleted from the disk after its commit (`remove_discarded`), so that a crash between the
+  two leaves a name to delete at the next start, never a forgotten copy of a citizen's scan;
 - `issued_codes`: every tracking code this kiosk handed out (a repeat is refused and drawn
   again);
 - `catalog_cache`: the last good catalog with its ETag (the kiosk starts from it offline);
@@ -27,12 +31,20 @@ transaction as the migration. It holds
   under the keys named below (`LAST_CONTACT` …).
 
 Several use cases write in one transaction (`unit_of_work()`): a request, its documents and
-its receipt values are committed together, before anything is printed.
+its receipt values are committed together, before anything is printed. A record's scan is
+written inside that transaction (`StoreUnit.write_file`), while it holds the database's write
+lock: a unit that fails removes what it wrote, and a process killed in the middle leaves a
+file no committed record names. Opening the store (`clean_up`, at every start of the app, the
+sync or a command) deletes the discarded files and, under the same write lock, every file of
+the outbox folder no record names, temporary files included; with the lock held no other
+process can be between writing a scan and committing its record. The data folder and its
+outbox are the kiosk user's alone (0700).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -40,7 +52,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -140,6 +152,13 @@ MIGRATIONS: tuple[str, ...] = (
         pinned_at TEXT NOT NULL
     )
     """,
+    # 3 → 4: scans a purge let go, until they are gone from the disk.
+    """
+    CREATE TABLE discarded_files (
+        path         TEXT PRIMARY KEY,
+        discarded_at TEXT NOT NULL
+    )
+    """,
 )
 
 OutboxKind = Literal["request", "document", "ticket", "survey"]
@@ -155,6 +174,9 @@ KEPT_AFTER_ACK: dict[str, tuple[str, ...]] = {
     "survey": ("service", "tracking_code", "ticket_id", "answers", "created_at"),
 }
 MAX_CODE_DRAWS = 8
+PRIVATE_FOLDER = 0o700
+
+log = logging.getLogger(__name__)
 
 # Keys of the `state` table, which the app and the sync share.
 LAST_CONTACT = "last_contact_at"
@@ -293,6 +315,13 @@ def clock_offset(store: KioskStore) -> float:
         return 0.0
 
 
+def private_folder(path: Path) -> Path:
+    """Create `path` (and its parents) if need be, and make it its owner's alone (0700)."""
+    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_FOLDER)
+    return path
+
+
 def write_file_durably(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a power cut leaves the old file or the new, never half.
 
@@ -320,7 +349,11 @@ class KioskStore:
     """The local SQLite store; safe to share between the app's threads."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            private_folder(data_dir)
+        except PermissionError as exc:
+            raise StoreError(f"{data_dir}: cannot make the kiosk's data folder private (0700): "
+                             f"{exc.strerror}; give it to the user the kiosk runs as") from exc
         self.path = data_dir / DATABASE_NAME
         self._lock = threading.Lock()
         try:
@@ -329,6 +362,7 @@ class KioskStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the kiosk's local store: {exc}") from exc
+        self.clean_up()
 
     def _configure(self) -> None:
         self._db.execute("PRAGMA busy_timeout = 5000")
@@ -369,9 +403,15 @@ class KioskStore:
     @contextmanager
     def unit_of_work(self) -> Iterator[StoreUnit]:
         """One transaction for several writes (a request, its documents, its receipt):
-        all of them are committed together, or none."""
-        with self._transaction() as db:
-            yield StoreUnit(self, db)
+        all of them are committed together, or none (and the files it wrote are removed)."""
+        written: list[Path] = []
+        try:
+            with self._transaction() as db:
+                yield StoreUnit(self, db, written)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
 
     def save_receipt(self, kind: ReceiptKind, key: str, values: dict[str, Any],
                      created_at: datetime | None = None) -> StoredReceipt:
@@ -409,12 +449,6 @@ class KioskStore:
     def files_dir(self) -> Path:
         """Where the outbox's files (scans) are kept until the server has them."""
         return self.path.parent / OUTBOX_FOLDER
-
-    def write_outbox_file(self, client_id: str, data: bytes, suffix: str) -> Path:
-        """Write a record's file durably (before the record that names it is committed)."""
-        path = self.files_dir / f"{client_id}{suffix}"
-        write_file_durably(path, data)
-        return path
 
     def add_record(self, record: NewRecord) -> int:
         """Commit one outbox record on its own; its id (the push order)."""
@@ -492,7 +526,8 @@ class KioskStore:
                     delete_files: bool = True) -> list[Path]:
         """Record the server's answers in one transaction and (optionally) purge what is
         personal: the applicant and form values, the survey's comment, the scan files —
-        deleted after the commit, or returned for the caller to delete."""
+        recorded as discarded in the same transaction and deleted after the commit, unless
+        the caller deletes them later (`remove_discarded`). The files let go."""
         files: list[Path] = []
         if not acks:
             return files
@@ -500,9 +535,7 @@ class KioskStore:
             for ack in acks:
                 files += _acknowledge(db, ack, purge, self.path.parent)
         if delete_files:
-            for path in files:
-                path.unlink(missing_ok=True)
-            return []
+            self.remove_discarded()
         return files
 
     def fail(self, record_id: int, http_status: int | None, error: str, at: datetime
@@ -515,11 +548,26 @@ class KioskStore:
                        "claimed_until = NULL WHERE id = ?",
                        (_iso(at), error[:500], http_status, record_id))
             rows = db.execute(
-                "UPDATE outbox SET state = 'failed', last_error = ? "
+                "UPDATE outbox SET state = 'failed', last_attempt_at = ?, last_error = ? "
                 "WHERE depends_on = ? AND state = 'pending' RETURNING id",
-                (f"depends on record {record_id}, which the server refused", record_id)
-            ).fetchall()
+                (_iso(at), f"depends on record {record_id}, which the server refused",
+                 record_id)).fetchall()
         return [int(row[0]) for row in rows]
+
+    def purge_refused(self, before: datetime, at: datetime | None = None) -> int:
+        """Purge the personal data of records the server refused for good before `before`
+        (what an acknowledgement would have purged; their scans deleted after the commit).
+        How many."""
+        with self._transaction() as db:
+            ids = [int(row[0]) for row in db.execute(
+                "SELECT id FROM outbox WHERE state = 'failed' AND purged_at IS NULL "
+                "AND COALESCE(last_attempt_at, kiosk_time) < ?", (_iso(before),))]
+            for record_id in ids:
+                _purge(db, record_id, at or utcnow(), self.path.parent)
+        if ids:
+            self.remove_discarded()
+            self.checkpoint()
+        return len(ids)
 
     def reset(self, states: Sequence[OutboxState] = ("failed",),
               ids: Sequence[int] | None = None) -> int:
@@ -542,21 +590,47 @@ class KioskStore:
             found = {str(state): int(n) for state, n in rows}
         return {state: found.get(state, 0) for state in ("pending", "sent", "failed")}
 
-    def remove_orphan_files(self, older_than: timedelta = timedelta(hours=1)) -> int:
-        """Delete outbox files no record names (a crash between writing a scan and committing
-        its record, or after an acknowledgement); only files older than `older_than`."""
+    def remove_discarded(self) -> int:
+        """Delete the files purges let go, then their names (a crash in between deletes
+        them again, harmlessly); how many."""
+        with self._lock:
+            paths = [str(row[0]) for row in self._db.execute(
+                "SELECT path FROM discarded_files")]
+        for path in paths:
+            (self.path.parent / path).unlink(missing_ok=True)
+        if paths:
+            with self._transaction() as db:
+                db.executemany("DELETE FROM discarded_files WHERE path = ?",
+                               [(path,) for path in paths])
+        return len(paths)
+
+    def remove_orphan_files(self) -> int:
+        """Delete the outbox folder's files that no record names (a process killed while
+        filing, a half-written temporary file); how many. Holds the write lock throughout,
+        so that no one can be between writing a scan and committing its record."""
         if not self.files_dir.is_dir():
             return 0
-        with self._lock:
-            named = {Path(row[0]).name for row in self._db.execute(
-                "SELECT file_path FROM outbox WHERE file_path IS NOT NULL")}
-        limit = (utcnow() - older_than).timestamp()
         removed = 0
-        for path in self.files_dir.iterdir():
-            if path.is_file() and path.name not in named and path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-                removed += 1
+        with self._transaction() as db:
+            named = {Path(row[0]).name for row in db.execute(
+                "SELECT file_path FROM outbox WHERE file_path IS NOT NULL")}
+            for path in self.files_dir.iterdir():
+                if path.is_file() and path.name not in named:
+                    path.unlink(missing_ok=True)
+                    removed += 1
         return removed
+
+    def clean_up(self) -> None:
+        """At start: delete the discarded files and the orphans. A store another process
+        holds busy for long is cleaned up at its next start instead."""
+        try:
+            discarded, orphans = self.remove_discarded(), self.remove_orphan_files()
+        except sqlite3.OperationalError as exc:
+            log.warning("%s: files not cleaned up at start: %s", self.path, exc)
+            return
+        if discarded or orphans:
+            log.info("%s: %d discarded and %d orphan file(s) deleted at start", self.path,
+                     discarded, orphans)
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database and empty it, so that purged personal
@@ -705,8 +779,16 @@ class CodeTaken(Exception):
 class StoreUnit:
     """Writes inside one open transaction of `KioskStore.unit_of_work()`."""
 
-    def __init__(self, store: KioskStore, db: sqlite3.Connection) -> None:
-        self._store, self._db = store, db
+    def __init__(self, store: KioskStore, db: sqlite3.Connection, written: list[Path]) -> None:
+        self._store, self._db, self._written = store, db, written
+
+    def write_file(self, client_id: str, data: bytes, suffix: str) -> Path:
+        """Write a record's file durably inside this transaction (so under its write lock);
+        removed again if the unit fails."""
+        path = private_folder(self._store.files_dir) / f"{client_id}{suffix}"
+        self._written.append(path)
+        write_file_durably(path, data)
+        return path
 
     def claim_code(self, draw: Callable[[], str], service: str, at: datetime) -> str:
         """A tracking code this kiosk has never handed out: drawn again on a repeat."""
@@ -782,11 +864,10 @@ def _save_receipt(db: sqlite3.Connection, kind: ReceiptKind, key: str, values: d
 
 def _acknowledge(db: sqlite3.Connection, ack: Ack, purge: bool, root: Path) -> list[Path]:
     """Mark one record sent with the server's answer; purge it when asked. Files to delete."""
-    row = db.execute("SELECT kind, ref, body_json, file_path FROM outbox WHERE id = ?",
-                     (ack.record_id,)).fetchone()
+    row = db.execute("SELECT kind, ref FROM outbox WHERE id = ?", (ack.record_id,)).fetchone()
     if row is None:
         return []
-    kind, ref, body, file_path = row
+    kind, ref = row
     db.execute("UPDATE outbox SET state = 'sent', attempts = attempts + 1, http_status = ?, "
                "response_json = ?, server_time = ?, acked_at = ?, last_attempt_at = ?, "
                "last_error = NULL, claimed_until = NULL WHERE id = ?",
@@ -798,11 +879,23 @@ def _acknowledge(db: sqlite3.Connection, ack: Ack, purge: bool, root: Path) -> l
                    "WHERE kind = 'ticket' AND key = ?", (ack.response["id"], ref))
     if not purge:
         return []
+    return _purge(db, ack.record_id, ack.acked_at, root)
+
+
+def _purge(db: sqlite3.Connection, record_id: int, at: datetime, root: Path) -> list[Path]:
+    """Keep only what is not personal of a record's body; its file is recorded as discarded
+    (deleted after the commit). The file let go."""
+    kind, body, file_path = db.execute("SELECT kind, body_json, file_path FROM outbox "
+                                       "WHERE id = ?", (record_id,)).fetchone()
     kept = {k: v for k, v in json.loads(body).items() if k in KEPT_AFTER_ACK[kind]} \
         if body else None
     db.execute("UPDATE outbox SET body_json = ?, file_path = NULL, purged_at = ? WHERE id = ?",
-               (_json(kept) if kept is not None else None, _iso(ack.acked_at), ack.record_id))
-    return [root / file_path] if file_path else []
+               (_json(kept) if kept is not None else None, _iso(at), record_id))
+    if not file_path:
+        return []
+    db.execute("INSERT INTO discarded_files (path, discarded_at) VALUES (?, ?) "
+               "ON CONFLICT (path) DO NOTHING", (file_path, _iso(at)))
+    return [root / file_path]
 
 
 def _statements(script: str) -> list[str]:

@@ -33,6 +33,7 @@ CATALOG_PATH = "/api/v1/catalog"
 TRACK_PATH = "/api/v1/track"
 HEARTBEAT_PATH = "/api/v1/kiosks/heartbeat"
 REVOCATIONS_PATH = "/api/v1/revocations"
+HEALTH_PATH = "/healthz"
 TRANSIENT_STATUSES = frozenset({401, 408, 425, 429})
 MISSING_ENDPOINT_CODES = frozenset({None, "not_found", "method_not_allowed"})
 

@@ -19,7 +19,11 @@ Order and failures:
 - A failure that may pass (no network, a timeout, 5xx, 408, 425, 429, or 401 when the
   kiosk's token is refused) stops the round once the records in flight are settled; the
   next round starts again from the oldest record still pending, after a backoff with jitter
-  (1 s doubling up to `max_backoff`).
+  (`min_backoff`, 1 s, doubling up to `max_backoff`) that counts failed rounds *since the
+  last progress*: a round that delivered records and then met an error is a first failure
+  again. The backoff is no dead sleep: every `probe_interval` seconds it asks the server's
+  `/healthz`, and ends as soon as the server answers again (or a new record wakes the
+  sync). `SyncPace` keeps count, for the status and the tests.
 - A refusal for good (any other 4xx: the server has judged the record) marks it `failed`,
   kept with the server's code and message for staff, and the round goes on: the citizen
   already holds the receipt, and one bad record must not hold every later one hostage. The
@@ -27,7 +31,10 @@ Order and failures:
 - Survey answers depend on nothing and nothing depends on them: they never hold the line.
   A server that does not know `POST /api/v1/surveys` yet keeps them pending.
 
-Once the server has a record, what is personal is purged (see `kiosk.local.store`).
+Once the server has a record, what is personal is purged (see `kiosk.local.store`); the
+scans let go are deleted after each acknowledgement's commit, from the names that commit
+recorded. Records the server refused for good are purged the same way once they are
+`refused_retention_days` old (the kiosk's configuration).
 
 Time: each record keeps the kiosk's clock when it was made and the server's (the `Date`
 header) when it was acknowledged. The heartbeat's `server_time`, taken against the middle of
@@ -46,7 +53,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import metadata
-from pathlib import Path
 
 import requests
 
@@ -69,6 +75,7 @@ from kiosk.local.store import (
 )
 from kiosk.sync.api_client import (
     CATALOG_PATH,
+    HEALTH_PATH,
     HEARTBEAT_PATH,
     LEASES_PATH,
     ApiClient,
@@ -134,6 +141,26 @@ class SyncReport:
         return "; ".join(parts)
 
 
+@dataclass
+class SyncPace:
+    """How the sync has waited since it started: failed rounds in a row since the last
+    progress, and the backoffs, ended early (the server answered again, or a wake) or run
+    out."""
+
+    failures: int = 0
+    most_failures: int = 0
+    backoffs: int = 0
+    cut_short: int = 0
+    run_out: int = 0
+
+    def after(self, report: SyncReport) -> None:
+        """Count a round: progress starts the count again; an error adds one."""
+        if report.pushed or report.failed:
+            self.failures = 0
+        self.failures += 0 if report.ok else 1
+        self.most_failures = max(self.most_failures, self.failures)
+
+
 class SyncEngine:
     """Pushes the outbox, pulls the catalog, tops up leases, sends the heartbeat."""
 
@@ -148,6 +175,7 @@ class SyncEngine:
         self.catalogs = catalogs or CatalogCache(store)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self.pace = SyncPace()
 
     # -- control --
 
@@ -161,35 +189,56 @@ class SyncEngine:
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """Rounds until `stop` is set: at once when woken or when records remain, every
-        `interval` seconds when idle, with backoff and jitter after a failed round. Never
-        raises."""
+        `interval` seconds when idle, with backoff and jitter after a failed round, cut
+        short when the server answers again. Never raises."""
         if stop is not None:
             self._stop = stop
-        failures = 0
         while not self._stop.is_set():
             report = self._guarded_round()
-            failures = failures + 1 if not report.ok else 0
-            if failures:
-                self._sleep(self._backoff(failures), wakeable=False)
+            self.pace.after(report)
+            if self.pace.failures:
+                self._back_off(self._backoff(self.pace.failures))
             elif report.pending and report.pushed + report.failed:
                 continue  # progress made and more to push: go on at once
             else:
-                self._sleep(self.policy.interval, wakeable=True)
+                self._sleep(self.policy.interval)
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.policy.max_backoff, 2.0 ** (failures - 1))
+        ceiling = min(self.policy.max_backoff,
+                      self.policy.min_backoff * 2.0 ** (failures - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
-    def _sleep(self, seconds: float, wakeable: bool) -> None:
-        deadline = time.monotonic() + seconds
+    def _sleep(self, seconds: float, probe: bool = False) -> bool:
+        """Wait `seconds`, until stopped or woken, or (`probe`) until the server answers
+        its health check; True when the wait ended early."""
+        now = time.monotonic()
+        deadline, next_probe = now + seconds, now + self.policy.probe_interval
         while not self._stop.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            if wakeable and self._wake.wait(min(0.25, left)):
-                return
-            if not wakeable:
-                self._stop.wait(min(0.25, left))
+            now = time.monotonic()
+            if now >= deadline:
+                return False
+            if self._wake.wait(min(0.25, deadline - now)):
+                return True
+            if probe and time.monotonic() >= next_probe:
+                if self._server_answers():
+                    return True
+                next_probe = time.monotonic() + self.policy.probe_interval
+        return True
+
+    def _back_off(self, seconds: float) -> None:
+        """Wait after a failed round, until the server answers again at the latest."""
+        self.pace.backoffs += 1
+        if self._sleep(seconds, probe=True):
+            self.pace.cut_short += 1
+        else:
+            self.pace.run_out += 1
+
+    def _server_answers(self) -> bool:
+        """Whether the server's health check answers that it is up."""
+        try:
+            return self.api.get(HEALTH_PATH, timeout=self.policy.inline_timeout).status == 200
+        except Unreachable:
+            return False
 
     def _guarded_round(self) -> SyncReport:
         try:
@@ -204,6 +253,7 @@ class SyncEngine:
         early (`report.error`); it never raises for it."""
         self._wake.clear()
         report = SyncReport(started_at=self.clock())
+        self.purge_refused()
         try:
             self.pull_catalog(report)
             self.pull_revocations(report)
@@ -229,6 +279,14 @@ class SyncEngine:
         elif (report.pushed or report.failed or report.catalog == "updated" or report.leased
               or report.revoked):
             log.info("sync round: %s", report.summary())
+
+    def purge_refused(self) -> int:
+        """Purge the personal data of records refused for good `refused_retention_days` ago."""
+        days = timedelta(days=self.config.refused_retention_days)
+        purged = self.store.purge_refused(self.clock() - days, self.clock())
+        if purged:
+            log.info("personal data of %d refused record(s) purged", purged)
+        return purged
 
     # -- catalog --
 
@@ -457,41 +515,42 @@ class _Push:
             self.acks.append(ack)
             self.report.pushed += 1
             self.report.replayed += ack.http_status == 200
-            files = self._flush() if len(self.acks) >= self.engine.policy.ack_group else []
-        _delete(files)
+            flushed = self._flush() if len(self.acks) >= self.engine.policy.ack_group else False
+        self._remove_discarded(flushed)
 
     def refuse(self, record: OutboxRecord, status: int | None, error: str) -> None:
         """The server refused the record for good: it and its dependents fail, kept."""
         with self.lock:
-            files = self._flush()
+            flushed = self._flush()
             dependents = self.engine.store.fail(record.id, status, error,
                                                 self.engine.clock())
             self.refused |= {record.id, *dependents}
             self.report.failed += 1 + len(dependents)
-        _delete(files)
+        self._remove_discarded(flushed)
         log.warning("%s record %s refused for good: %s", record.kind, record.id, error)
 
     def flush(self) -> None:
         with self.lock:
-            files = self._flush()
-        _delete(files)
+            flushed = self._flush()
+        self._remove_discarded(flushed)
 
-    def _flush(self) -> list[Path]:
-        """Commit the gathered acknowledgements; the purged scan files to delete (outside
-        the lock: deleting is slow and the commit has made it safe)."""
+    def _flush(self) -> bool:
+        """Commit the gathered acknowledgements (recording the purged scans as discarded in
+        the same transaction); whether there were any."""
         if not self.acks:
-            return []
+            return False
         store = self.engine.store
-        files = store.acknowledge(self.acks, purge=self.engine.policy.purge_after_ack,
-                                  delete_files=False)
+        store.acknowledge(self.acks, purge=self.engine.policy.purge_after_ack,
+                          delete_files=False)
         store.set_state({LAST_CONTACT: self.acks[-1].acked_at.isoformat()})
         self.acks = []
-        return files
+        return True
 
-
-def _delete(files: list[Path]) -> None:
-    for path in files:
-        path.unlink(missing_ok=True)
+    def _remove_discarded(self, flushed: bool) -> None:
+        """After a commit, delete the scans it let go (outside the lock: deleting is slow,
+        and the names are kept until the files are gone)."""
+        if flushed:
+            self.engine.store.remove_discarded()
 
 
 def start_background_sync(engine: SyncEngine, stop: threading.Event) -> threading.Thread:

@@ -27,7 +27,15 @@ class KioskPolicy:
     """Number tickets only within the queue's hours (as the server does)."""
     interval: float = 30.0
     """Seconds between rounds when the outbox is empty (a new record wakes the sync)."""
+    min_backoff: float = 1.0
+    """Seconds the first failed round waits (at most; jitter takes up to half off); each
+    failure after it doubles the wait."""
     max_backoff: float = 60.0
+    """Seconds a failed round waits at most before the next; a round that delivered records
+    counts as a first failure whatever came before."""
+    probe_interval: float = 2.0
+    """Seconds between health checks while backing off: the sync goes on as soon as the
+    server answers again, however long the back-off."""
     batch: int = 200
     concurrency: int = 4
     """Chains of records sent side by side (1: one record at a time, strictly in order)."""

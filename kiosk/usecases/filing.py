@@ -1,6 +1,7 @@
 """Filing a request at the kiosk: the form checked by the server's own rules, each document
 scanned and made into what the server takes for its slot, then the request, its documents
-and its receipt committed in one transaction, and only then printed. The sync delivers the
+(their scans written inside the transaction, so a crash leaves none that nothing names) and
+its receipt committed in one transaction, and only then printed. The sync delivers the
 records later, in order, exactly once."""
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from kiosk.config import KioskConfig
@@ -110,16 +110,8 @@ def file_request(parts: KioskParts, service: str, applicant: Mapping[str, Any],
     if checked.errors:
         raise InvalidForm(checked.errors)
     uploads = _uploads(parts.config, spec, documents)
-    now = parts.clock()
-    files = [parts.store.write_outbox_file(u.client_id, u.data, SUFFIXES.get(u.media_type, ".bin"))
-             for u in uploads]
-    try:
-        code, receipt = _commit(parts, loaded.catalog, loaded.calendar, loaded.version, spec,
-                                checked, uploads, files, now)
-    except BaseException:
-        for path in files:
-            path.unlink(missing_ok=True)
-        raise
+    code, receipt = _commit(parts, loaded.catalog, loaded.calendar, loaded.version, spec,
+                            checked, uploads, parts.clock())
     log.info("request %s filed for %s with %d document(s)", code, service, len(uploads))
     parts.notify()
     printed = print_receipt(parts, "request", code, receipt)
@@ -166,10 +158,10 @@ def _upload(config: KioskConfig, slot: str, title: str, formats: list[str],
 # --- the one transaction -------------------------------------------------------------------
 
 def _commit(parts: KioskParts, catalog: Catalog, calendar: WorkCalendar, version: int | None,
-            spec: ServiceSpec, checked: _Checked, uploads: list[_Upload], files: list[Path],
+            spec: ServiceSpec, checked: _Checked, uploads: list[_Upload],
             now: datetime) -> tuple[str, dict[str, Any]]:
-    """Commit the request, its documents (their files already written durably) and its
-    receipt's values together; the tracking code and the values."""
+    """Commit the request, its documents (their scans written durably in the transaction)
+    and its receipt's values together; the tracking code and the values."""
     client_id = new_client_id()
     with parts.store.unit_of_work() as unit:
         code = unit.claim_code(lambda: tracking_codes.new_code(parts.config.kiosk_id),
@@ -181,7 +173,9 @@ def _commit(parts: KioskParts, catalog: Catalog, calendar: WorkCalendar, version
         request_id = unit.add_record(NewRecord(
             kind="request", client_id=client_id, body=body, kiosk_time=now, ref=code,
             service=spec.slug, catalog_version=version))
-        for upload, path in zip(uploads, files, strict=True):
+        for upload in uploads:
+            path = unit.write_file(upload.client_id, upload.data,
+                                   SUFFIXES.get(upload.media_type, ".bin"))
             unit.add_record(NewRecord(
                 kind="document", client_id=upload.client_id, kiosk_time=now, ref=code,
                 body={"slot": upload.slot, "filename": path.name}, service=spec.slug,

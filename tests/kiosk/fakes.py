@@ -16,13 +16,15 @@ def toml_value(value: Any) -> str:
 
 
 def write_config(path: Path, top: dict[str, Any], **tables: dict[str, Any]) -> Path:
-    """Write a kiosk TOML file from plain dicts (None values are left out)."""
+    """Write a kiosk TOML file from plain dicts (None values are left out), readable by its
+    owner only (as the kiosk requires of a file holding its token)."""
     lines = [f"{key} = {toml_value(value)}" for key, value in top.items() if value is not None]
     for name, table in tables.items():
         lines.append(f"\n[{name}]")
         lines += [f"{key} = {toml_value(value)}" for key, value in table.items()
                   if value is not None]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
     return path
 
 

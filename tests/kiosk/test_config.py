@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from kiosk.config import ConfigError, default_data_dir, load_config
+from kiosk.config import ConfigError, KioskConfig, default_data_dir, load_config, parse_config
 from tests.kiosk.fakes import kiosk_top, write_config
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "kiosk_config").glob("*.toml"))
+PRINTER = {"backend": "file", "path": "out/receipts.bin", "paper_width_mm": 58, "qr": "image"}
+
+
+def example(path: Path) -> KioskConfig:
+    """An example of the repository, checked as written (git keeps no file's privacy: a
+    kiosk's own copy must be `chmod 600`)."""
+    return parse_config(tomllib.loads(path.read_text(encoding="utf-8")), path)
 
 
 def problems_of(path: Path) -> list[str]:
@@ -20,18 +28,18 @@ def problems_of(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_is_a_valid_configuration(path: Path) -> None:
-    config = load_config(path)
+    config = example(path)
     assert config.printer.backend in path.name
     assert config.public_base_url.startswith("https://")
 
 
 def test_the_four_printer_backends_have_an_example() -> None:
-    assert {load_config(p).printer.backend for p in EXAMPLES} == {"usb", "serial", "network",
+    assert {example(p).printer.backend for p in EXAMPLES} == {"usb", "serial", "network",
                                                                    "file"}
 
 
 def test_the_demo_example_reads_paths_beside_itself() -> None:
-    demo = load_config(next(p for p in EXAMPLES if p.name == "example-file.toml"))
+    demo = example(next(p for p in EXAMPLES if p.name == "example-file.toml"))
     root = EXAMPLES[0].parent
     assert demo.printer.path == root.parent / "var" / "kiosk-demo" / "receipts.escpos"
     assert demo.document_scanner.folder == root / "demo-scans"
@@ -126,4 +134,58 @@ def test_screen_idle_times() -> None:
     from kiosk.config import ScreenConfig
 
     examples = Path(__file__).resolve().parents[2] / "kiosk_config"
-    assert load_config(examples / "example-file.toml").screen == ScreenConfig(60.0, 15.0)
+    assert example(examples / "example-file.toml").screen == ScreenConfig(60.0, 15.0)
+
+
+# --- what keeps the token and citizens' data private -----------------------------------------
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8000", "http://miz.chht-isfahan.example",
+                                 "http://127.0.0.1.example.com"])
+def test_plain_http_to_another_machine_is_refused_naming_the_setting(
+        tmp_path: Path, url: str) -> None:
+    path = write_config(tmp_path / "k.toml", kiosk_top(tmp_path, server_url=url),
+                        printer=PRINTER)
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: server_url: must start with https://")
+    assert "127.0.0.1, ::1 or localhost" in problem and problem.endswith(f'(got "{url}")')
+
+
+@pytest.mark.parametrize("url", ["https://miz.chht-isfahan.example", "http://127.0.0.1:5000",
+                                 "http://127.8.0.1", "http://[::1]:8000", "http://localhost"])
+def test_https_anywhere_and_http_on_this_machine_are_taken(tmp_path: Path, url: str) -> None:
+    path = write_config(tmp_path / "k.toml", kiosk_top(tmp_path, server_url=url),
+                        printer=PRINTER)
+    assert load_config(path).server_url == url
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_file_others_may_read_is_refused_with_the_chmod_to_run(
+        tmp_path: Path, mode: int) -> None:
+    path = write_config(tmp_path / "k.toml", kiosk_top(tmp_path), printer=PRINTER)
+    path.chmod(mode)
+    [problem] = problems_of(path)
+    assert problem == (f"{path}: other users may read or change this file (mode {mode:04o}), "
+                       f"and it holds the kiosk's token: run `chmod 600 {path}` (as the user "
+                       "the kiosk runs as)")
+    path.chmod(0o600)
+    assert load_config(path).token == "test-token"
+
+
+def test_a_shared_file_is_named_with_its_other_problems(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "k.toml", kiosk_top(tmp_path, kiosk_id=0), printer=PRINTER)
+    path.chmod(0o644)
+    problems = problems_of(path)
+    assert [p.split(": ")[1] for p in problems] == ["other users may read or change this file "
+                                                    "(mode 0644), and it holds the kiosk's token",
+                                                    "kiosk_id"]
+
+
+def test_refused_records_keep_personal_data_30_days_unless_set(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "k.toml", kiosk_top(tmp_path), printer=PRINTER)
+    assert load_config(path).refused_retention_days == 30
+    write_config(path, kiosk_top(tmp_path, refused_retention_days=7), printer=PRINTER)
+    assert load_config(path).refused_retention_days == 7
+    write_config(path, kiosk_top(tmp_path, refused_retention_days=0), printer=PRINTER)
+    [problem] = problems_of(path)
+    assert problem.endswith("refused_retention_days: must be a whole number from 1 to 3650 "
+                            "(got 0)")

@@ -438,3 +438,42 @@ def test_the_sync_command_stops_on_sigterm(server: LiveServer, tmp_path: Path) -
     assert running.returncode == 0, err
     assert "sync stopped" in out and "Traceback" not in err
     assert server.heartbeat()["software_version"].startswith("miz-kiosk")
+
+
+# --- a sync that waits for nothing -----------------------------------------------------------
+
+def test_a_drain_across_server_restarts_waits_only_until_the_server_answers(
+        tmp_path: Path, demo_catalog: Catalog) -> None:
+    server = LiveServer(tmp_path / "server", demo_catalog, delay=0.02)
+    server.start()
+    config = config_for(server, tmp_path / "kiosk")
+    offline = config_for(server, tmp_path / "offline", url="http://127.0.0.1:9")
+    try:
+        with KioskStore(config.data_dir) as store:
+            assert engine_for(config, store).run_once().ok  # the catalog and leases
+            file_some(make_kiosk(offline, store), demo_catalog, 30)
+            # A first backoff of half a minute, doubling: any wait that ran its course, or a
+            # count of failures that did not start again after progress, would show below.
+            engine = engine_for(config, store, min_backoff=30.0, max_backoff=600.0,
+                                probe_interval=0.1, concurrency=1, ack_group=2)
+            stop = threading.Event()
+            thread = threading.Thread(target=engine.run_forever, args=(stop,))
+            thread.start()
+            try:
+                for restart in range(1, 6):
+                    assert wait_until(lambda n=restart: server.count(RequestDocument) >= 4 * n,
+                                      timeout=60)
+                    server.stop()
+                    assert wait_until(lambda n=restart: engine.pace.backoffs >= n, timeout=60)
+                    server.start()
+                assert wait_until(lambda: store.counts()["pending"] == 0, timeout=120)
+            finally:
+                stop.set()
+                thread.join(10)
+            assert not thread.is_alive()
+        pace = engine.pace
+        assert pace.backoffs >= 5 and pace.run_out == 0 and pace.cut_short == pace.backoffs
+        assert pace.most_failures == 1 and pace.failures == 0  # progress started the count again
+        assert server.counts() == {"requests": 30, "documents": 30, "tickets": 0, "surveys": 0}
+    finally:
+        server.close()

@@ -18,6 +18,7 @@ from counter_server.config import REPO_ROOT
 from counter_server.context import database
 from counter_server.models import ServiceRequest
 from counter_server.usecases import kiosks
+from kiosk.config import ConfigError, load_config
 
 
 def test_kiosk_add_list_revoke(app: Flask, runner: FlaskCliRunner) -> None:
@@ -119,10 +120,17 @@ def test_demo_kiosk_config_points_at_the_served_address(
 ) -> None:
     result = runner.invoke(args=["demo-seed", "--host", host, "--port", port])
     assert result.exit_code == 0, result.output
-    config = tomllib.loads((Path(app.instance_path) / "kiosk-demo.toml").read_text("utf-8"))
+    path = Path(app.instance_path) / "kiosk-demo.toml"
+    config = tomllib.loads(path.read_text("utf-8"))
     assert config["server_url"] == server_url
     assert config["kiosk_id"] == 1 and config["token"] in result.output
     assert f"Online desk:   {server_url}/" in result.output
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds the token
+    if host == "192.168.10.7":  # plain http to another address: the kiosk refuses it
+        with pytest.raises(ConfigError, match="server_url: must start with https://"):
+            load_config(path)
+    else:
+        assert load_config(path).token == config["token"]
 
 
 def test_make_demo_hands_host_and_port_to_the_demo() -> None:
