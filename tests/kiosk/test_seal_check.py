@@ -183,4 +183,5 @@ def _with_key(config: KioskConfig, name: str) -> Path:
     text = config.source.read_text(encoding="utf-8")
     path = config.source.parent.parent / f"with-{name}.toml"
     path.write_text(f'seal_public_key = "{name}"\n' + text, encoding="utf-8")
+    path.chmod(0o600)  # it holds the token
     return path
