@@ -142,6 +142,7 @@ def _mobile_step(spec: ServiceSpec, typed: dict[str, str] | None = None,
 def confirm_mobile(slug: str) -> Response | tuple[str, int]:
     """Check the mobile against the national code (when the service does) and text a code."""
     spec = _online_service(slug)
+    session().commit()  # end this request's write transaction: `start` opens its own
     typed = {"national_code": request.form.get("national_code", "")[:30],
              "mobile": request.form.get("mobile", "")[:30]}
     try:

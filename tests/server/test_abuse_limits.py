@@ -103,7 +103,7 @@ def service_form(client: FlaskClient, demo_catalog: Catalog) -> dict[str, object
 
 
 def big_pdf(size: int) -> bytes:
-    return b"%PDF-1.7\n" + b"0" * (size - 15) + b"\n%%EOF\n"
+    return b"%PDF-1.7\n" + b"0" * (size - 16) + b"\n%%EOF\n"
 
 
 def test_seven_documents_under_the_file_limit_but_over_the_total_come_back_with_the_form(
