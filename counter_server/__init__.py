@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from counter_server import config as default_config
+from counter_server import security
 from counter_server.agencies import bus_from_config
 from counter_server.context import close_session
 from counter_server.db import Database
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = default_config.load_secret_key(app.instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    security.check_production(app.config)
 
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
     app.extensions["miz.storage"] = LocalStorage(app.config["UPLOADS_DIR"])
@@ -44,7 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         else None
     app.teardown_appcontext(close_session)
 
-    from counter_server import api, cli, desk, errors, security, web
+    from counter_server import api, cli, desk, errors, web
 
     limiter.init_app(app)
     csrf.init_app(app)

@@ -20,10 +20,25 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SQL_ECHO": False,
         "ASSETS_DIR": str(ASSETS_DIR),
         "UPLOADS_DIR": str(Path(instance_path) / "uploads"),
+        # "production" (MIZ_ENV) refuses to start with settings only fit for one process or
+        # a developer's machine (security.check_production) and sends HSTS.
+        "ENV": "development",
+        # Proxies in front of the server whose X-Forwarded-For/-Proto are trusted: 1 for one
+        # nginx. The client's address then keys the rate limits and goes in the audit log.
+        "PROXY_HOPS": 0,
+        # Uploads: each file, the documents of one filing together, and the hard ceiling of
+        # any request's body (above the filing's total, so an oversized filing is still read
+        # and answered with its form; beyond it the body is not read at all).
         "MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "MAX_FILING_BYTES": 40 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Online filings (after the mobile's one-time code) per address and per mobile, and
+        # every API call of one kiosk, by its token (counter_server/quotas.py).
+        "FILINGS_PER_ADDRESS": "30 per hour",
+        "FILINGS_PER_MOBILE": "10 per day",
+        "KIOSK_RATE_LIMIT": "1200 per minute",
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

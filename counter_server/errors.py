@@ -43,18 +43,19 @@ def _answer(status: int, exc: HTTPException | None = None) -> Any:
     return response
 
 
-def _http_error(exc: HTTPException) -> Any:
+def http_error(exc: HTTPException) -> Any:
+    """The standard answer to `exc`: JSON under /api/, else a Persian page."""
     return _answer(exc.code or 500, exc)
 
 
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
-        return _http_error(exc)
+        return http_error(exc)
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return _answer(InternalServerError.code)
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(ApiError, lambda exc: exc.response())
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -1,8 +1,13 @@
-"""Security headers on every response, and staff sessions that expire when left idle."""
+"""Security headers on every response, the proxies whose forwarded headers are trusted, and
+the settings production refuses to start without."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -16,6 +21,27 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'self'",
 ])
+HSTS = "max-age=31536000; includeSubDomains"
+PRODUCTION = "production"
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A production server configured in a way that would undo its protections."""
+
+
+def is_production(config: Mapping[str, Any]) -> bool:
+    return str(config.get("ENV", "")).lower() == PRODUCTION
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    """Refuse production settings that only hold in one process: the rate limits (and the
+    filing and kiosk quotas) kept in memory would be counted by each process on its own."""
+    if not is_production(config):
+        return
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        raise UnsafeConfiguration(
+            "MIZ_ENV=production needs a shared rate-limit store: set "
+            "MIZ_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (or another Redis).")
 
 
 def _headers(response: Response) -> Response:
@@ -27,5 +53,17 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _hsts(response: Response) -> Response:
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    """Trust `PROXY_HOPS` proxies' X-Forwarded-For and -Proto (so `request.remote_addr` is the
+    client's, for the rate limits and the audit log), and add the headers."""
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(_headers)
+    if is_production(app.config):
+        app.after_request(_hsts)

@@ -35,9 +35,11 @@ staff_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 
 
 # Online filing confirms the mobile with a one-time code; tests file many requests from one
-# mobile and one address, so its limits are raised (they have tests of their own).
+# mobile and one address, so its limits, and the filings' own, are raised (they have tests
+# of their own).
 ONLINE_FILING = {"SMS_OTP_TEMPLATE": "otp", "MOBILE_CODE_RESEND_SECONDS": 0,
-                 "MOBILE_CODES_PER_MOBILE_HOUR": 10_000, "MOBILE_CODES_PER_ADDRESS_HOUR": 10_000}
+                 "MOBILE_CODES_PER_MOBILE_HOUR": 10_000, "MOBILE_CODES_PER_ADDRESS_HOUR": 10_000,
+                 "FILINGS_PER_ADDRESS": "10000 per hour", "FILINGS_PER_MOBILE": "10000 per day"}
 
 
 def _reset_postgres(url: str) -> None:

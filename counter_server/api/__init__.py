@@ -12,6 +12,13 @@ from counter_server.context import session
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+@bp.before_request
+def _kiosk_quota() -> None:
+    from counter_server.api.auth import spend_kiosk_quota
+
+    spend_kiosk_quota()
+
+
 def init_app(app: Flask) -> None:
     from counter_server.api import (  # noqa: F401  (routes)
         catalog,

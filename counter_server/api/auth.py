@@ -4,12 +4,13 @@ desk)."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from counter_server.api.errors import ApiError
+from counter_server import quotas
 from counter_server.context import session
 from counter_server.models import Kiosk, User
 from counter_server.usecases import kiosks
@@ -56,3 +57,15 @@ def current_staff() -> User | None:
                        "درخواست کارکنان بدون سرآیند X-CSRFToken نشست پذیرفته نمی‌شود."
                        ) from None
     return current_user  # type: ignore[return-value]
+
+
+
+def spend_kiosk_quota() -> None:
+    """Count this call against its kiosk's own limit (`KIOSK_RATE_LIMIT`, keyed by the kiosk,
+    not by the address: kiosks are exempt from the per-address limits); 429 past it."""
+    if not is_kiosk_call():
+        return
+    kiosk: Kiosk = g.kiosk
+    if not quotas.spend(current_app.config["KIOSK_RATE_LIMIT"], "kiosk", str(kiosk.id)):
+        raise ApiError(429, "kiosk_rate_limited",
+                       "این کیوسک در این دقیقه درخواست بسیار فرستاده است؛ کمی بعد دوباره بفرستید.")

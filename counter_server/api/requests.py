@@ -28,7 +28,7 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
     VerifyOut,
 )
-from counter_server import clock
+from counter_server import clock, quotas
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.extensions import limiter
@@ -45,6 +45,7 @@ from counter_server.usecases import (
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel, ServiceSpec
+from shared.validators import InvalidValue, clean_mobile
 from shared.workflow import STATUS_LABELS, Status
 
 TRACK_LIMIT = "60 per minute"
@@ -74,7 +75,8 @@ def request_json(item: ServiceRequest) -> dict[str, Any]:
            ErrorBody),
      409: ("The kiosk's tracking code is already taken", ErrorBody),
      422: ("Invalid body or fields; `idempotency_key_reused` for a reused client_id",
-           ValidationErrorBody)},
+           ValidationErrorBody),
+     429: ("`too_many_filings`: online filings per address or per mobile", ErrorBody)},
     tag="requests", body=RequestIn,
     description="Idempotent by `client_id`: the same id and body return the original result "
     "(200); the same id with another body is refused (422, `idempotency_key_reused`).",
@@ -88,8 +90,10 @@ def submit_request() -> tuple[dict[str, Any], int]:
         created_at=body.created_at)
     kiosk, staff = current_kiosk(), current_staff()
     check = None
-    if submission.channel == Channel.online:
+    online = submission.channel == Channel.online
+    if online:
         check = _confirmed_mobile(submission, body.mobile_confirmation)
+        _check_filing_quota(submission)
 
     def work(db: Session) -> service_requests.Filed:
         return service_requests.submit(db, submission, kiosk=kiosk, user=staff,
@@ -102,7 +106,22 @@ def submit_request() -> tuple[dict[str, Any], int]:
     except SubmissionRefused as exc:
         extra = {"errors": exc.errors} if exc.errors else {}
         raise ApiError(exc.status, exc.code, exc.message, **extra) from None
+    if online and filed.created:
+        quotas.count_filing(current_app.config, request.remote_addr or "",
+                            filed.request.applicant_mobile)
     return request_json(filed.request), 201 if filed.created else 200
+
+
+def _check_filing_quota(submission: Submission) -> None:
+    """429 past the online filings per address or per mobile (a replay always passes)."""
+    mobile = str(submission.applicant.get("mobile", ""))
+    try:
+        mobile = clean_mobile(mobile)
+    except InvalidValue:
+        return  # the filing refuses it with the field's error
+    if not quotas.may_file(current_app.config, request.remote_addr or "", mobile) \
+            and not service_requests.is_filed(session(), submission.client_id):
+        raise ApiError(429, "too_many_filings", quotas.FILINGS_REFUSED)
 
 
 def _confirmed_mobile(submission: Submission,
@@ -237,12 +256,14 @@ def verify(public_id: str) -> dict[str, Any]:
 
 
 @bp.post("/requests/<code>/documents")
+@limiter.limit("20 per minute", exempt_when=is_kiosk_call)
 @operation(
     "Hand in a document for one of the request's document slots",
     {201: ("Stored", DocumentOut), 200: ("A replay of an earlier upload", DocumentOut),
      403: ("Neither the request's kiosk nor its applicant", ErrorBody),
      404: ("No request has this code", ErrorBody),
-     422: ("The file was refused (format, size, damage, slot)", ErrorBody)},
+     422: ("The file was refused (format, size, pages, damage, slot)", ErrorBody),
+     429: ("Too many uploads from this address", ErrorBody)},
     tag="requests", body=DocumentUpload, body_media_type="multipart/form-data",
     description="Idempotent by `client_id`. Files are checked by their bytes against the "
     "slot's formats (PDF, JPEG, PNG, TIFF) and bounded in size.",

@@ -249,7 +249,9 @@ class TicketIn(BaseModel):
     tracking_code: str | None = Field(None, max_length=64,
                                       description="The request this ticket is for, if any")
     number: int | None = Field(None, ge=1, le=100000, description="Kiosks only: a leased number")
-    issued_at: AwareDatetime | None = Field(None, description="Kiosks only: when it was taken")
+    issued_at: AwareDatetime | None = Field(
+        None, description="Only with `number` (a kiosk's leased number): when it was taken; "
+        "a time later than the server's now is taken as now")
     office: str | None = Field(None, max_length=80,
                                description="Staff only: the office (kiosks belong to one)")
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{12,16}$",
@@ -280,7 +282,9 @@ class TicketOut(BaseModel):
         None, description="[low, high] minutes, when no service time has been measured yet")
     issued_at: datetime
     day: date
-    tracking_code: str | None
+    tracking_code: str | None = Field(
+        description="The request the ticket is for: only to the kiosk or staff issuing it; "
+        "null from the public `GET /tickets/{id}`")
     url: str
 
 

@@ -39,7 +39,10 @@ def lobby() -> Lobby:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
 
 
-def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
+def ticket_json(db: Session, rules: Lobby, ticket: Ticket,
+                with_code: bool = False) -> dict[str, Any]:
+    """The ticket as the API answers it; `with_code` (to whoever issued it) adds the
+    tracking code of its request, which the public ticket page must not reveal."""
     spec = rules.queue(ticket.queue_slug)
     ahead = walk_in_queue.ahead_of(db, ticket)
     guess = walk_in_queue.estimate(db, rules, ticket, ahead)
@@ -52,7 +55,7 @@ def ticket_json(db: Session, rules: Lobby, ticket: Ticket) -> dict[str, Any]:
         "estimated_wait_minutes": guess.minutes,
         "estimated_wait_range": list(guess.range) if guess.range else None,
         "issued_at": ticket.issued_at.isoformat(), "day": ticket.day.isoformat(),
-        "tracking_code": ticket.tracking_code, "url": ticket_url(public_url(), ticket.public_id),
+        "tracking_code": ticket.tracking_code if with_code else None, "url": ticket_url(public_url(), ticket.public_id),
     }
 
 
@@ -75,8 +78,8 @@ def _queue_error(exc: QueueError) -> ApiError:
            ValidationErrorBody)},
     tag="queue", body=TicketIn,
     description="Kiosks (bearer token) or logged-in staff. Idempotent by `client_id`. A kiosk "
-    "that numbered the ticket itself sends `number` (from a lease) and `issued_at`; the queue "
-    "is ordered by `issued_at`.",
+    "that numbered the ticket itself sends `number` (from a lease) and `issued_at` (refused "
+    "without `number`; never later than now); the queue is ordered by `issued_at`.",
 )
 def issue_ticket() -> tuple[dict[str, Any], int]:
     body: TicketIn = parse_body(TicketIn)
@@ -101,7 +104,7 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
         raise _queue_error(exc) from None
     with database().session() as reads:  # the place in line is read outside the write lock
         ticket = reads.get(Ticket, ticket_id)
-        return ticket_json(reads, rules, ticket), 201 if created else 200
+        return ticket_json(reads, rules, ticket, with_code=True), 201 if created else 200
 
 
 @bp.post("/tickets/leases")

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -312,7 +311,10 @@ def document_file(code: str, document_id: int) -> Response:
     extension = document.stored_name.rsplit(".", 1)[-1]
     response = send_file(io.BytesIO(data), mimetype=document.media_type,
                          download_name=f"document-{document.id}.{extension}")
-    response.headers["Content-Disposition"] = f"inline; filename=document-{document.id}.{extension}"
+    # A PDF may carry scripts and forms: it is downloaded, never opened in the desk's origin.
+    disposition = "attachment" if document.media_type == "application/pdf" else "inline"
+    response.headers["Content-Disposition"] = \
+        f"{disposition}; filename=document-{document.id}.{extension}"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -320,26 +322,18 @@ def document_file(code: str, document_id: int) -> Response:
 @bp.get("/requests/<code>/documents/<int:document_id>/preview.png")
 @roles_required(*WORKERS)
 def document_preview(code: str, document_id: int) -> Response:
-    """A PNG of an image the browser cannot show itself (TIFF), every page stacked."""
+    """A PNG of an image the browser cannot show itself (TIFF), its first pages stacked."""
     document = _document(code, document_id)
     if not document.media_type.startswith("image/"):
         abort(404)
     data = current_app.extensions["miz.storage"].read(document.stored_name)
-    with Image.open(io.BytesIO(data)) as image:
-        pages = []
-        for index in range(getattr(image, "n_frames", 1)):
-            image.seek(index)
-            page = image.convert("RGB")
-            page.thumbnail((1600, 1600))
-            pages.append(page)
-    sheet = Image.new("RGB", (max(p.width for p in pages), sum(p.height for p in pages)), "white")
-    top = 0
-    for page in pages:
-        sheet.paste(page, (0, top))
-        top += page.height
-    buffer = io.BytesIO()
-    sheet.save(buffer, "PNG")
-    return Response(buffer.getvalue(), mimetype="image/png",
+    try:
+        png = documents.preview_png(data)
+    except documents.TooBig:
+        abort(Response(render_template(
+            "errors/error.html", status=422, message="این پرونده برای پیش‌نمایش بیش از حد بزرگ "
+            "است (صفحه‌ها یا ابعاد آن از حد مجاز بیشتر است)؛ آن را دریافت کنید."), 422))
+    return Response(png, mimetype="image/png",
                     headers={"Cache-Control": "private, no-store"})
 
 

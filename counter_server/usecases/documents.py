@@ -1,15 +1,28 @@
 """Documents handed in with a request: checked by their bytes, bounded, stored safely; while
-staff wait for documents they named, the applicant may hand in only those."""
+staff wait for documents they named, the applicant may hand in only those.
+
+Bounded means more than bytes: a small file can decode to gigabytes (thousands of blank TIFF
+pages, an image declaring huge dimensions). An upload is refused past `MAX_PAGES` pages
+(TIFF frames, PDF pages) or `MAX_PIXELS` pixels over all its frames, and Pillow's
+decompression-bomb warning is an error; the desk's preview (`preview_pages`) keeps the same
+bounds for files stored before them, and draws at most `PREVIEW_PAGES` pages.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageSequence, UnidentifiedImageError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +43,11 @@ MEDIA_TYPES = {
 }
 EXTENSIONS = {FileFormat.pdf: "pdf", FileFormat.jpeg: "jpg", FileFormat.png: "png",
               FileFormat.tiff: "tif"}
-Image.MAX_IMAGE_PIXELS = 100_000_000  # refuse decompression bombs
+Image.MAX_IMAGE_PIXELS = 100_000_000  # one frame; beyond it Pillow warns (an error here)
+MAX_PAGES = 100  # TIFF frames or PDF pages of one document
+MAX_PIXELS = 400_000_000  # over all the frames of one image (about 45 A4 pages at 300 dpi)
+PREVIEW_PAGES = 20
+MEGABYTE = 1024 * 1024
 
 
 class DocumentRejected(Exception):
@@ -62,15 +79,79 @@ def sniff(data: bytes) -> FileFormat | None:
     return None
 
 
+class TooBig(Exception):
+    """An image or PDF beyond `MAX_PAGES` or `MAX_PIXELS`, or a decompression bomb."""
+
+
+@contextmanager
+def bounded_image(data: bytes) -> Iterator[Image.Image]:
+    """The image in `data`, opened once its frames were counted against `MAX_PAGES` and
+    `MAX_PIXELS` (from the headers: nothing is decoded). TooBig past them, or when Pillow
+    sees a decompression bomb; Pillow's own errors for a damaged file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                pixels = 0
+                for index, frame in enumerate(ImageSequence.Iterator(image)):
+                    pixels += frame.width * frame.height
+                    if index >= MAX_PAGES or pixels > MAX_PIXELS:
+                        raise TooBig(f"frame {index + 1}, {pixels} pixels")
+                image.seek(0)
+                yield image
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise TooBig(str(exc)) from exc
+
+
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def pdf_pages(data: bytes) -> int:
+    """The number of pages of a PDF: its page tree's count, or (when it cannot be parsed) the
+    page objects in plain sight; the larger when both are known."""
+    in_sight = len(PDF_PAGE.findall(data))
+    try:
+        counted = int(PdfFileReader(io.BytesIO(data), strict=False).root["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001  — any parse failure: count what is in sight
+        return in_sight
+    return max(counted, in_sight)
+
+
 def _intact(data: bytes, kind: FileFormat) -> bool:
+    """False for a damaged file; TooBig for one beyond the bounds."""
     if kind is FileFormat.pdf:
+        if pdf_pages(data) > MAX_PAGES:
+            raise TooBig("pages")
         return b"%%EOF" in data[-2048:]
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with bounded_image(data) as image:
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         return False
     return True
+
+
+def preview_png(data: bytes, width: int = 1600) -> bytes:
+    """A PNG of an image the browser cannot show itself (TIFF): its first `PREVIEW_PAGES`
+    pages, each at most `width` pixels square, stacked. TooBig for an image beyond the
+    upload's bounds (one stored before them), so a preview never decodes a bomb."""
+    pages = []
+    with bounded_image(data) as image:
+        for index, frame in enumerate(ImageSequence.Iterator(image)):
+            if index >= PREVIEW_PAGES:
+                break
+            page = frame.convert("RGB")
+            page.thumbnail((width, width))
+            pages.append(page)
+    sheet = Image.new("RGB", (max(p.width for p in pages), sum(p.height for p in pages)),
+                      "white")
+    top = 0
+    for page in pages:
+        sheet.paste(page, (0, top))
+        top += page.height
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def display_name(filename: str) -> str:
@@ -118,21 +199,45 @@ def check_asked(request: ServiceRequest, slot: str) -> None:
             f"فقط این مدارک را بفرستید: {wanted}.")
 
 
+def megabytes(size: int) -> str:
+    """A size in whole megabytes, rounded up, in Persian digits: «۱۰»."""
+    return format_number(math.ceil(size / MEGABYTE))
+
+
+def check_total(sizes: Sequence[int], max_total: int) -> None:
+    """DocumentRejected when the files of one filing or one hand-in weigh more than
+    `max_total` together (each is checked against its own limit by `check`)."""
+    total = sum(sizes)
+    if total > max_total:
+        raise DocumentRejected(
+            "documents_too_large",
+            f"پرونده‌های انتخاب‌شده روی هم {megabytes(total)} مگابایت است و بیش از "
+            f"{megabytes(max_total)} مگابایت پذیرفته نمی‌شود؛ پرونده‌ها را کم‌حجم‌تر کنید "
+            "(برای نمونه با وضوح کمتر اسکن کنید) و دوباره بفرستید.")
+
+
 def check(upload: Upload, spec: dict[str, Any], max_bytes: int) -> FileFormat:
     """The file's format if it may be taken for this slot; DocumentRejected otherwise."""
     if not upload.data:
         raise DocumentRejected("document_empty", f"پرونده «{spec['name']}» خالی است.")
     if len(upload.data) > max_bytes:
-        limit = format_number(max_bytes // (1024 * 1024))
         raise DocumentRejected("document_too_large",
-                               f"حجم پرونده «{spec['name']}» بیش از {limit} مگابایت است.")
+                               f"حجم پرونده «{spec['name']}» بیش از {megabytes(max_bytes)} "
+                               "مگابایت است.")
     kind = sniff(upload.data)
     accepted = [FileFormat(f) for f in spec["formats"]]
     if kind not in accepted:
         names = "، ".join(FILE_FORMATS[f] for f in accepted)
         raise DocumentRejected("document_format_not_accepted",
                                f"قالب پرونده «{spec['name']}» پذیرفته نیست؛ قالب‌های مجاز: {names}.")
-    if not _intact(upload.data, kind):
+    try:
+        intact = _intact(upload.data, kind)
+    except TooBig:
+        raise DocumentRejected(
+            "document_too_many_pages",
+            f"پرونده «{spec['name']}» بیش از حد بزرگ است: حداکثر {format_number(MAX_PAGES)} "
+            "صفحه و تصویری با ابعاد معمول یک اسکن پذیرفته می‌شود.") from None
+    if not intact:
         raise DocumentRejected("document_damaged",
                                f"پرونده «{spec['name']}» خراب یا ناقص است؛ دوباره اسکن یا ذخیره کنید.")
     return kind

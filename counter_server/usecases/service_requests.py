@@ -73,6 +73,12 @@ def find_by_code(session: Session, code: str, with_history: bool = False
     return session.scalars(query).unique().first()
 
 
+def is_filed(session: Session, client_id: str) -> bool:
+    """True when a request was already filed under `client_id` (a replay answers with it)."""
+    return session.scalar(select(ServiceRequest.id)
+                          .where(ServiceRequest.client_id == client_id)) is not None
+
+
 def _replay(session: Session, submission: Submission, digest: str) -> Filed | None:
     existing = session.scalar(select(ServiceRequest)
                               .where(ServiceRequest.client_id == submission.client_id))

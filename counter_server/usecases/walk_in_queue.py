@@ -212,7 +212,7 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
     office = lobby.office(kiosk.office_slug if kiosk and kiosk.office_slug else order.office)
     queue = lobby.queue_for(office, order.service)
     _check_priority(queue, order.priority)
-    issued_at = order.issued_at or lobby.now
+    issued_at = _issued_at(order, lobby.now)
     if order.number is None:
         if enforce_hours and not queue.is_open(lobby.now, lobby.snapshot.calendar):
             raise QueueError("queue_closed", f"نوبت‌دهی صف «{queue.title}» اکنون بسته است.")
@@ -234,6 +234,18 @@ def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | 
     session.flush()
     log(session, ticket, "issued", user)
     return Issued(ticket, created=True)
+
+
+def _issued_at(order: TicketOrder, now: datetime) -> datetime:
+    """When the ticket was taken: now, unless a kiosk numbered it from its lease (offline,
+    earlier) — the queue is ordered by it, so nobody else may claim an earlier place, and no
+    time after now is taken."""
+    if order.issued_at is None:
+        return now
+    if order.number is None:
+        raise QueueError("issued_at_not_allowed", "زمان صدور را فقط کیوسکی می‌فرستد که نوبت را "
+                         "با شماره رزروشده خودش داده است.")
+    return min(order.issued_at, now)
 
 
 def _with_clean_mobile(order: TicketOrder) -> TicketOrder:

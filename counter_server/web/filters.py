@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, current_app
 
+from counter_server.usecases import documents
 from shared import inquiries, jalali, text
 from shared.catalog import labels
 from shared.catalog.schema import Duration
@@ -36,6 +37,13 @@ def tracking_code(code: str) -> str:
     return format_code(code, persian=True)
 
 
+def upload_limits() -> dict[str, int]:
+    """The bytes a form's files may weigh, each and together (the form says them, and
+    file-picker.js checks them before anything is sent)."""
+    return {"file": current_app.config["MAX_DOCUMENT_BYTES"],
+            "total": current_app.config["MAX_FILING_BYTES"]}
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(text.to_persian_digits, "fa")
     app.add_template_filter(text.format_number, "number")
@@ -47,6 +55,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(jalali_iso, "jalali_iso")
     app.add_template_filter(sms_state, "sms_state")
     app.add_template_global(labels, "labels")
+    app.add_template_global(upload_limits, "upload_limits")
+    app.add_template_filter(documents.megabytes, "megabytes")
     app.add_template_global(inquiries.KINDS, "inquiry_kinds")
     app.add_template_global(inquiries.document_not_needed, "document_not_needed")
 

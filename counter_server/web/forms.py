@@ -15,7 +15,8 @@ from flask import current_app, request
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from counter_server.context import bus, database, unit_of_work
+from counter_server import quotas
+from counter_server.context import bus, database, session, unit_of_work
 from counter_server.models import Kiosk, ServiceRequest, User
 from counter_server.db import utcnow
 from counter_server.usecases import documents, inquiries, mobile_confirmation, service_requests
@@ -33,6 +34,10 @@ class PostedForm:
     fields: dict[str, Any] = field(default_factory=dict)
     uploads: list[documents.Upload] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+
+
+# The error key of files too large together: the documents' group (id="documents").
+DOCUMENTS_TOO_LARGE = "documents"
 
 
 def new_client_id() -> str:
@@ -58,7 +63,10 @@ def read_form(spec: ServiceSpec) -> PostedForm:
             posted.fields[item.name] = request.form.getlist(key)
         else:
             posted.fields[item.name] = request.form.get(key, "")
-    posted.uploads = read_uploads(spec, posted.client_id)
+    try:
+        posted.uploads = read_uploads(spec, posted.client_id)
+    except documents.DocumentRejected as exc:
+        posted.errors[DOCUMENTS_TOO_LARGE] = exc.message
     return posted
 
 
@@ -68,22 +76,36 @@ def upload_id(client_id: str, slot: str, index: int) -> str:
     return str(uuid.uuid5(uuid.UUID(client_id), f"{slot}:{index}"))
 
 
+def _size(file: FileStorage) -> int:
+    """The posted file's size, from its spooled stream (nothing is read into memory)."""
+    file.stream.seek(0, 2)
+    size = file.stream.tell()
+    file.stream.seek(0)
+    return size
+
+
 def read_uploads(spec: ServiceSpec, client_id: str,
                  slots: Sequence[Document] | None = None) -> list[documents.Upload]:
     """The files posted as `documents.<slot>` for each of `slots` (by default, the documents
-    `spec` asks for)."""
-    uploads = []
+    `spec` asks for); DocumentRejected, before any is read, when together they weigh more
+    than `MAX_FILING_BYTES`."""
+    posted = []
     for slot in spec.documents_to_ask if slots is None else slots:
         files: list[FileStorage] = [f for f in request.files.getlist(f"documents.{slot.id}")
                                     if f and f.filename]
-        for index, file in enumerate(files):
-            uploads.append(documents.Upload(upload_id(client_id, slot.id, index), slot.id,
-                                            file.filename or "", file.read()))
-    return uploads
+        posted.extend((slot, index, file) for index, file in enumerate(files))
+    documents.check_total([_size(file) for _slot, _index, file in posted],
+                          current_app.config["MAX_FILING_BYTES"])
+    return [documents.Upload(upload_id(client_id, slot.id, index), slot.id,
+                             file.filename or "", file.read())
+            for slot, index, file in posted]
 
 
 def check_documents(spec: ServiceSpec, posted: PostedForm) -> None:
-    """Check every file before anything is saved; mandatory slots must be filled."""
+    """Check every file before anything is saved; mandatory slots must be filled (unless
+    the files were not read at all: too large together)."""
+    if DOCUMENTS_TOO_LARGE in posted.errors:
+        return
     limit = current_app.config["MAX_DOCUMENT_BYTES"]
     for slot in spec.documents_to_ask:
         mine = [u for u in posted.uploads if u.slot == slot.id]
@@ -103,7 +125,7 @@ def page_order(spec: ServiceSpec) -> list[str]:
     """The form's error keys in the order their fields appear on the page: the applicant,
     the service's own fields, then its documents."""
     return ([f"applicant.{f.name}" for f in APPLICANT_FIELDS]
-            + [f"fields.{f.name}" for f in spec.form]
+            + [f"fields.{f.name}" for f in spec.form] + [DOCUMENTS_TOO_LARGE]
             + [f"documents.{d.id}" for d in spec.documents_to_ask])
 
 
@@ -149,27 +171,41 @@ def _file(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
     storage = current_app.extensions["miz.storage"]
     uploaded_by = "staff" if user else "citizen"
 
+    online = channel == Channel.online
     check = None
-    if channel == Channel.online and not posted.errors:
+    if online and not posted.errors:
         check = _mobile_check(spec, posted, confirmation)
+        if not posted.errors and not _within_quota(posted):
+            posted.errors["form"] = quotas.FILINGS_REFUSED
         if posted.errors:
             return None
 
-    def work(db: Session) -> ServiceRequest:
+    def work(db: Session) -> service_requests.Filed:
         filed = service_requests.submit(db, submission, kiosk=kiosk, user=user,
                                         public_url=public_url, mobile_check=check)
         if filed.created:
             for upload in posted.uploads:
                 documents.attach(db, storage, filed.request, upload, uploaded_by,
                                  user_id=user.id if user else None)
-        return filed.request
+        return filed
 
     try:
         if posted.errors:
             # Run the field checks too, so the person sees every problem at once.
             service_requests.validate_fields(spec, submission)
             return None
-        return unit_of_work(work)
+        filed = unit_of_work(work)
     except SubmissionRefused as exc:
         posted.errors.update(exc.errors or {"form": exc.message})
         return None
+    if online and filed.created:
+        quotas.count_filing(current_app.config, request.remote_addr or "",
+                            str(posted.applicant.get("mobile", "")))
+    return filed.request
+
+
+def _within_quota(posted: PostedForm) -> bool:
+    """An online filing within the limits per address and per mobile (a replay always is)."""
+    return (quotas.may_file(current_app.config, request.remote_addr or "",
+                            str(posted.applicant.get("mobile", "")))
+            or service_requests.is_filed(session(), posted.client_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from typing import Any
 
 from flask import (
     Response,
@@ -21,13 +22,15 @@ from flask import (
     session as http_session,
 )
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from counter_server import clock
+from counter_server import clock, quotas
 from counter_server.api.auth import is_kiosk_call
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
+from counter_server.errors import http_error
 from counter_server.extensions import limiter
-from counter_server.models import ServiceRequest
+from counter_server.models import MobileConfirmation, ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
     delivery,
@@ -41,6 +44,7 @@ from counter_server.usecases import (
 )
 from counter_server.web import bp
 from counter_server.web.forms import (
+    DOCUMENTS_TOO_LARGE,
     PostedForm,
     file_request,
     new_client_id,
@@ -94,11 +98,39 @@ def apply(slug: str) -> str | Response | tuple[str, int]:
                              confirmation=confirmed.public_id)
         if filed is not None:
             return redirect(url_for("web.receipt", code=filed.tracking_code, new=1))
+    return _apply_form(spec, confirmed, posted)
+
+
+def _apply_form(spec: ServiceSpec, confirmed: MobileConfirmation,
+                posted: PostedForm) -> tuple[str, int]:
     posted.applicant.update(national_code=confirmed.national_code, mobile=confirmed.mobile)
+    status = 429 if posted.errors.get("form") == quotas.FILINGS_REFUSED else 422
     return render_template("apply.html", service=spec, posted=posted,
                            applicant_fields=APPLICANT_FIELDS,
                            confirmed_fields=("national_code", "mobile")
-                           ), 422 if posted.errors else 200
+                           ), status if posted.errors else 200
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Any:
+    """A body past `MAX_CONTENT_LENGTH` is not read at all: the online form comes back
+    (empty: nothing of it was read) with why, a hand-in goes back to its tracking page."""
+    ceiling = documents.megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+    message = (f"حجم این درخواست بیش از {ceiling} مگابایت بود و دریافت نشد؛ پرونده‌ها را "
+               "کم‌حجم‌تر کنید و دوباره بفرستید.")
+    args = request.view_args or {}
+    if request.endpoint == "web.apply":
+        spec = _online_service(args["slug"])
+        confirmed = mobile_confirmation.confirmed(
+            session(), http_session.get(CONFIRMATION), utcnow(),
+            mobile_confirmation.policy_from_config(current_app.config))
+        if confirmed is not None:
+            posted = PostedForm(client_id=new_client_id(), errors={DOCUMENTS_TOO_LARGE: message})
+            return _apply_form(spec, confirmed, posted)[0], 413
+    if request.endpoint == "web.upload_requested":
+        flash(message, "error")
+        return redirect(url_for("web.track", code=args["code"]))
+    return http_error(exc)
 
 
 def _mobile_step(spec: ServiceSpec, typed: dict[str, str] | None = None,
@@ -183,6 +215,7 @@ def track_form() -> str | Response:
 
 
 @bp.get("/t/<code>/receipt")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
 def receipt(code: str) -> str:
     item = _find(code)
     if item.tracking_code != code:
@@ -192,6 +225,7 @@ def receipt(code: str) -> str:
 
 
 @bp.get("/t/<code>/qr.svg")
+@limiter.limit(TRACK_LIMIT, exempt_when=is_kiosk_call)
 def qr(code: str) -> Response:
     item = _find(code)
     return qr_svg(tracking_url(public_url(), item.tracking_code))
@@ -282,6 +316,7 @@ def verify(code: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/t/<code>/sms")
+@limiter.limit("20 per minute")
 def sms_choice(code: str) -> Response:
     """The applicant stops (or resumes) the SMS about their request."""
     item = _find(code)
@@ -302,6 +337,7 @@ def sms_choice(code: str) -> Response:
 
 
 @bp.post("/t/<code>/documents")
+@limiter.limit("20 per minute")
 def upload_requested(code: str) -> Response:
     """The applicant sends the documents staff asked for; the request goes back to review.
     A file posted for any of the service's other documents reaches the use case, which
@@ -309,10 +345,10 @@ def upload_requested(code: str) -> Response:
     item = _find(code, with_history=True)
     if not _is_verified(item):
         abort(403)
-    uploads = _requested_uploads(ServiceSpec.model_validate(item.service))
     storage = current_app.extensions["miz.storage"]
     max_bytes, url = current_app.config["MAX_DOCUMENT_BYTES"], public_url()
     try:
+        uploads = _requested_uploads(ServiceSpec.model_validate(item.service))
         unit_of_work(lambda db: workflow.provide_documents(
             db, item, storage, uploads, max_bytes=max_bytes, public_url=url))
     except (workflow.ActionRefused, documents.DocumentRejected) as exc:
