@@ -60,6 +60,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PKCS11_CERT_LABEL": None,
         "PKCS11_PIN": None,
         "TSA_URL": None,
+        # The catalog editor flags a service not reviewed for this many months.
+        "CATALOG_REVIEW_MONTHS": 12,
+        # The desk's home warns of a kiosk not heard from for this long.
+        "KIOSK_SILENT_MINUTES": 10,
     }
 
 

@@ -76,6 +76,8 @@ def _desk_globals() -> dict[str, Any]:
 def inbox() -> str | Response:
     if current_user.role == Role.receptionist:
         return redirect(url_for("desk.walk_in"))
+    if current_user.role == Role.editor:
+        return redirect(url_for("desk.catalog_home"))
     filters = read_filters(request.args)
     page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     snapshot = catalog_versions.current_snapshot(session())
