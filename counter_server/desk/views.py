@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -60,6 +61,7 @@ from shared import tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
+from shared.text import normalize, persian_sort_key
 from shared.workflow import RULES, STATUS_LABELS, Action, Status, allowed_actions
 
 WORKERS = (Role.clerk, Role.supervisor, Role.admin)
@@ -85,7 +87,12 @@ def inbox() -> str | Response:
     found = open_inbox(session(), current_user, filters, today, page)
     scope = services_visible_to(current_user)
     services = [s for s in snapshot.catalog.services if s.slug in scope]
+    fleet = []
+    if current_user.role in (Role.supervisor, Role.admin):
+        silent = timedelta(minutes=current_app.config["KIOSK_SILENT_MINUTES"])
+        fleet = kiosk_status.alerts(kiosks.all_kiosks(session()), now(), silent)
     return render_template("desk/inbox.html", items=found.items, filters=filters,
+                           kiosk_alerts=fleet,
                            services=services, total=found.total, page=found.page,
                            pages=found.pages, today=today, calendar=snapshot.calendar,
                            channels=list(Channel))
@@ -244,9 +251,22 @@ def document_preview(code: str, document_id: int) -> Response:
 @bp.get("/walk-in")
 @login_required
 def walk_in() -> str:
+    """The services filed at the counter, in Persian alphabetical order of their titles;
+    `q` keeps those the catalog's search finds (the page's script filters as one types)."""
     snapshot = catalog_versions.current_snapshot(session())
-    services = [s for s in snapshot.catalog.services if Channel.counter in s.channels]
-    return render_template("desk/walk_in.html", snapshot=snapshot, services=services)
+    query = request.args.get("q", "").strip()[:200]
+    services = sorted((s for s in snapshot.catalog.services if Channel.counter in s.channels),
+                      key=lambda s: persian_sort_key(s.title))
+    if query:
+        found = {hit.service.slug for hit in snapshot.search(query)}
+        services = [s for s in services if s.slug in found]
+    return render_template("desk/walk_in.html", snapshot=snapshot, services=services,
+                           query=query, search_text=_search_text)
+
+
+def _search_text(service: ServiceSpec, category: str) -> str:
+    """What the list's script matches typed words against: title, category, keywords."""
+    return normalize(" ".join([service.title, category, *service.keywords]))
 
 
 @bp.route("/walk-in/<slug>", methods=["GET", "POST"])
