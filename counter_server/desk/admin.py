@@ -127,6 +127,8 @@ def _devices_page(token: kiosks.Registration | None = None) -> Any:
         "desk/devices.html", counters=lobby_admin.all_counters(db),
         kiosks=[kiosk_status.health(k, moment) for k in kiosks.all_kiosks(db)],
         offices=snapshot.catalog.offices, queues=snapshot.catalog.queues,
+        office_names={o.slug: o.name for o in snapshot.catalog.offices},
+        queue_titles={q.slug: q.title for q in snapshot.catalog.queues},
         registration=token)
     return (page, 200, NO_STORE)
 

@@ -166,7 +166,8 @@ def test_the_supervisors_home_shows_the_kiosk_fleets_alerts(
     login(client, "boss")
     page = html.unescape(client.get("/desk/").get_data(as_text=True))
     alerts = page.split('id="kiosk-alerts-title"', 1)[1].split("</section>", 1)[0]
-    items = re.findall(r'<li data-alert="(\w+)">کیوسک [۰-۹]+ — (\w+): ([^<]+)</li>', alerts)
+    items = re.findall(r'<li data-alert="(\w+)">کیوسک [۰-۹]+ — <bdi>(\w+)</bdi>: ([^<]+)</li>',
+                       alerts)
     assert {(kind, name) for kind, name, _ in items} == {
         ("outbox_growing", "growing"), ("printer", "steady"), ("silent", "quiet"),
         ("printer", "quiet")}
