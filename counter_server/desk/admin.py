@@ -34,10 +34,11 @@ def _user_or_404(user_id: int) -> User:
     return session().get(User, user_id) or abort(404)
 
 
-def _staff_command(user_id: int, command: Callable[[User], Any], done: str) -> Response:
+def _staff_command(user_id: int, command: Callable[[User, User], Any], done: str) -> Response:
+    """Run `command(account, admin)`; a StaffError's Persian message, else `done`."""
     user = _user_or_404(user_id)
     try:
-        command(user)
+        command(user, current_user._get_current_object())  # type: ignore[attr-defined]
     except staff.StaffError as exc:
         session().rollback()
         flash(exc.message, "error")
@@ -79,42 +80,42 @@ def staff_add() -> Response:
 @bp.post("/staff/<int:user_id>/role")
 @roles_required(Role.admin)
 def staff_role(user_id: int) -> Response:
-    return _staff_command(user_id, lambda u: staff.set_role(
-        session(), u.username, request.form.get("role", ""), by=current_user),  # type: ignore[arg-type]
-        "نقش {name} تغییر کرد.")
+    role = request.form.get("role", "")
+    return _staff_command(user_id, lambda u, admin: staff.set_role(
+        session(), u.username, role, by=admin), "نقش {name} تغییر کرد.")
 
 
 @bp.post("/staff/<int:user_id>/services")
 @roles_required(Role.admin)
 def staff_services(user_id: int) -> Response:
-    return _staff_command(user_id, lambda u: staff.set_services(
-        session(), u.username, request.form.getlist("services"), by=current_user),  # type: ignore[arg-type]
-        "خدمت‌های {name} ثبت شد.")
+    slugs = request.form.getlist("services")
+    return _staff_command(user_id, lambda u, admin: staff.set_services(
+        session(), u.username, slugs, by=admin), "خدمت‌های {name} ثبت شد.")
 
 
 @bp.post("/staff/<int:user_id>/active")
 @roles_required(Role.admin)
 def staff_active(user_id: int) -> Response:
     active = request.form.get("active") == "yes"
-    return _staff_command(user_id, lambda u: staff.set_active(
-        session(), u.username, active, by=current_user),  # type: ignore[arg-type]
+    return _staff_command(user_id, lambda u, admin: staff.set_active(
+        session(), u.username, active, by=admin),
         "حساب {name} فعال شد." if active else "حساب {name} غیرفعال شد و نشست‌هایش بسته شد.")
 
 
 @bp.post("/staff/<int:user_id>/password")
 @roles_required(Role.admin)
 def staff_password(user_id: int) -> Response:
-    return _staff_command(user_id, lambda u: staff.set_password(
-        session(), u.username, request.form.get("password", ""), by=current_user),  # type: ignore[arg-type]
+    password = request.form.get("password", "")
+    return _staff_command(user_id, lambda u, admin: staff.set_password(
+        session(), u.username, password, by=admin),
         "گذرواژهٔ {name} عوض شد و همهٔ نشست‌هایش بسته شد.")
 
 
 @bp.post("/staff/<int:user_id>/end-sessions")
 @roles_required(Role.admin)
 def staff_end_sessions(user_id: int) -> Response:
-    return _staff_command(user_id, lambda u: staff.end_sessions_of(
-        session(), u.username, by=current_user),  # type: ignore[arg-type]
-        "همهٔ نشست‌های باز {name} بسته شد.")
+    return _staff_command(user_id, lambda u, admin: staff.end_sessions_of(
+        session(), u.username, by=admin), "همهٔ نشست‌های باز {name} بسته شد.")
 
 
 # -- counters and kiosks ----------------------------------------------------------------

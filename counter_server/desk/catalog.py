@@ -41,8 +41,7 @@ def catalog_home() -> str:
         drafted={d.part for d in drafts},
         services=sorted(snapshot.catalog.services, key=lambda s: persian_sort_key(s.title)),
         stale=catalog_editor.stale_services(db, months, utcnow()), months=months,
-        sections=SECTIONS, label=lambda part: catalog_editor.part_label(part, snapshot.catalog),
-        versions=catalog_editor.versions(db, limit=5))
+        sections=SECTIONS, label=lambda part: catalog_editor.part_label(part, snapshot.catalog))
 
 
 @bp.post("/catalog/new")
@@ -124,9 +123,10 @@ def catalog_save(part: str) -> Any:
             content = read_yaml_text(text, part)
         except CatalogError as exc:
             db.rollback()
-            line = exc.problems[0].path.replace("line", "سطر")
-            problem = FieldProblem("", f"متن YAML خوانده نمی‌شود ({line}): "
-                                       f"{exc.problems[0].message.removeprefix('not valid YAML: ')}")
+            first = exc.problems[0]
+            line = to_persian_digits(first.path.replace("line", "سطر"))
+            reason = first.message.removeprefix("not valid YAML: ")
+            problem = FieldProblem("", f"متن YAML خوانده نمی‌شود ({line}): {reason}")
             return _edit_page(part, draft.content, [problem], draft, text=text, status=422)
     elif part.startswith(SERVICE):
         content = apply_fields(draft.content, request.form)

@@ -135,7 +135,7 @@ def new_service_content(slug: str, category: str) -> dict[str, Any]:
 
 _TYPE_MESSAGES = {
     "missing": "این مورد لازم است.",
-    "extra_forbidden": "این کلید در شناسنامه خدمت تعریف نشده است.",
+    "extra_forbidden": "چنین کلیدی در شناسنامه تعریف نشده است (نوشتن نادرست؟).",
     "string_too_short": "خالی نماند.",
     "string_too_long": "بلندتر از حد مجاز است.",
     "string_pattern_mismatch": "قالب آن درست نیست.",

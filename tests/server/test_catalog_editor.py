@@ -65,7 +65,8 @@ def _api_fee(client: FlaskClient) -> int:
     return service["fees"]["items"][0]["amount_rials"]
 
 
-def _post(client: FlaskClient, path: str, page: str = EDIT, **form: str):  # type: ignore[no-untyped-def]
+def _post(client: FlaskClient, path: str, page: str = EDIT,  # type: ignore[no-untyped-def]
+          **form: str):
     return client.post(path, data={**form, "csrf_token": csrf_token(client, page)})
 
 

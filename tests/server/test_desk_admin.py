@@ -29,7 +29,8 @@ def admin(app: Flask, client: FlaskClient, staff_users: dict[str, int]) -> Flask
     return client
 
 
-def _post(client: FlaskClient, path: str, page: str = "/desk/staff", **form: object):  # type: ignore[no-untyped-def]
+def _post(client: FlaskClient, path: str, page: str = "/desk/staff",  # type: ignore[no-untyped-def]
+          **form: object):
     return client.post(path, data={**form, "csrf_token": csrf_token(client, page)})
 
 
