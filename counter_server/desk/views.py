@@ -41,7 +41,12 @@ from counter_server.usecases import (
 )
 from counter_server.usecases import notifications as notifications_usecase
 from counter_server.usecases.inbox import open_inbox, read_filters
-from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
+from counter_server.usecases.staff import (
+    OFFICE_STAFF,
+    ROLE_LABELS,
+    Role,
+    services_visible_to,
+)
 from counter_server.usecases.public_tracking import public_view
 from counter_server.usecases.workflow import (
     ActionRefused,
@@ -249,7 +254,7 @@ def document_preview(code: str, document_id: int) -> Response:
 
 
 @bp.get("/walk-in")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def walk_in() -> str:
     """The services filed at the counter, in Persian alphabetical order of their titles;
     `q` keeps those the catalog's search finds (the page's script filters as one types)."""
@@ -270,7 +275,7 @@ def _search_text(service: ServiceSpec, category: str) -> str:
 
 
 @bp.route("/walk-in/<slug>", methods=["GET", "POST"])
-@login_required
+@roles_required(*OFFICE_STAFF)
 def walk_in_form(slug: str) -> str | Response | tuple[str, int]:
     snapshot = catalog_versions.current_snapshot(session())
     spec = snapshot.service(slug)
@@ -309,7 +314,7 @@ def notifications() -> str:
 
 
 @bp.get("/find")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def find() -> Response:
     code = request.args.get("code", "")
     try:
@@ -322,7 +327,7 @@ def find() -> Response:
 
 
 @bp.get("/kiosks")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def kiosk_health() -> str:
     """The lobby kiosks as they last reported: online, outbox, printer, clock."""
     moment = now()

@@ -179,11 +179,67 @@ _RULE_MESSAGES = {
 }
 
 
+_LISTED = {"step": "شناسهٔ مرحله", "form field": "نام پرسش فرم", "document": "شناسهٔ مدرک",
+           "channel": "راه ارائه", "inquiry": "شناسهٔ استعلام", "category slug": "شناسهٔ گروه",
+           "service slug": "شناسهٔ خدمت", "queue slug": "شناسهٔ صف", "queue prefix": "حرف صف",
+           "office slug": "شناسهٔ شعبه", "holiday": "تاریخ تعطیل"}
+_RULE_PATTERNS = [(re.compile(pattern), template) for pattern, template in (
+    (r"^(?P<what>.+) listed twice: (?P<names>.+)$", "{what} تکراری است: {names}"),
+    (r"^service '(?P<a>[^']+)' names unknown category '(?P<b>[^']+)'$",
+     "خدمت {a} گروه ناشناختهٔ {b} را نام برده است."),
+    (r"^queue '(?P<a>[^']+)' names unknown service '(?P<b>[^']+)'$",
+     "صف {a} خدمت ناشناختهٔ {b} را نام برده است."),
+    (r"^queue '(?P<a>[^']+)' names unknown priority class '(?P<b>[^']+)'$",
+     "صف {a} گروه اولویت ناشناختهٔ {b} را نام برده است."),
+    (r"^office '(?P<a>[^']+)' names unknown queue '(?P<b>[^']+)'$",
+     "شعبهٔ {a} صف ناشناختهٔ {b} را نام برده است."),
+    (r"^service '(?P<a>[^']+)' is in two queues: '(?P<b>[^']+)' and '(?P<c>[^']+)'$",
+     "خدمت {a} در دو صف {b} و {c} آمده است."),
+    (r"^queues need at least one office", "صف‌ها دست‌کم یک شعبه لازم دارند."),
+    (r"^sms announces unknown step '(?P<a>[^']+)'$", "پیامک مرحلهٔ ناشناختهٔ {a} را اعلام می‌کند."),
+    (r"^sms announces unknown event '(?P<a>[^']+)'$",
+     "پیامک رویداد ناشناختهٔ {a} را اعلام می‌کند."),
+    (r"^inquiry '(?P<a>[^']+)' runs at unknown step '(?P<b>[^']+)'$",
+     "استعلام {a} در مرحلهٔ ناشناختهٔ {b} انجام می‌شود."),
+    (r"^inquiry '(?P<a>[^']+)' replaces unknown document '(?P<b>[^']+)'$",
+     "استعلام {a} جای مدرک ناشناختهٔ {b} را می‌گیرد."),
+    (r"^inquiry '(?P<a>[^']+)': (?P<b>\w+) comes from unknown '(?P<c>[^']+)'$",
+     "ورودی {b} استعلام {a} از منبع ناشناختهٔ {c} می‌آید."),
+    (r"^output field '(?P<a>[^']+)' comes from unknown '(?P<b>[^']+)'$",
+     "خط «{a}» سند خروجی از منبع ناشناختهٔ {b} می‌آید."),
+    (r"^output body names unknown \{(?P<a>\w+)\}",
+     "متن سند خروجی جای‌نگهدار ناشناختهٔ {{{a}}} دارد."),
+    (r"^a (?P<a>\w+) field needs at least two options$",
+     "پرسش چندگزینه‌ای دست‌کم دو گزینه لازم دارد."),
+    (r"^a (?P<a>\w+) field takes no options$", "این نوع پرسش گزینه نمی‌گیرد."),
+    (r"^option values must be unique$", "مقدار گزینه‌ها نباید تکراری باشد."),
+    (r"^working_hours must name at least one working day$",
+     "دست‌کم یک روز کاری با ساعت کار لازم است."),
+    (r"^unknown time zone", "منطقهٔ زمانی شناخته نیست."),
+    (r"^a card has no room for a body", "کارت جای متن ندارد؛ خط‌های آن را بنویسید."),
+)]
+
+
+def _rule_message(detail: str) -> str:
+    """One of the schema's own rules in Persian; the English detail when it has no
+    translation yet."""
+    if detail in _RULE_MESSAGES:
+        return _RULE_MESSAGES[detail]
+    for pattern, template in _RULE_PATTERNS:
+        found = pattern.match(detail)
+        if found:
+            values = found.groupdict()
+            if "what" in values:
+                values["what"] = _LISTED.get(values["what"], values["what"])
+            return template.format(**values)
+    return f"با قاعده‌های شناسنامه نمی‌خواند: {detail}"
+
+
 def _message(item: Any) -> str:
     kind, context = item["type"], item.get("ctx") or {}
     if kind == "value_error":
         detail = item["msg"].removeprefix("Value error, ")
-        return _RULE_MESSAGES.get(detail, f"با قاعده‌های شناسنامه نمی‌خواند: {detail}")
+        return "؛ ".join(_rule_message(part) for part in detail.split("; "))
     template = _TYPE_MESSAGES.get(kind)
     if template is None:
         return f"مقدار پذیرفته نیست: {item['msg']}"

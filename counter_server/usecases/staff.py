@@ -48,6 +48,8 @@ ROLE_LABELS = {
 }
 # Who edits and publishes the catalog in the browser (/desk/catalog).
 CATALOG_EDITORS = frozenset({Role.admin, Role.editor})
+# Who works in the office: the lobby, walk-ins, tickets (everyone but the catalog's editors).
+OFFICE_STAFF = frozenset(Role) - {Role.editor}
 
 
 class StaffError(Exception):

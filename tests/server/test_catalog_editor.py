@@ -133,7 +133,7 @@ def test_the_yaml_editor_reaches_every_field_and_checks_references(
     entry["sms"] = {"steps": ["no-such-step"]}
     bad = _post(editor, EDIT, mode="yaml", yaml=yaml_text(entry))
     assert bad.status_code == 422
-    assert "no-such-step" in bad.get_data(as_text=True)
+    assert "پیامک مرحلهٔ ناشناختهٔ no-such-step را اعلام می‌کند." in bad.get_data(as_text=True)
 
     unreadable = _post(editor, EDIT, mode="yaml", yaml="title: [unclosed")
     assert unreadable.status_code == 422
@@ -156,7 +156,8 @@ def test_offices_and_queues_are_drafted_and_published_like_a_service(
     lobby["queues"][0]["services"].append("no-such-service")
     page = "/desk/catalog/edit/lobby"
     bad = _post(editor, page, page=page, mode="yaml", yaml=yaml_text(lobby))
-    assert bad.status_code == 422 and "no-such-service" in bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "خدمت ناشناختهٔ no-such-service را نام برده است." in bad.get_data(as_text=True)
     lobby["queues"][0]["services"].pop()
     assert _post(editor, page, page=page, mode="yaml", yaml=yaml_text(lobby)).status_code == 302
     _post(editor, f"{page}/publish", page=page)
@@ -221,3 +222,12 @@ def test_editors_must_have_a_second_factor(app: Flask, client: FlaskClient) -> N
         "username": "writer", "password": TEST_PASSWORD,
         "csrf_token": csrf_token(client, "/desk/login")})
     assert "/desk/two-factor/setup" in response.headers["Location"]
+
+
+def test_an_editor_works_on_the_catalog_only(editor: FlaskClient) -> None:
+    assert editor.get("/desk/").headers["Location"].endswith("/desk/catalog")
+    for path in ("/desk/walk-in", "/desk/tickets", "/desk/kiosks", "/desk/staff",
+                 "/desk/reports/satisfaction", "/desk/queue-report"):
+        assert editor.get(path).status_code == 403, path
+    nav = editor.get("/desk/catalog").get_data(as_text=True).split("</nav>", 1)[0]
+    assert "شناسنامه خدمات" in nav and "ثبت درخواست حضوری" not in nav
