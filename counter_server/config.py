@@ -86,6 +86,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TSA_URL": None,
         # Kiosks are given a revocation once it is this old (api/deliveries.py).
         "REVOCATION_SETTLE_SECONDS": 30,
+        # The catalog editor flags a service not reviewed for this many months.
+        "CATALOG_REVIEW_MONTHS": 12,
+        # The desk's home warns of a kiosk not heard from for this long.
+        "KIOSK_SILENT_MINUTES": 10,
     }
 
 

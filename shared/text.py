@@ -152,3 +152,26 @@ def tokens(s: str) -> list[str]:
 def compact(s: str) -> str:
     """Normalise `s` and drop every space, to match across ZWNJ/space differences."""
     return normalize(s).replace(" ", "")
+
+
+# The Persian alphabet in dictionary order; Unicode's order puts پ چ ژ گ after every Arabic
+# letter, so sorting by code point misfiles them.
+PERSIAN_ALPHABET = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+_ALPHABET_RANK = {ch: rank for rank, ch in enumerate(PERSIAN_ALPHABET)}
+
+
+def persian_sort_key(s: str) -> tuple[int, ...]:
+    """A key that sorts Persian text in dictionary order: after `normalize` (so ي and ی, ك
+    and ک, آ and ا, ZWNJ and space sort alike), spaces first, then digits, then the Persian
+    letters in alphabet order, then anything else by code point."""
+    key = []
+    for ch in normalize(s):
+        if ch == " ":
+            key.append(0)
+        elif ch.isdigit():
+            key.append(1 + int(ch))
+        elif ch in _ALPHABET_RANK:
+            key.append(20 + _ALPHABET_RANK[ch])
+        else:
+            key.append(100 + ord(ch))
+    return tuple(key)

@@ -9,8 +9,10 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 def init_app(app: Flask) -> None:
     from counter_server.desk import (  # noqa: F401  (registers the routes)
+        admin,
         auth,
         background,
+        catalog,
         counter,
         reports,
         two_factor,

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as http_session
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -21,7 +21,7 @@ from counter_server.models import Counter, ServiceRequest, Ticket
 from counter_server.usecases import audit, counter_printing, walk_in_queue
 from counter_server.usecases import catalog_versions
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
-from counter_server.usecases.staff import Role
+from counter_server.usecases.staff import OFFICE_STAFF, Role
 from shared import tracking_codes
 
 COUNTER_STAFF = (Role.clerk, Role.supervisor, Role.admin)
@@ -159,7 +159,7 @@ def serve_directly(counter_id: int) -> Response:
 
 
 @bp.post("/counter/<int:counter_id>/print/<kind>/<key>")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def print_at_counter(counter_id: int, kind: str, key: str) -> Response:
     """Print a request's receipt or a ticket on the counter's network printer."""
     counter = _counter(counter_id)
@@ -204,7 +204,7 @@ def _printer_globals() -> dict[str, Any]:
 
 
 @bp.route("/tickets", methods=["GET", "POST"])
-@login_required
+@roles_required(*OFFICE_STAFF)
 def issue_ticket() -> str | Response:
     """The receptionist hands out tickets (can link one to a filed request, and note the
     mobile the person gives for the queue's SMS)."""

@@ -1,12 +1,12 @@
 """The second factor on the desk: the code after the password, enrolment with a QR code and
-recovery codes, and the admins' page of staff accounts where a colleague's factor is reset."""
+recovery codes, and an admin's reset of a colleague's factor (on the staff accounts page,
+`desk/admin.py`)."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask import session as http_session
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from counter_server.context import session
@@ -17,7 +17,7 @@ from counter_server.desk.auth import begin_session, pending_user, roles_required
 from counter_server.extensions import limiter
 from counter_server.models import User
 from counter_server.usecases import catalog_versions, two_factor
-from counter_server.usecases.staff import ROLE_LABELS, Role
+from counter_server.usecases.staff import Role
 from counter_server.web.qr import qr_data_uri
 
 ENROL_SECRET = "enrol_secret"
@@ -79,13 +79,6 @@ def _issuer() -> str:
     except catalog_versions.NoCatalog:
         return "Miz"
     return f"Miz {agency.short_name or agency.name}"
-
-
-@bp.get("/staff")
-@roles_required(Role.admin)
-def staff_accounts() -> str:
-    users = session().scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("desk/staff.html", users=users, labels=ROLE_LABELS)
 
 
 @bp.post("/staff/<int:user_id>/reset-second-factor")

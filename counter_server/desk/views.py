@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -46,7 +47,12 @@ from counter_server.usecases import (
 )
 from counter_server.usecases import notifications as notifications_usecase
 from counter_server.usecases.inbox import open_inbox, read_filters
-from counter_server.usecases.staff import ROLE_LABELS, Role, services_visible_to
+from counter_server.usecases.staff import (
+    OFFICE_STAFF,
+    ROLE_LABELS,
+    Role,
+    services_visible_to,
+)
 from counter_server.usecases.public_tracking import public_view
 from counter_server.usecases.workflow import (
     ActionRefused,
@@ -66,6 +72,7 @@ from shared import jalali, tracking_codes
 from shared.catalog.schema import Channel
 from shared.catalog.schema import ServiceSpec
 from shared.forms import APPLICANT_FIELDS, display_value
+from shared.text import normalize, persian_sort_key
 from shared.workflow import RULES, STATUS_LABELS, Action, Status, allowed_actions
 
 WORKERS = (Role.clerk, Role.supervisor, Role.admin)
@@ -82,6 +89,8 @@ def _desk_globals() -> dict[str, Any]:
 def inbox() -> str | Response:
     if current_user.role == Role.receptionist:
         return redirect(url_for("desk.walk_in"))
+    if current_user.role == Role.editor:
+        return redirect(url_for("desk.catalog_home"))
     filters = read_filters(request.args)
     page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     snapshot = catalog_versions.current_snapshot(session())
@@ -89,7 +98,12 @@ def inbox() -> str | Response:
     found = open_inbox(session(), current_user, filters, today, page)
     scope = services_visible_to(current_user)
     services = [s for s in snapshot.catalog.services if s.slug in scope]
+    fleet = []
+    if current_user.role in (Role.supervisor, Role.admin):
+        silent = timedelta(minutes=current_app.config["KIOSK_SILENT_MINUTES"])
+        fleet = kiosk_status.alerts(kiosks.all_kiosks(session()), now(), silent)
     return render_template("desk/inbox.html", items=found.items, filters=filters,
+                           kiosk_alerts=fleet,
                            services=services, total=found.total, page=found.page,
                            pages=found.pages, today=today, calendar=snapshot.calendar,
                            channels=list(Channel))
@@ -338,15 +352,28 @@ def document_preview(code: str, document_id: int) -> Response:
 
 
 @bp.get("/walk-in")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def walk_in() -> str:
+    """The services filed at the counter, in Persian alphabetical order of their titles;
+    `q` keeps those the catalog's search finds (the page's script filters as one types)."""
     snapshot = catalog_versions.current_snapshot(session())
-    services = [s for s in snapshot.catalog.services if Channel.counter in s.channels]
-    return render_template("desk/walk_in.html", snapshot=snapshot, services=services)
+    query = request.args.get("q", "").strip()[:200]
+    services = sorted((s for s in snapshot.catalog.services if Channel.counter in s.channels),
+                      key=lambda s: persian_sort_key(s.title))
+    if query:
+        found = {hit.service.slug for hit in snapshot.search(query)}
+        services = [s for s in services if s.slug in found]
+    return render_template("desk/walk_in.html", snapshot=snapshot, services=services,
+                           query=query, search_text=_search_text)
+
+
+def _search_text(service: ServiceSpec, category: str) -> str:
+    """What the list's script matches typed words against: title, category, keywords."""
+    return normalize(" ".join([service.title, category, *service.keywords]))
 
 
 @bp.route("/walk-in/<slug>", methods=["GET", "POST"])
-@login_required
+@roles_required(*OFFICE_STAFF)
 def walk_in_form(slug: str) -> str | Response | tuple[str, int]:
     snapshot = catalog_versions.current_snapshot(session())
     spec = snapshot.service(slug)
@@ -385,7 +412,7 @@ def notifications() -> str:
 
 
 @bp.get("/find")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def find() -> Response:
     code = request.args.get("code", "")
     try:
@@ -398,7 +425,7 @@ def find() -> Response:
 
 
 @bp.get("/kiosks")
-@login_required
+@roles_required(*OFFICE_STAFF)
 def kiosk_health() -> str:
     """The lobby kiosks as they last reported: online, outbox, printer, clock."""
     moment = now()

@@ -1,6 +1,6 @@
 """SQLAlchemy models of the counter server, one module per area."""
 
-from counter_server.models.catalog import CatalogVersion, Category, Service
+from counter_server.models.catalog import CatalogDraft, CatalogVersion, Category, Service
 from counter_server.models.deliverables import Deliverable
 from counter_server.models.inquiries import EvidenceHead, Inquiry, InquiryExchange
 from counter_server.models.jobs import Circuit, Job, UsageDay
@@ -17,6 +17,7 @@ from counter_server.models.surveys import SurveyAnswer, SurveyInvitation
 
 __all__ = [
     "AuditEntry",
+    "CatalogDraft",
     "CatalogVersion",
     "Category",
     "Circuit",

@@ -74,3 +74,25 @@ class Service(Base):
     introduced_in: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
     updated_in: Mapped[int] = mapped_column(ForeignKey("catalog_versions.number"))
     withdrawn_in: Mapped[int | None] = mapped_column(ForeignKey("catalog_versions.number"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="Last published with a change, or confirmed unchanged by an editor")
+
+
+class CatalogDraft(Base):
+    """A part of the catalog being edited in the browser, not yet published.
+
+    `part` names what it replaces when published: `service:<slug>` (one service, new or
+    existing), `offices`, `lobby` (queues and priority classes) or `calendar` (working
+    hours and holidays). `content` is that part as the catalog's JSON, valid or not: the
+    editor keeps a draft with errors and refuses only to publish it.
+    """
+
+    __tablename__ = "catalog_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[str] = mapped_column(String(100), unique=True)
+    base_version: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_versions.number"), comment="The version the draft started from")
+    content: Mapped[Any] = mapped_column(JSON)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -261,6 +261,7 @@ def _store_services(
             continue
         row.category_slug, row.title, row.definition = spec.category, spec.title, definition
         row.digest, row.status, row.updated_in, row.withdrawn_in = digest, ACTIVE, number, None
+        row.reviewed_at = utcnow()
     withdrawn = []
     for row in rows.values():
         if row.status == ACTIVE:

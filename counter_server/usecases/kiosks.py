@@ -16,7 +16,12 @@ MAX_ISSUER = 99
 
 
 class KioskError(Exception):
-    """A kiosk command that cannot be carried out; the message says why."""
+    """A kiosk command that cannot be carried out: the English text for the command line,
+    `message` in Persian for the desk."""
+
+    def __init__(self, text: str, message: str):
+        super().__init__(text)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,17 @@ def register_kiosk(session: Session, name: str, office: str | None = None) -> Re
     """Register a kiosk under the next issuer number (never reusing a revoked kiosk's)."""
     name = name.strip()
     if not name:
-        raise KioskError("a kiosk needs a name")
+        raise KioskError("a kiosk needs a name", "نام کیوسک را بنویسید.")
     if office is not None and session.get(Office, office) is None:
-        raise KioskError(f"no office {office!r} (import a catalog with offices.yaml first)")
+        raise KioskError(f"no office {office!r} (import a catalog with offices.yaml first)",
+                         "چنین شعبه‌ای در شناسنامه نیست.")
     if session.scalar(select(Kiosk).where(Kiosk.name == name)):
-        raise KioskError(f"a kiosk named {name!r} already exists")
+        raise KioskError(f"a kiosk named {name!r} already exists",
+                         f"کیوسکی با نام «{name}» پیش‌تر ثبت شده است.")
     issuer = (session.scalar(select(func.max(Kiosk.id))) or 0) + 1
     if issuer > MAX_ISSUER:
-        raise KioskError(f"all {MAX_ISSUER} kiosk issuer numbers are taken")
+        raise KioskError(f"all {MAX_ISSUER} kiosk issuer numbers are taken",
+                         "همهٔ شماره‌های صادرکنندهٔ کیوسک به کار رفته‌اند.")
     token = secrets.token_urlsafe(32)
     kiosk = Kiosk(id=issuer, name=name, token_hash=hash_token(token), office_slug=office)
     session.add(kiosk)
@@ -73,7 +81,7 @@ def find(session: Session, id_or_name: str) -> Kiosk:
         query = select(Kiosk).where(Kiosk.id == int(id_or_name))
     kiosk = session.scalar(query)
     if kiosk is None:
-        raise KioskError(f"no kiosk {id_or_name!r}")
+        raise KioskError(f"no kiosk {id_or_name!r}", "چنین کیوسکی ثبت نشده است.")
     return kiosk
 
 

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from counter_server.db import utcnow
 from counter_server.models import Service, ServiceAssignment, ServiceRequest, User
 from counter_server.usecases import audit
+from shared.text import to_persian_digits
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -35,6 +36,7 @@ class Role(StrEnum):
     clerk = "clerk"
     supervisor = "supervisor"
     admin = "admin"
+    editor = "editor"
 
 
 ROLE_LABELS = {
@@ -42,11 +44,21 @@ ROLE_LABELS = {
     Role.clerk: "کارشناس",
     Role.supervisor: "سرپرست",
     Role.admin: "مدیر سامانه",
+    Role.editor: "ویراستار شناسنامه خدمات",
 }
+# Who edits and publishes the catalog in the browser (/desk/catalog).
+CATALOG_EDITORS = frozenset({Role.admin, Role.editor})
+# Who works in the office: the lobby, walk-ins, tickets (everyone but the catalog's editors).
+OFFICE_STAFF = frozenset(Role) - {Role.editor}
 
 
 class StaffError(Exception):
-    """A staff account command that cannot be carried out."""
+    """A staff account command that cannot be carried out: the English text for the command
+    line, `message` in Persian for the desk."""
+
+    def __init__(self, text: str, message: str):
+        super().__init__(text)
+        self.message = message
 
 
 class LoginFailed(Exception):
@@ -66,9 +78,12 @@ def common_passwords() -> frozenset[str]:
 def check_new_password(password: str) -> None:
     """StaffError for a password too short or among the most common ones."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise StaffError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                         f"گذرواژه باید دست‌کم {to_persian_digits(MIN_PASSWORD_LENGTH)} نویسه "
+                         "داشته باشد.")
     if password.strip().lower() in common_passwords():
-        raise StaffError("the password is one of the most common passwords; choose another")
+        raise StaffError("the password is one of the most common passwords; choose another",
+                         "این گذرواژه از پرکاربردترین گذرواژه‌هاست؛ گذرواژهٔ دیگری برگزینید.")
 
 
 def hash_password(password: str) -> str:
@@ -86,7 +101,8 @@ def create_user(session: Session, username: str, full_name: str, role: Role, pas
                 services: list[str] | None = None) -> User:
     username = username.strip().lower()
     if session.scalar(select(User).where(User.username == username)):
-        raise StaffError(f"user {username!r} already exists")
+        raise StaffError(f"user {username!r} already exists",
+                         f"نام کاربری «{username}» پیش‌تر ثبت شده است.")
     check_new_password(password)
     user = User(username=username, full_name=full_name.strip(), role=Role(role).value,
                 password_hash=hash_password(password))
@@ -100,7 +116,8 @@ def assign_services(session: Session, user: User, slugs: list[str]) -> None:
     known = set(session.scalars(select(Service.slug).where(Service.slug.in_(slugs))))
     unknown = sorted(set(slugs) - known)
     if unknown:
-        raise StaffError(f"unknown services: {', '.join(unknown)}")
+        raise StaffError(f"unknown services: {', '.join(unknown)}",
+                         f"این خدمت‌ها در فهرست نیستند: {'، '.join(unknown)}")
     for slug in sorted(known - user.service_slugs):
         user.assignments.append(ServiceAssignment(user_id=user.id, service_slug=slug))
     session.flush()
@@ -109,7 +126,7 @@ def assign_services(session: Session, user: User, slugs: list[str]) -> None:
 def find_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise StaffError(f"no user {username!r}")
+        raise StaffError(f"no user {username!r}", f"کاربری با نام «{username}» نیست.")
     return user
 
 
@@ -153,25 +170,70 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def set_password(session: Session, username: str, password: str) -> User:
-    """A new password (checked like a new account's); ends every session, lifts a lockout."""
+def set_password(session: Session, username: str, password: str,
+                 by: User | None = None) -> User:
+    """A new password (checked like a new account's); ends every session, lifts a lockout.
+    `by` is the admin who set it (None: the command line); audited."""
     user = find_user(session, username)
     check_new_password(password)
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     end_sessions(user)
-    audit.record(session, None, "staff.password_reset", username=user.username)
+    audit.record(session, by, "staff.password_reset", username=user.username)
     return user
 
 
-def set_active(session: Session, username: str, active: bool) -> User:
+def set_active(session: Session, username: str, active: bool,
+               by: User | None = None) -> User:
     """Disable (ending every session) or enable an account; audited."""
     user = find_user(session, username)
+    if by is not None and by.id == user.id and not active:
+        raise StaffError("you cannot disable your own account",
+                         "حساب خودتان را نمی‌توانید غیرفعال کنید.")
     user.active = active
     if not active:
         end_sessions(user)
-    audit.record(session, None, "staff.enabled" if active else "staff.disabled",
+    audit.record(session, by, "staff.enabled" if active else "staff.disabled",
                  username=user.username)
+    return user
+
+
+def set_role(session: Session, username: str, role: str, by: User | None = None) -> User:
+    """Give an account another role; its sessions end, so the new role applies at once."""
+    user = find_user(session, username)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise StaffError(f"unknown role {role!r}", "نقش انتخاب‌شده شناخته نیست.") from None
+    if by is not None and by.id == user.id and new_role != Role.admin:
+        raise StaffError("you cannot take the admin role from yourself",
+                         "نقش مدیر سامانه را از خودتان نمی‌توانید بگیرید.")
+    if user.role != new_role.value:
+        audit.record(session, by, "staff.role_changed", username=user.username,
+                     old=user.role, new=new_role.value)
+        user.role = new_role.value
+        end_sessions(user)
+    return user
+
+
+def set_services(session: Session, username: str, slugs: list[str],
+                 by: User | None = None) -> User:
+    """Exactly these services for the account (a clerk works on their requests); audited."""
+    user = find_user(session, username)
+    keep = set(slugs)
+    assign_services(session, user, sorted(keep))
+    user.assignments = [a for a in user.assignments if a.service_slug in keep]
+    session.flush()
+    audit.record(session, by, "staff.services_changed", username=user.username,
+                 services=sorted(keep))
+    return user
+
+
+def end_sessions_of(session: Session, username: str, by: User | None = None) -> User:
+    """An admin ends every open session of an account (a lost or shared computer)."""
+    user = find_user(session, username)
+    end_sessions(user)
+    audit.record(session, by, "staff.sessions_ended", username=user.username)
     return user
 
 

@@ -20,8 +20,9 @@ STEP_SECONDS = 30
 DRIFT_STEPS = 1
 RECOVERY_CODES = 10
 # Supervisors and admins work on every service, revoke delivered documents and run the
-# catalog's commands: they always need a second factor.
-ALWAYS_REQUIRED = frozenset({Role.supervisor, Role.admin})
+# catalog's commands; editors publish what every citizen reads: they always need a second
+# factor.
+ALWAYS_REQUIRED = frozenset({Role.supervisor, Role.admin, Role.editor})
 WRONG_CODE = "کد نادرست است یا پیش‌تر به کار رفته است."
 
 

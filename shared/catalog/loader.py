@@ -175,7 +175,9 @@ def _load_directory(root: Path) -> Catalog:
         ) from None
 
 
-class _QueuesFile(BaseModel):
+class QueuesFile(BaseModel):
+    """queues.yaml: the priority classes and the walk-in queues."""
+
     model_config = ConfigDict(extra="forbid")
 
     priority_classes: list[PriorityClass] = Field(default_factory=list)
@@ -186,7 +188,7 @@ def _read_lobby(root: Path, problems: list[Problem]) -> dict[str, Any]:
     """Queues, priority classes and offices; all optional (a catalog with no walk-in queue)."""
     lobby: dict[str, Any] = {}
     if (root / "queues.yaml").exists():
-        found = _validate(_QueuesFile, _read_yaml(root / "queues.yaml", "queues.yaml", problems),
+        found = _validate(QueuesFile, _read_yaml(root / "queues.yaml", "queues.yaml", problems),
                           "queues.yaml", problems)
         if found is not None:
             lobby.update(priority_classes=found.priority_classes, queues=found.queues)
@@ -235,6 +237,25 @@ def _read_services(root: Path, problems: list[Problem]) -> list[ServiceSpec]:
     return services
 
 
+def read_yaml_text(text: str, label: str) -> Any:
+    """YAML typed in an editor, parsed as a catalog file is; CatalogError if it does not
+    parse."""
+    problems: list[Problem] = []
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(label, where, f"not valid YAML: {reason}"))
+    raise CatalogError(problems)
+
+
+def yaml_text(data: Any) -> str:
+    """`data` written as the catalog's files write it."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
 def _plain(model: BaseModel) -> Any:
     return model.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
@@ -242,7 +263,7 @@ def _plain(model: BaseModel) -> Any:
 def _dump_yaml(data: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
-        yaml.safe_dump(data, handle, allow_unicode=True, sort_keys=False, width=100)
+        handle.write(yaml_text(data))
 
 
 def write_catalog(catalog: Catalog, path: str | Path) -> None:

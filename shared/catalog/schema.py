@@ -450,6 +450,9 @@ class ServiceSpec(Model):
     title: Text
     category: Slug
     summary: Text
+    national_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,20}$")] | None = Field(
+        None, description="The service's identifier in the national services catalog "
+                          "(شناسه خدمت), digits only")
     channels: list[Channel] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
     documents: list[Document] = Field(default_factory=list)

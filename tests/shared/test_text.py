@@ -244,3 +244,14 @@ def test_tokens() -> None:
 
 def test_compact_matches_across_spacing_and_scripts() -> None:
     assert compact(f"کارت{ZWNJ}ملی ۱۲") == compact("كارت ملي 12") == "کارتملی12"
+
+
+def test_persian_sort_key_follows_the_persian_alphabet() -> None:
+    from shared.text import persian_sort_key
+
+    words = ["گواهی", "پروانه", "کارت", "ثبت", "چاپ", "آزمون", "ژتون", "بازدید", "یادداشت"]
+    assert sorted(words, key=persian_sort_key) == [
+        "آزمون", "بازدید", "پروانه", "ثبت", "چاپ", "ژتون", "کارت", "گواهی", "یادداشت"]
+    assert persian_sort_key("كارت") == persian_sort_key("کارت")
+    assert persian_sort_key("کارت\u200cخوان") == persian_sort_key("کارت خوان")
+    assert sorted(["کارتابل", "کارت راهنما"], key=persian_sort_key)[0] == "کارت راهنما"

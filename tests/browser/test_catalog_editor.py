@@ -1,0 +1,162 @@
+"""The catalog editor in Chromium: an admin changes a service's fee, sees the citizen's preview
+and publishes; the public page and the API serve the new version and a kiosk takes it on its
+next sync. Also screenshots of the editor, administration, the fleet's alerts and reception.
+
+It runs on a server of its own: publishing changes the catalog every other browser test reads.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from counter_server import create_app, migrate
+from counter_server.context import database
+from counter_server.demo import seed
+from counter_server.usecases import kiosks
+from counter_server.usecases.catalog_versions import import_catalog
+from kiosk.local.store import KioskStore
+from kiosk.sync.engine import SyncEngine
+from kiosk.sync.policy import KioskPolicy
+from shared.catalog.schema import Catalog
+from tests.browser.conftest import screenshot, staff_login
+from tests.conftest import ONLINE_FILING
+from tests.kiosk.live import kiosk_config
+
+SERVICE = "tour-guide-card"
+POLICY = KioskPolicy(enforce_queue_hours=False, inline_timeout=2.0, lease_size=2,
+                     lease_low_water=1, max_backoff=1.0, interval=0.2)
+
+
+@pytest.fixture(scope="module")
+def editor_app(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Catalog) -> Flask:
+    folder = tmp_path_factory.mktemp("editor")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'miz.sqlite3'}",
+                      "SECRET_KEY": "editor-tests", "INSTANCE_PATH": str(folder),
+                      "SESSION_COOKIE_SECURE": False, "SMS_QUIET_HOURS": "", **ONLINE_FILING})
+    with app.app_context():
+        migrate.upgrade(database())
+        with database().transaction() as session:
+            import_catalog(session, demo_catalog, source="browser tests")
+            seed(session, app.extensions["miz.storage"], "http://127.0.0.1")
+    return app
+
+
+@pytest.fixture(scope="module")
+def editor_server(editor_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, editor_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _fee_in_api(page: Page, server: str) -> tuple[int, int]:
+    catalog = page.request.get(f"{server}/api/v1/catalog").json()
+    service = next(s for s in catalog["services"] if s["slug"] == SERVICE)
+    return catalog["version"], service["fees"]["items"][0]["amount_rials"]
+
+
+def _kiosk_sync(editor_app: Flask, server: str, folder: Path) -> Iterator[tuple[str, int, int]]:
+    """A lobby kiosk against the live server: each step syncs once and reports what it
+    did with the catalog, and the cached catalog's version and fee."""
+    with editor_app.app_context(), database().transaction() as session:
+        registration = kiosks.register_kiosk(session, "editor-test-kiosk")
+        kiosk_id, token = registration.kiosk.id, registration.token
+    config = kiosk_config(folder, server, kiosk_id, token, data_dir=folder / "data")
+    with KioskStore(config.data_dir) as store:
+        engine = SyncEngine(config, store, policy=POLICY)
+        while True:
+            result = engine.run_once()
+            cached = store.cached_catalog()
+            assert cached is not None
+            body = json.loads(cached.body)
+            service = next(s for s in body["services"] if s["slug"] == SERVICE)
+            yield result.catalog, cached.version, service["fees"]["items"][0]["amount_rials"]
+
+
+def test_an_admin_edits_a_fee_previews_and_publishes_and_a_kiosk_takes_it(
+        page: Page, editor_app: Flask, editor_server: str, tmp_path: Path) -> None:
+    kiosk = _kiosk_sync(editor_app, editor_server, tmp_path / "kiosk")
+    assert next(kiosk) == ("updated", 1, 3_500_000)
+    assert _fee_in_api(page, editor_server) == (1, 3_500_000)
+
+    staff_login(page, editor_server, "admin")
+    page.get_by_role("link", name="شناسنامه خدمات").click()
+    expect(page.get_by_role("heading", name="شناسنامه خدمات", exact=True)).to_be_visible()
+    screenshot(page, "catalog-editor-home")
+    page.get_by_role("link", name="صدور کارت راهنمای گردشگری").click()
+    fields = page.locator("form:has(input[name=mode][value=fields])")
+
+    fields.get_by_label("مبلغ به ریال ۱").fill("چهار میلیون")
+    fields.get_by_role("button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator("#error-summary")).to_contain_text("منتشر نمی‌شود")
+    expect(fields.locator("td.field-error")).to_contain_text("باید عدد صحیح باشد.")
+    expect(page.get_by_role("button", name="انتشار نسخهٔ تازه")).to_be_disabled()
+    screenshot(page, "catalog-editor-errors")
+
+    fields.get_by_label("مبلغ به ریال ۱").fill("۴٬۲۰۰٬۰۰۰")
+    fields.get_by_label("شناسهٔ خدمت در فهرست ملی خدمات (اختیاری)").fill("۱۲۳۴۵۶۷۸")
+    fields.get_by_role("button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator(".flash-success")).to_contain_text("پیش‌نویس ذخیره شد")
+    diff = page.locator("table.catalog-diff")
+    expect(diff).to_contain_text("fees.items[0].amount_rials")
+    expect(diff).to_contain_text("۴۲۰۰۰۰۰")
+    screenshot(page, "catalog-editor-draft-diff")
+
+    edit_url = page.url
+    preview = page.get_by_role("link", name="پیش‌نمایش برای شهروند").get_attribute("href")
+    page.goto(f"{editor_server}{preview}")
+    expect(page.locator(".flash-info")).to_contain_text("پیش‌نمایش پیش‌نویس")
+    expect(page.locator(".facts")).to_contain_text("۴٬۲۰۰٬۰۰۰ ریال")
+    screenshot(page, "catalog-editor-preview")
+    assert _fee_in_api(page, editor_server) == (1, 3_500_000)
+
+    page.goto(edit_url)
+    page.get_by_role("button", name="انتشار نسخهٔ تازه").click()
+    expect(page.get_by_role("heading", name="نسخهٔ ۲ شناسنامه خدمات (کنونی)")).to_be_visible()
+    expect(page.locator("table.catalog-diff")).to_contain_text(
+        f"services.{SERVICE}.fees.items[0].amount_rials")
+    screenshot(page, "catalog-editor-published-version")
+
+    assert _fee_in_api(page, editor_server) == (2, 4_200_000)
+    page.goto(f"{editor_server}/services/{SERVICE}")
+    expect(page.locator(".facts")).to_contain_text("۴٬۲۰۰٬۰۰۰ ریال")
+    assert next(kiosk) == ("updated", 2, 4_200_000)
+
+    page.goto(f"{editor_server}/desk/catalog/versions")
+    screenshot(page, "catalog-editor-history")
+    kiosk.close()
+
+
+def test_administration_alerts_and_reception_pages(
+        page: Page, editor_app: Flask, editor_server: str) -> None:
+    """Screenshots of the pages around the editor, each checked for its Persian heading."""
+    staff_login(page, editor_server, "admin")
+    page.goto(f"{editor_server}/desk/staff")
+    page.locator("details summary").first.click()
+    expect(page.get_by_role("heading", name="حساب تازه")).to_be_visible()
+    screenshot(page, "admin-staff-accounts")
+    page.goto(f"{editor_server}/desk/devices")
+    page.get_by_text("ثبت کیوسک").click()
+    page.get_by_label("نام کیوسک").fill("سالن شمالی")
+    page.get_by_role("button", name="ثبت و ساخت توکن").click()
+    expect(page.locator(".kiosk-token")).to_contain_text("دیگر نمایش داده نمی‌شود")
+    screenshot(page, "admin-devices")
+    editor_app.config["KIOSK_SILENT_MINUTES"] = 0  # the kiosk just registered is silent
+    page.goto(f"{editor_server}/desk/")
+    expect(page.locator(".kiosk-alerts")).to_contain_text("سالن شمالی")
+    screenshot(page, "desk-kiosk-alerts")
+    page.goto(f"{editor_server}/desk/walk-in")
+    page.get_by_label("جست‌وجوی خدمت").fill("راهنما")
+    expect(page.get_by_role("heading", name="صدور کارت راهنمای گردشگری")).to_be_visible()
+    expect(page.get_by_role("heading", name="صدور پروانه تولید انفرادی صنایع‌دستی")).to_be_hidden()
+    screenshot(page, "reception-service-search")
