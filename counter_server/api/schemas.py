@@ -23,6 +23,8 @@ DOCUMENT_ID_PATH = {"type": "string", "pattern": "^[a-z2-7]{24}$",
                     "description": "A delivered document's public id, as in /v/<id>"}
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Required = Annotated[str, StringConstraints(min_length=1, max_length=30)]
+TrackingCode = Annotated[str, StringConstraints(max_length=MAX_INPUT_LENGTH,
+                                                pattern=INPUT_PATTERN)]
 # A tracking code in a body, where an empty one means none.
 LinkedCode = Annotated[str, StringConstraints(max_length=MAX_INPUT_LENGTH,
                                               pattern=f"^$|{INPUT_PATTERN}")]
@@ -100,7 +102,9 @@ class RequestIn(BaseModel):
     channel: Literal["online", "kiosk", "counter"]
     applicant: ApplicantIn
     fields: dict[str, Any] = Field(default_factory=dict)
-    tracking_code: str | None = Field(None, max_length=64, description="Kiosks only")
+    tracking_code: TrackingCode | None = Field(
+        None, description=f"Kiosks only (and required there): the code the kiosk printed. "
+                          f"{TRACKING_CODE_TEXT}")
     catalog_version: int | None = Field(None, ge=1, description="Kiosks only")
     created_at: AwareDatetime | None = Field(None, description="Kiosks only: the kiosk's clock")
     mobile_confirmation: UUID | None = Field(
@@ -262,13 +266,13 @@ class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: UUID = Field(description="Idempotency key: a new UUID per ticket, kept on retry")
-    service: Slug
+    service: Slug = Field(examples=["tour-guide-card"])
     priority: str | None = Field(None, max_length=40, description="A priority class slug")
     tracking_code: LinkedCode | None = Field(
         None, description=f"The request this ticket is for, if any. {TRACKING_CODE_TEXT}")
     number: int | None = Field(None, ge=1, le=100000, description="Kiosks only: a leased number")
     issued_at: AwareDatetime | None = Field(None, description="Kiosks only: when it was taken")
-    office: str | None = Field(None, max_length=80,
+    office: str | None = Field(None, max_length=80, examples=["isfahan-hq"],
                                description="Staff only: the office (kiosks belong to one)")
     id: str | None = Field(None, pattern=f"^{TICKET_ID}$",
                            description="Kiosks only: the public id the kiosk printed in the "

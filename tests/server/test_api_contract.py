@@ -3,21 +3,25 @@
 document's examples, coverage of each constraint's edges, fuzzing, chains of calls — and checks
 every answer: no server error, only documented statuses, bodies, content types and headers as
 documented (`Allow` too), what the document rules out refused and what it allows accepted.
-A kiosk token comes with every call."""
+A kiosk token comes with every call; then a receptionist's session cookie, with its
+X-CSRFToken header, over the operations staff call."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import schemathesis
 from flask import Flask
+from flask.testing import FlaskClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
 from counter_server.usecases import kiosks
-from tests.server.test_queue import OFFICE, run
+from tests.conftest import csrf_token, login
+from tests.server.test_queue import MORNING, OFFICE, run
 
 EXAMPLES_PER_OPERATION = 20
 SEED = 1405  # a fixed seed: CI runs the same cases each time, and a failure replays
@@ -57,9 +61,18 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'miz-contract.sqlite3'}"
 
 
-def contract_failures(app: Flask, headers: dict[str, str]) -> tuple[list[str], int]:
+@pytest.fixture
+def morning_app(app: Flask) -> Flask:
+    """The app at a working morning: the queues are open, so tickets are issued too."""
+    app.config["CLOCK"] = lambda: MORNING
+    return app
+
+
+def contract_failures(app: Flask, headers: dict[str, str],
+                      paths: str | None = None) -> tuple[list[str], Counter[int]]:
     """Every check that failed in a Schemathesis run over the app's document (operation, check,
-    what was wrong, how to replay it), and the number of requests made."""
+    what was wrong, how to replay it), and how many answers had each status; only over the
+    operations whose path matches `paths` when it is given."""
     config = SchemathesisConfig.from_dict({
         "seed": SEED, "headers": headers,
         "generation": {"max-examples": EXAMPLES_PER_OPERATION},
@@ -68,25 +81,43 @@ def contract_failures(app: Flask, headers: dict[str, str]) -> tuple[list[str], i
                                   "429"]}},
     })
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
+    if paths is not None:
+        schema = schema.include(path_regex=paths)
     failures: list[str] = []
-    calls = 0
+    statuses: Counter[int] = Counter()
     for event in from_schema(schema).execute():
         if isinstance(event, events.FatalError):
             raise event.exception
         if not isinstance(event, events.ScenarioFinished):
             continue
-        calls += len(event.recorder.interactions)
+        statuses.update(interaction.response.status_code
+                        for interaction in event.recorder.interactions.values()
+                        if interaction.response is not None)
         for checks in event.recorder.checks.values():
             for check in checks:
                 if check.status == Status.FAILURE and check.failure_info is not None:
                     failure = check.failure_info.failure
                     failures.append(f"{event.recorder.label} [{check.name}] {failure.title}: "
                                     f"{failure.message}\n{check.failure_info.code_sample}")
-    return sorted(set(failures)), calls
+    return sorted(set(failures)), statuses
 
 
-def test_api_holds_to_its_document_with_a_kiosk_token(app: Flask) -> None:
-    token = run(app, lambda s: kiosks.register_kiosk(s, "lobby", OFFICE)).token
-    failures, calls = contract_failures(app, {"Authorization": f"Bearer {token}"})
-    assert calls > 500
+def test_api_holds_to_its_document_with_a_kiosk_token(morning_app: Flask) -> None:
+    token = run(morning_app, lambda s: kiosks.register_kiosk(s, "lobby", OFFICE)).token
+    failures, statuses = contract_failures(morning_app, {"Authorization": f"Bearer {token}"})
+    assert statuses.total() > 500 and statuses[201] > 0
+    assert failures == [], "\n\n".join(failures)
+
+
+def test_api_holds_to_its_document_with_a_staff_session(
+    morning_app: Flask, client: FlaskClient, staff_users: dict[str, int]
+) -> None:
+    login(client, "front")
+    cookie = morning_app.config["SESSION_COOKIE_NAME"]
+    headers = {"X-CSRFToken": csrf_token(client, "/desk/tickets"),
+               "Cookie": f"{cookie}={client.get_cookie(cookie).value}"}
+    failures, statuses = contract_failures(morning_app, headers,
+                                           paths="^/api/v1/(tickets|requests)$")
+    # Issued, or replayed (200): either way the session was taken as the receptionist's.
+    assert statuses.total() > 50 and statuses[200] + statuses[201] > 0
     assert failures == [], "\n\n".join(failures)
