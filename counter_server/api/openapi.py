@@ -64,7 +64,7 @@ def query_param(name: str, description: str, schema: dict[str, Any]) -> dict[str
             "schema": schema}
 
 
-def _openapi_path(rule: str) -> str:
+def openapi_path(rule: str) -> str:
     return PATH_PARAMETER.sub(r"{\2}", rule)
 
 
@@ -102,7 +102,7 @@ def build_document(app: Flask) -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for rule, method, op in operations:
-        paths.setdefault(_openapi_path(rule), {})[method.lower()] = _operation_object(rule, method, op)
+        paths.setdefault(openapi_path(rule), {})[method.lower()] = _operation_object(rule, method, op)
     return {
         "openapi": "3.1.0",
         "info": {
