@@ -65,6 +65,16 @@ _IGNORED = frozenset(
 )
 
 
+
+def _character_class(chars: frozenset[str]) -> str:
+    return "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(chars))
+
+
+# What `normalize` reads, as a regular expression (JSON Schema's and Python's alike) for the
+# API's document: 16 digits among the ignored characters. The check digit is `normalize`'s.
+INPUT_PATTERN = (f"^[{_character_class(_IGNORED)}]*"
+                 f"([0-9۰-۹٠-٩][{_character_class(_IGNORED)}]*){{{CODE_LENGTH}}}$")
+
 class InvalidCode(ValueError):
     """A tracking code that cannot be right; `message` is Persian, `code` is stable."""
 

@@ -6,10 +6,19 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
 from sqlalchemy import text
+from werkzeug.routing import BaseConverter
 
+from counter_server.api.schemas import TICKET_ID
 from counter_server.context import session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class TicketIdConverter(BaseConverter):
+    """A ticket's public id in a path (`<ticket:public_id>`): nothing else matches, so
+    `/tickets/leases` is never taken for a ticket (nor answers a GET, nor lists it in Allow)."""
+
+    regex = TICKET_ID
 
 
 @bp.before_request
@@ -29,6 +38,7 @@ def init_app(app: Flask) -> None:
     )
     from counter_server.api.openapi import build_document
 
+    app.url_map.converters["ticket"] = TicketIdConverter
     app.register_blueprint(bp)
 
     @app.get("/api/openapi.json", endpoint="api.openapi")

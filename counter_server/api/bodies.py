@@ -1,8 +1,12 @@
-"""Reading JSON bodies: validated by the pydantic models that also document them."""
+"""Reading JSON bodies: validated by the pydantic models that also document them.
+
+Validation is strict, as JSON Schema reads the document: `false` or `"3"` is no integer and
+a number no date-time — what the document rules out, the server refuses."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import json
+from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -20,14 +24,27 @@ def body_errors(exc: ValidationError) -> dict[str, str]:
             FIELD_REQUIRED if e["type"] == "missing" else FIELD_INVALID for e in exc.errors()}
 
 
+def _integral_floats_as_integers(value: Any) -> Any:
+    """JSON does not tell 3 from 3.0, and JSON Schema's `integer` takes both: so does the
+    server, which validates strictly."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_integers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_integers(item) for item in value]
+    return value
+
+
 def parse_body(model: type[M]) -> M:
     """The request's JSON body as `model`; 400 when it is not a JSON object, 422 when it does
-    not fit, with the error of every field."""
+    not fit (strictly: no type is coerced), with the error of every field."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(json.dumps(_integral_floats_as_integers(data)),
+                                         strict=True)
     except ValidationError as exc:
         raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
                        errors=body_errors(exc)) from None

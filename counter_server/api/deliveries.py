@@ -18,6 +18,8 @@ from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation, query_param
 from counter_server.api.requests import _request_or_404
 from counter_server.api.schemas import (
+    DOCUMENT_ID_PATH,
+    TRACKING_CODE_PATH,
     ErrorBody,
     HolderCheckIn,
     HolderDocumentsOut,
@@ -46,7 +48,8 @@ def _kiosk_only() -> Kiosk:
      401: ("Kiosks only", ErrorBody)},
     tag="kiosks",
     parameters=[query_param("since", "The cursor of the last answer (none: from the first)",
-                            {"type": "string", "maxLength": 40})],
+                            {"type": "string", "maxLength": 40,
+                             "pattern": r"^([0-9]{1,19}\.[0-9]{1,18})?$"})],
     description="Kept beside the catalog, never inside it: a revocation is final, so a "
     "kiosk that keeps every one it was given never un-revokes a document. Ask again at once "
     "while `more` is true. A revocation is given once it is `REVOCATION_SETTLE_SECONDS` "
@@ -85,12 +88,13 @@ def _holders(code: str) -> tuple[ServiceRequest, list[Deliverable]]:
 @operation(
     "The documents delivered for a request, for the holder's slip at a kiosk",
     {200: ("The documents, with their seals' text", HolderDocumentsOut),
+     400: ("Not a well-formed tracking code", ErrorBody),
      401: ("Kiosks only", ErrorBody),
      403: ("`not_the_applicant`: the national code is not the applicant's", ErrorBody),
      404: ("No request has this code", ErrorBody),
      422: ("Invalid body", ValidationErrorBody),
      429: ("`check_locked` after too many failed checks", ErrorBody)},
-    tag="kiosks", body=HolderCheckIn,
+    tag="kiosks", body=HolderCheckIn, path_schemas={"code": TRACKING_CODE_PATH},
     description="The kiosk scanned the receipt's QR (the tracking code) and the citizen typed "
     "the national code; failed checks count toward the same lock as the tracking page's.",
 )
@@ -104,11 +108,13 @@ def holder_documents(code: str) -> dict[str, Any]:
 @bp.post("/requests/<code>/deliverables/<public_id>/pdf")
 @operation(
     "The signed PDF of a delivered document, for a kiosk's A4 printer",
-    {200: ("The signed PDF (application/pdf)", None), 401: ("Kiosks only", ErrorBody),
+    {200: ("The signed PDF (application/pdf)", None),
+     400: ("Not a well-formed tracking code", ErrorBody), 401: ("Kiosks only", ErrorBody),
      403: ("`not_the_applicant`", ErrorBody),
      404: ("No such request, or no such document of it", ErrorBody),
-     429: ("`check_locked`", ErrorBody)},
+     422: ("Invalid body", ValidationErrorBody), 429: ("`check_locked`", ErrorBody)},
     tag="kiosks", body=HolderCheckIn,
+    path_schemas={"code": TRACKING_CODE_PATH, "public_id": DOCUMENT_ID_PATH},
     description="Written in the audit log as a download by the applicant.",
 )
 def holder_pdf(code: str, public_id: str) -> Response:

@@ -75,7 +75,8 @@ def answer_survey() -> tuple[dict[str, Any], int]:
 @bp.post("/kiosks/heartbeat")
 @operation(
     "A kiosk reports its state; the answer tells it how far its clock is off",
-    {200: ("Recorded", HeartbeatOut), 401: ("Kiosks only", ErrorBody)},
+    {200: ("Recorded", HeartbeatOut), 401: ("Kiosks only", ErrorBody),
+     422: ("Invalid body", ValidationErrorBody)},
     tag="kiosks", body=HeartbeatIn,
 )
 def heartbeat() -> dict[str, Any]:

@@ -2,23 +2,38 @@
 
 Each API view declares what it takes and answers with `@operation(...)`; the document walks the
 URL map, so a route without a declaration is caught by a test rather than left undocumented.
+What every operation of a kind answers is added here, so no declaration can forget it: 400 for
+a JSON body that is not an object, 404 for a path parameter that does not fit its pattern, 429
+where a rate limit applies. `tests/server/test_api_contract.py` holds the server to it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from flask import Flask
+from flask_limiter.util import get_qualified_name
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from counter_server.api.schemas import ErrorBody
+from counter_server.api.schemas import TICKET_ID, ErrorBody
+from counter_server.extensions import limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
+PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-zA-Z_]+)>")
+# The schema of a path parameter by its URL converter; the route matches nothing else.
+CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "ticket": {"type": "string", "pattern": f"^{TICKET_ID}$"},
+}
+NOT_JSON = ("The body is not a JSON object (`invalid_json`)", ErrorBody)
+NOT_FOUND = ("Nothing is at this address: a path parameter does not fit its pattern "
+             "(`not_found`)", ErrorBody)
+RATE_LIMITED = ("Too many calls; try again later (`rate_limited`)", ErrorBody)
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,7 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     body: type[BaseModel] | None = None
     body_media_type: str = "application/json"
+    path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def operation(summary: str, responses: dict[int, tuple[str, type[BaseModel] | None]],
@@ -48,8 +64,8 @@ def query_param(name: str, description: str, schema: dict[str, Any]) -> dict[str
             "schema": schema}
 
 
-def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule)
+def openapi_path(rule: str) -> str:
+    return PATH_PARAMETER.sub(r"{\2}", rule)
 
 
 def documented_rules(app: Flask, prefix: str = "/api/") -> list[tuple[str, str, Operation | None]]:
@@ -64,8 +80,17 @@ def documented_rules(app: Flask, prefix: str = "/api/") -> list[tuple[str, str, 
     return found
 
 
+def rate_limited(app: Flask, rule: str, method: str) -> bool:
+    """Whether a rate limit of its own applies to the view behind `rule` and `method`."""
+    endpoint = next(r.endpoint for r in app.url_map.iter_rules()
+                    if r.rule == rule and method in (r.methods or ()))
+    return bool(limiter.limit_manager.decorated_limits(
+        get_qualified_name(app.view_functions[endpoint])))
+
+
 def build_document(app: Flask) -> dict[str, Any]:
-    operations = [(p, m, op) for p, m, op in documented_rules(app) if op is not None]
+    operations = [(p, m, _with_implied_answers(app, p, m, op))
+                  for p, m, op in documented_rules(app) if op is not None]
     models: set[type[BaseModel]] = {ErrorBody}
     for _, _, op in operations:
         models.update(model for _, model in op.responses.values() if model)
@@ -77,7 +102,7 @@ def build_document(app: Flask) -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for rule, method, op in operations:
-        paths.setdefault(_openapi_path(rule), {})[method.lower()] = _operation_object(rule, method, op)
+        paths.setdefault(openapi_path(rule), {})[method.lower()] = _operation_object(rule, method, op)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -92,11 +117,26 @@ def build_document(app: Flask) -> dict[str, Any]:
     }
 
 
+def _with_implied_answers(app: Flask, rule: str, method: str, op: Operation) -> Operation:
+    """`op` with the answers every operation of its kind gives, where it does not say them."""
+    implied: dict[int, tuple[str, type[BaseModel] | None]] = {}
+    if op.body is not None and op.body_media_type == "application/json":
+        implied[400] = NOT_JSON
+    if any(converter in CONVERTER_SCHEMAS for converter, _ in PATH_PARAMETER.findall(rule)):
+        implied[404] = NOT_FOUND
+    if rate_limited(app, rule, method):
+        implied[429] = RATE_LIMITED
+    return replace(op, responses={**implied, **op.responses})
+
+
+def _path_parameter(op: Operation, converter: str, name: str) -> dict[str, Any]:
+    schema = op.path_schemas.get(name) or CONVERTER_SCHEMAS.get(converter) or {"type": "string"}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
 def _operation_object(rule: str, method: str, op: Operation) -> dict[str, Any]:
-    path_params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", rule)
-    ]
+    path_params = [_path_parameter(op, converter, name)
+                   for converter, name in PATH_PARAMETER.findall(rule)]
     result: dict[str, Any] = {
         "summary": op.summary,
         "tags": [op.tag],

@@ -15,6 +15,8 @@ from counter_server.api.bodies import FIELD_INVALID, FIELD_REQUIRED, parse_body
 from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
+    DOCUMENT_ID_PATH,
+    TRACKING_CODE_PATH,
     DocumentOut,
     DocumentUpload,
     CodeIn,
@@ -229,7 +231,7 @@ def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
     {200: ("The request's public state", TrackOut),
      400: ("Not a well-formed tracking code (answered without a database lookup)", ErrorBody),
      404: ("No request has this code", ErrorBody), 429: ("Too many lookups", ErrorBody)},
-    tag="requests",
+    tag="requests", path_schemas={"code": TRACKING_CODE_PATH},
 )
 def track(code: str) -> dict[str, Any]:
     item = _request_or_404(code, with_history=True)
@@ -244,7 +246,7 @@ def track(code: str) -> dict[str, Any]:
     {200: ("The document's state and what its paper shows (no personal data)", VerifyOut),
      400: ("Not a well-formed document id (answered without a database lookup)", ErrorBody),
      404: ("No document has this id", ErrorBody), 429: ("Too many lookups", ErrorBody)},
-    tag="requests",
+    tag="requests", path_schemas={"public_id": DOCUMENT_ID_PATH},
 )
 def verify(public_id: str) -> dict[str, Any]:
     if not delivery.is_public_id(public_id):
@@ -260,11 +262,13 @@ def verify(public_id: str) -> dict[str, Any]:
 @operation(
     "Hand in a document for one of the request's document slots",
     {201: ("Stored", DocumentOut), 200: ("A replay of an earlier upload", DocumentOut),
+     400: ("Not a well-formed tracking code", ErrorBody),
      403: ("Neither the request's kiosk nor its applicant", ErrorBody),
      404: ("No request has this code", ErrorBody),
      422: ("The file was refused (format, size, pages, damage, slot)", ErrorBody),
      429: ("Too many uploads from this address", ErrorBody)},
     tag="requests", body=DocumentUpload, body_media_type="multipart/form-data",
+    path_schemas={"code": TRACKING_CODE_PATH},
     description="Idempotent by `client_id`. Files are checked by their bytes against the "
     "slot's formats (PDF, JPEG, PNG, TIFF) and bounded in size.",
 )

@@ -9,6 +9,25 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.catalog.schema import Catalog, Channel, Duration, ServiceSpec
+from shared.tracking_codes import INPUT_PATTERN, MAX_INPUT_LENGTH
+
+# A ticket's public id, as printed in its QR (/q/<id>): the server's are 12 characters.
+TICKET_ID = r"[A-Za-z0-9_-]{12,16}"
+# Path parameters the server checks before any lookup (400 when they do not fit).
+TRACKING_CODE_TEXT = ("A 16-digit tracking code (ASCII, Persian or Arabic-Indic digits; spaces, "
+                      "dashes and bidi marks are ignored). Its last digit is a check digit: a "
+                      "code that fails it is refused (`tracking_code_check_failed`).")
+TRACKING_CODE_PATH = {"type": "string", "maxLength": MAX_INPUT_LENGTH, "pattern": INPUT_PATTERN,
+                      "description": TRACKING_CODE_TEXT, "examples": ["0012345678901236"]}
+DOCUMENT_ID_PATH = {"type": "string", "pattern": "^[a-z2-7]{24}$",
+                    "description": "A delivered document's public id, as in /v/<id>"}
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Required = Annotated[str, StringConstraints(min_length=1, max_length=30)]
+TrackingCode = Annotated[str, StringConstraints(max_length=MAX_INPUT_LENGTH,
+                                                pattern=INPUT_PATTERN)]
+# A tracking code in a body, where an empty one means none.
+LinkedCode = Annotated[str, StringConstraints(max_length=MAX_INPUT_LENGTH,
+                                              pattern=f"^$|{INPUT_PATTERN}")]
 
 
 class ErrorBody(BaseModel):
@@ -67,9 +86,9 @@ class ApplicantIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200, examples=["زهرا احمدی"])
-    national_code: str = Field(max_length=30, examples=["0499370899"])
-    mobile: str = Field(max_length=30, examples=["09121234567"])
+    name: str = Field(min_length=1, max_length=200, examples=["زهرا احمدی"])
+    national_code: Required = Field(examples=["0499370899"])
+    mobile: Required = Field(examples=["09121234567"])
 
 
 class RequestIn(BaseModel):
@@ -79,11 +98,13 @@ class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: UUID = Field(description="Idempotency key: a new UUID per request, kept on retry")
-    service: str = Field(max_length=80)
+    service: Slug
     channel: Literal["online", "kiosk", "counter"]
     applicant: ApplicantIn
     fields: dict[str, Any] = Field(default_factory=dict)
-    tracking_code: str | None = Field(None, max_length=64, description="Kiosks only")
+    tracking_code: TrackingCode | None = Field(
+        None, description=f"Kiosks only (and required there): the code the kiosk printed. "
+                          f"{TRACKING_CODE_TEXT}")
     catalog_version: int | None = Field(None, ge=1, description="Kiosks only")
     created_at: AwareDatetime | None = Field(None, description="Kiosks only: the kiosk's clock")
     mobile_confirmation: UUID | None = Field(
@@ -96,9 +117,9 @@ class MobileConfirmationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(max_length=80, description="The service about to be filed")
-    national_code: str = Field(max_length=30)
-    mobile: str = Field(max_length=30)
+    service: Slug = Field(description="The service about to be filed")
+    national_code: Required
+    mobile: Required
 
 
 class MobileConfirmationOut(BaseModel):
@@ -111,7 +132,8 @@ class MobileConfirmationOut(BaseModel):
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(max_length=20, description="The code from the SMS (any digits)")
+    code: str = Field(min_length=1, max_length=20,
+                      description="The code from the SMS (any digits)")
 
 
 class ConfirmedOut(BaseModel):
@@ -244,17 +266,17 @@ class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: UUID = Field(description="Idempotency key: a new UUID per ticket, kept on retry")
-    service: str = Field(max_length=80)
+    service: Slug = Field(examples=["tour-guide-card"])
     priority: str | None = Field(None, max_length=40, description="A priority class slug")
-    tracking_code: str | None = Field(None, max_length=64,
-                                      description="The request this ticket is for, if any")
+    tracking_code: LinkedCode | None = Field(
+        None, description=f"The request this ticket is for, if any. {TRACKING_CODE_TEXT}")
     number: int | None = Field(None, ge=1, le=100000, description="Kiosks only: a leased number")
     issued_at: AwareDatetime | None = Field(
         None, description="Only with `number` (a kiosk's leased number): when it was taken; "
         "a time later than the server's now is taken as now")
-    office: str | None = Field(None, max_length=80,
+    office: str | None = Field(None, max_length=80, examples=["isfahan-hq"],
                                description="Staff only: the office (kiosks belong to one)")
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{12,16}$",
+    id: str | None = Field(None, pattern=f"^{TICKET_ID}$",
                            description="Kiosks only: the public id the kiosk printed in the "
                            "ticket's QR (/q/<id>), for a ticket it numbered itself")
     mobile: str | None = Field(
@@ -291,7 +313,7 @@ class TicketOut(BaseModel):
 class LeaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    queue: str = Field(max_length=80)
+    queue: Slug
     size: int = Field(50, ge=1, le=200)
     day: date | None = Field(None, description="Today when absent; at most 7 days ahead")
 
@@ -323,11 +345,11 @@ class SurveyIn(BaseModel):
 
     client_id: UUID
     service: str | None = Field(None, max_length=80)
-    tracking_code: str | None = Field(None, max_length=64)
+    tracking_code: LinkedCode | None = Field(None, description=TRACKING_CODE_TEXT)
     ticket_id: str | None = Field(None, max_length=16)
     answers: dict[Annotated[str, StringConstraints(min_length=1, max_length=60)],
                   Annotated[int, Field(ge=1, le=5)]] = Field(
-        description="Question id → 1 (worst) … 5 (best)")
+        min_length=1, description="Question id → 1 (worst) … 5 (best); at least one")
     comment: str | None = Field(None, max_length=500)
     created_at: AwareDatetime | None = None
     survey_token: str | None = Field(
@@ -380,7 +402,7 @@ class HolderCheckIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    national_code: str = Field(max_length=30)
+    national_code: Required
 
 
 class HolderDocumentOut(BaseModel):

@@ -111,7 +111,9 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
 @operation(
     "Reserve a block of ticket numbers for a kiosk",
     {201: ("The numbers are the kiosk's", LeaseOut),
-     401: ("Kiosks only", ErrorBody), 422: ("Invalid queue, size or day", ValidationErrorBody)},
+     401: ("Kiosks only", ErrorBody),
+     404: ("No such queue in the kiosk's office (`queue_not_found`)", ErrorBody),
+     422: ("Invalid size or day", ValidationErrorBody)},
     tag="queue", body=LeaseIn,
     description="A kiosk leases numbers ahead (for today or a coming day) so that it can number "
     "tickets while the server is unreachable; the server never hands out a leased number. A "
@@ -138,11 +140,11 @@ def lease_numbers() -> tuple[dict[str, Any], int]:
         raise _queue_error(exc) from None
 
 
-@bp.get("/tickets/<public_id>")
+@bp.get("/tickets/<ticket:public_id>")
 @operation("A ticket's place in the queue",
            {200: ("The ticket", TicketOut), 404: ("No such ticket", ErrorBody)}, tag="queue")
 def get_ticket(public_id: str) -> dict[str, Any]:
-    ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id[:16]))
+    ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id))
     if ticket is None:
         raise ApiError(404, "ticket_not_found", "نوبتی با این شناسه پیدا نشد.")
     return ticket_json(session(), lobby(), ticket)

@@ -208,8 +208,11 @@ def _snapshot_of(session: Session, version: int | None, current: Snapshot) -> Sn
 
 
 def _kiosk_code(session: Session, submission: Submission, kiosk: Kiosk | None) -> str:
+    if not submission.tracking_code:
+        raise SubmissionRefused("tracking_code_required", tracking_codes.MESSAGE_REQUIRED,
+                                errors={"tracking_code": tracking_codes.MESSAGE_REQUIRED})
     try:
-        code = tracking_codes.normalize(submission.tracking_code or "")
+        code = tracking_codes.normalize(submission.tracking_code)
     except tracking_codes.InvalidCode as exc:
         raise SubmissionRefused(exc.code, exc.message,
                                 errors={"tracking_code": exc.message}) from None

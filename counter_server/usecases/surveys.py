@@ -239,5 +239,8 @@ def _check(snapshot: Snapshot, given: Answers) -> None:
     them late); they must answer something, and a tracking code must be well formed."""
     if not given.answers:
         raise SurveyRefused("no_answers", "هیچ پرسشی پاسخ داده نشده است.")
-    if given.tracking_code and not tracking_codes.is_valid(given.tracking_code):
-        raise SurveyRefused("tracking_code_malformed", "کد رهگیری نادرست است.")
+    if given.tracking_code:
+        try:
+            tracking_codes.normalize(given.tracking_code)
+        except tracking_codes.InvalidCode as exc:
+            raise SurveyRefused(exc.code, exc.message) from None

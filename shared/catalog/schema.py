@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -87,9 +88,17 @@ class Weekday(str, Enum):
         return order.index(self.value) + 1
 
 
+# A wall-clock time of the agency's time zone, written without an offset ("07:30:00"); JSON
+# Schema's `format: time` would require one, so the documents state the pattern instead.
+LocalTime = Annotated[time, WithJsonSchema({
+    "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+    "description": "Local time in the agency's time zone, without an offset",
+    "examples": ["07:30:00"]})]
+
+
 class OpeningHours(Model):
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _ordered(self) -> OpeningHours:
