@@ -28,7 +28,7 @@ from counter_server.usecases.request_report import RequestReport
 from counter_server.usecases.satisfaction import DIMENSIONS, Satisfaction
 from counter_server.usecases.staff import Role
 from counter_server.web import charts
-from counter_server.web.reports import Column, Table, csv_response, xlsx_response
+from counter_server.web.reports import Column, Table, csv_response, shown, xlsx_response
 from shared import jalali
 from shared.catalog.labels import CHANNELS
 from shared.text import to_persian_digits
@@ -125,7 +125,7 @@ def request_tables(result: RequestReport) -> dict[str, Table]:
             Column("label", "در دست"), Column("overdue", "دیرکرد", "number"),
             Column("oldest_due", "قدیمی‌ترین مهلت", "date")), [vars(h) for h in result.holders]),
         "overdue": Table("overdue", "درخواست‌های دیرکرد (قدیمی‌ترین مهلت اول)", (
-            Column("tracking_code", "کد رهگیری"), Column("service", "خدمت"),
+            Column("tracking_code", "کد رهگیری", "code"), Column("service", "خدمت"),
             Column("status", "وضعیت"), Column("due_date", "مهلت", "date"),
             Column("days_late", "روز دیرکرد", "number"), Column("holder", "در دست"),
             Column("created_at", "ثبت", "datetime")), [vars(o) for o in result.overdue]),
@@ -185,7 +185,8 @@ def _page(template: str, name: str, result: object, found: dict[str, Table],
                            tables=found, filters=filters, choices=_choices(snapshot),
                            filter_labels=FILTER_LABELS, args=request.args,
                            jalali_from=jalali.jalali_string(filters.date_from),
-                           jalali_to=jalali.jalali_string(filters.date_to), **extra)
+                           jalali_to=jalali.jalali_string(filters.date_to), shown=shown,
+                           **extra)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ def requests_report_page() -> str:
     result, found, snapshot = _computed("requests")
     assert isinstance(result, RequestReport)
     bars = charts.bar_chart([(t.label, round((t.share or 0) * 100)) for t in result.timeliness],
-                            "سهم انجام به موقع (درصد)", maximum=100) if result.timeliness else None
+                            "سهم انجام به موقع (درصد)", maximum=100, step=20) if result.timeliness else None
     return _page("desk/report_requests.html", "requests", result, found, snapshot, bars=bars)
 
 

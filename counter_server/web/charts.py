@@ -43,13 +43,14 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
 
 
 def bar_chart(items: Sequence[tuple[str, float]], title: str, maximum: float = 5.0,
-              width: int = 560) -> Markup:
-    """Horizontal bars, one per (label, value), labels on the right, a 0 … maximum scale."""
+              width: int = 560, step: float = 1.0) -> Markup:
+    """Horizontal bars, one per (label, value), labels on the right, a 0 … maximum scale
+    with a grid line every `step`."""
     plot = width - LABEL_WIDTH - 50  # room on the left for the value of a full bar
     right = width - LABEL_WIDTH
     height = ROW * len(items) + 34
     body = []
-    for tick in range(int(maximum) + 1):
+    for tick in (step * i for i in range(int(maximum / step) + 1)):
         x = right - plot * tick / maximum
         body.append(f'<line class="chart-grid" x1="{x:.1f}" y1="4" x2="{x:.1f}" '
                     f'y2="{height - 24}"/>')

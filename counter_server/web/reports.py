@@ -18,9 +18,11 @@ from openpyxl.styles import Font
 from shared import jalali
 from counter_server.web.charts import number
 from shared.text import format_number, to_persian_digits
+from shared.tracking_codes import format_code_rtl_safe
 
 
-def _shown(kind: str, value: Any) -> str:
+def shown(kind: str, value: Any) -> str:
+    """A value as a page shows it: Persian digits, Jalali dates, minutes, days."""
     if value is None or value == "":
         return "—"
     if kind == "number":
@@ -35,6 +37,8 @@ def _shown(kind: str, value: Any) -> str:
         return number(value, 1) + " روز"
     if kind == "date":
         return jalali.format_date(value)
+    if kind == "code":
+        return format_code_rtl_safe(value)
     if kind == "datetime":
         return jalali.format_datetime(value)
     return str(value)
@@ -58,7 +62,7 @@ def _exported(kind: str, value: Any) -> str:
 class Column:
     key: str
     title: str
-    kind: str = "text"  # text, number, decimal, percent, date, datetime, minutes (of
+    kind: str = "text"  # text, code (a tracking code), number, decimal, percent, date, datetime, minutes (of
     # seconds, shown and exported in minutes), days
 
 
@@ -72,7 +76,7 @@ class Table:
     rows: Sequence[dict[str, Any]] = field(default_factory=list)
 
     def cells(self, row: dict[str, Any]) -> list[tuple[Column, str]]:
-        return [(c, _shown(c.kind, row.get(c.key))) for c in self.columns]
+        return [(c, shown(c.kind, row.get(c.key))) for c in self.columns]
 
 
 def csv_response(table: Table, filename: str) -> Response:

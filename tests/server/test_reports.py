@@ -12,11 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
 from counter_server.context import database
 from counter_server.models import Counter, RequestEvent, ServiceRequest, Ticket, TicketEvent
 from counter_server.usecases import catalog_versions, queue_report, request_report, reports
 from counter_server.usecases.reports import Filters, percentile
+from shared.tracking_codes import new_code
 from tests.conftest import login
 
 SAT, MON = date(2026, 11, 28), date(2026, 11, 30)  # a Saturday and the Monday after
@@ -29,36 +31,41 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
+def seed_lobby(session: Session, guides: int, crafts: int, front: int | None,
+               first_counter: int = 1) -> None:
+    """Five tickets from 28 to 30 November 2026 (three served, one no-show, one waiting; one
+    transfer) and one before; two counters numbered from `first_counter`."""
+    one = Counter(office_slug="isfahan-hq", number=first_counter, name="باجه یک",
+                  queues=[GUIDES])
+    two = Counter(office_slug="isfahan-hq", number=first_counter + 1, name="باجه دو",
+                  queues=[GUIDES])
+    session.add_all([one, two])
+    session.flush()
+    rows = [  # day, number, issued, called, started, finished, status, counter, clerk
+        (SAT, 1, at(28, 5), at(28, 5, 10), at(28, 5, 11), at(28, 5, 21), "done", one, guides),
+        (SAT, 2, at(28, 5, 20), at(28, 5, 40), at(28, 5, 40), at(28, 6), "done", one, guides),
+        (SAT, 3, at(28, 6), at(28, 6, 30), None, at(28, 6, 35), "no_show", two, crafts),
+        (MON, 1, at(30, 7), at(30, 7, 5), at(30, 7, 5), at(30, 7, 35), "done", two, crafts),
+        (date(2026, 11, 20), 1, at(20, 5), at(20, 8), at(20, 8), at(20, 9), "done", one, guides),
+    ]
+    tickets = []
+    for day, number, issued, called, started, finished, status, counter, clerk in rows:
+        tickets.append(_ticket(day, GUIDES, "tour-guide-card", number, issued, status,
+                               called_at=called, serving_started_at=started,
+                               finished_at=finished, counter_id=counter.id,
+                               called_by_id=clerk, issued_by_id=front))
+    tickets.append(_ticket(MON, "handicrafts", "handicraft-production-licence", 1,
+                           at(30, 7, 10), "waiting"))
+    session.add_all(tickets)
+    session.flush()
+    session.add(TicketEvent(office_slug="isfahan-hq", ticket_id=tickets[3].id,
+                            action="transferred", user_id=crafts, at=at(30, 7, 20)))
+
+
 @pytest.fixture
-def lobby_data(app: Flask, staff_users: dict[str, int]) -> dict[str, int]:
-    """Five tickets in the range (three served, one no-show, one waiting) and one outside it."""
+def lobby_data(app: Flask, staff_users: dict[str, int]) -> None:
     with app.app_context(), database().transaction() as session:
-        one = Counter(office_slug="isfahan-hq", number=1, name="باجه ۱", queues=[GUIDES])
-        two = Counter(office_slug="isfahan-hq", number=2, name="باجه ۲", queues=[GUIDES])
-        session.add_all([one, two])
-        session.flush()
-        guides, crafts, front = staff_users["guides"], staff_users["crafts"], staff_users["front"]
-        rows = [  # day, number, issued, called, started, finished, status, counter, clerk
-            (SAT, 1, at(28, 5), at(28, 5, 10), at(28, 5, 11), at(28, 5, 21), "done", one, guides),
-            (SAT, 2, at(28, 5, 20), at(28, 5, 40), at(28, 5, 40), at(28, 6), "done", one, guides),
-            (SAT, 3, at(28, 6), at(28, 6, 30), None, at(28, 6, 35), "no_show", two, crafts),
-            (MON, 1, at(30, 7), at(30, 7, 5), at(30, 7, 5), at(30, 7, 35), "done", two, crafts),
-            (date(2026, 11, 20), 1, at(20, 5), at(20, 8), at(20, 8), at(20, 9), "done", one,
-             guides),
-        ]
-        tickets = []
-        for day, number, issued, called, started, finished, status, counter, clerk in rows:
-            tickets.append(_ticket(day, GUIDES, "tour-guide-card", number, issued, status,
-                                   called_at=called, serving_started_at=started,
-                                   finished_at=finished, counter_id=counter.id,
-                                   called_by_id=clerk, issued_by_id=front))
-        tickets.append(_ticket(MON, "handicrafts", "handicraft-production-licence", 1,
-                               at(30, 7, 10), "waiting"))
-        session.add_all(tickets)
-        session.flush()
-        session.add(TicketEvent(office_slug="isfahan-hq", ticket_id=tickets[3].id,
-                                action="transferred", user_id=crafts, at=at(30, 7, 20)))
-        return {"one": one.id, "two": two.id}
+        seed_lobby(session, staff_users["guides"], staff_users["crafts"], staff_users["front"])
 
 
 def _ticket(day: date, queue: str, service: str, number: int, issued: datetime, status: str,
@@ -88,7 +95,7 @@ def test_jalali_ranges_and_bad_dates() -> None:
     assert (default.date_to - default.date_from).days == reports.DEFAULT_DAYS - 1
 
 
-def test_the_queue_report_figures(app: Flask, lobby_data: dict[str, int],
+def test_the_queue_report_figures(app: Flask, lobby_data: None,
                                   staff_users: dict[str, int]) -> None:
     with app.app_context(), database().transaction() as session:
         snapshot = catalog_versions.current_snapshot(session)
@@ -120,45 +127,48 @@ def test_the_queue_report_figures(app: Flask, lobby_data: dict[str, int],
     assert kiosk.totals.tickets == 0
 
 
+def seed_requests(session: Session, guides: int, crafts: int) -> None:
+    """Five requests filed from 28 to 30 November 2026 (two per service closed, one open) and
+    an old one, overdue since 6 October."""
+    card, certificate = "tour-guide-card", "records-certificate"
+    version = catalog_versions.current_snapshot(session).version
+    people = [  # service, channel, created, due, status, clerk, events (action, at, step)
+        (card, "online", at(28, 6), date(2026, 12, 20), "completed", guides, [
+            ("claim", at(28, 9), "submit"), ("advance", at(28, 18), "exam-result-check"),
+            ("approve", at(29, 0), "card-issue-and-handover"),
+            ("complete", at(29, 6), "card-issue-and-handover")]),
+        (card, "kiosk", at(28, 7), date(2026, 11, 28), "completed", guides, [
+            ("complete", at(29, 13), "card-issue-and-handover")]),
+        (certificate, "counter", at(29, 6), date(2026, 12, 2), "rejected", crafts, [
+            ("reject", at(29, 18), "submit")]),
+        # closed at 00:30 on 1 December in Tehran (still 30 November in UTC): late
+        (certificate, "online", at(30, 5), date(2026, 11, 30), "rejected", crafts, [
+            ("reject", at(30, 21), "submit")]),
+        (certificate, "online", at(29, 8), date(2099, 1, 1), "submitted", None, []),
+        (card, "online", datetime(2026, 10, 1, 6, tzinfo=UTC), date(2026, 10, 6),
+         "in_review", guides, [("claim", datetime(2026, 10, 2, 6, tzinfo=UTC), "submit")]),
+    ]
+    for service, channel, created, due, status, clerk, events in people:
+        item = ServiceRequest(
+            tracking_code=new_code(0), client_id=str(uuid.uuid4()),
+            body_digest="0" * 64, service_slug=service, catalog_version=version,
+            channel=channel, applicant_name="آزمون", applicant_national_code="0000000000",
+            applicant_mobile="09120000000", fields={}, status=status,
+            current_step=events[-1][2] if events else "submit", assigned_to_id=clerk,
+            flags=[], due_date=due, created_at=created, updated_at=created,
+            decision_reason="مدارک ناقص است" if status == "rejected" else None)
+        item.events.append(RequestEvent(action="submit", actor="citizen", to_status="submitted",
+                                        step="submit", at=created))
+        for action, moment, step in events:
+            item.events.append(RequestEvent(action=action, actor="staff", user_id=clerk,
+                                            to_status=status, step=step, at=moment))
+        session.add(item)
+
+
 @pytest.fixture
 def request_data(app: Flask, staff_users: dict[str, int]) -> None:
-    """Five requests filed in the range (two per service closed, one open) and an old one
-    that is overdue now."""
-    guides, crafts = staff_users["guides"], staff_users["crafts"]
-    card, certificate = "tour-guide-card", "records-certificate"
     with app.app_context(), database().transaction() as session:
-        version = catalog_versions.current_snapshot(session).version
-        people = [  # service, channel, created, due, status, clerk, events (action, at, step)
-            (card, "online", at(28, 6), date(2026, 12, 20), "completed", guides, [
-                ("claim", at(28, 9), "submit"), ("advance", at(28, 18), "exam-result-check"),
-                ("approve", at(29, 0), "card-issue-and-handover"),
-                ("complete", at(29, 6), "card-issue-and-handover")]),
-            (card, "kiosk", at(28, 7), date(2026, 11, 28), "completed", guides, [
-                ("complete", at(29, 13), "card-issue-and-handover")]),
-            (certificate, "counter", at(29, 6), date(2026, 12, 2), "rejected", crafts, [
-                ("reject", at(29, 18), "submit")]),
-            # closed at 00:30 on 1 December in Tehran (still 30 November in UTC): late
-            (certificate, "online", at(30, 5), date(2026, 11, 30), "rejected", crafts, [
-                ("reject", at(30, 21), "submit")]),
-            (certificate, "online", at(29, 8), date(2099, 1, 1), "submitted", None, []),
-            (card, "online", datetime(2026, 10, 1, 6, tzinfo=UTC), date(2026, 10, 6),
-             "in_review", guides, [("claim", datetime(2026, 10, 2, 6, tzinfo=UTC), "submit")]),
-        ]
-        for service, channel, created, due, status, clerk, events in people:
-            item = ServiceRequest(
-                tracking_code=uuid.uuid4().hex[:16], client_id=str(uuid.uuid4()),
-                body_digest="0" * 64, service_slug=service, catalog_version=version,
-                channel=channel, applicant_name="آزمون", applicant_national_code="0000000000",
-                applicant_mobile="09120000000", fields={}, status=status,
-                current_step=events[-1][2] if events else "submit", assigned_to_id=clerk,
-                flags=[], due_date=due, created_at=created, updated_at=created,
-                decision_reason="مدارک ناقص است" if status == "rejected" else None)
-            item.events.append(RequestEvent(action="submit", actor="citizen", to_status="submitted",
-                                            step="submit", at=created))
-            for action, moment, step in events:
-                item.events.append(RequestEvent(action=action, actor="staff", user_id=clerk,
-                                                to_status=status, step=step, at=moment))
-            session.add(item)
+        seed_requests(session, staff_users["guides"], staff_users["crafts"])
 
 
 def test_the_requests_report_figures(app: Flask, request_data: None,
@@ -193,7 +203,7 @@ def test_the_requests_report_figures(app: Flask, request_data: None,
 
 
 def test_supervisors_see_the_reports_and_download_them(
-    client: FlaskClient, lobby_data: dict[str, int], request_data: None
+    client: FlaskClient, lobby_data: None, request_data: None
 ) -> None:
     login(client, "boss")
     home = html.unescape(client.get("/desk/reports").get_data(as_text=True))
