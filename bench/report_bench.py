@@ -144,7 +144,7 @@ def fill(url: str, tickets_per_day: int, days: int) -> None:
             FROM tickets WHERE status IN ('done', 'no_show')
             UNION ALL
             SELECT office_slug, id, 'transferred', counter_id, called_by_id, called_at
-            FROM tickets WHERE id % 33 = 0"""))
+            FROM tickets WHERE id % 33 = 0 AND called_at IS NOT NULL"""))
         log(f"{days} days of {tickets_per_day} tickets added "
             f"({time.perf_counter() - started:.1f} s)")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:

@@ -134,17 +134,15 @@ def report(session: Session, snapshot: Snapshot, filters: Filters, today: date
     label = _labeller(session, snapshot)
     offset = filters.offset_minutes(snapshot.calendar)
     by_service, by_channel = _volumes(session, where, label)
-    timeliness = _timeliness(session, where, offset, ServiceRequest.service_slug, "service",
-                             label, snapshot)
+    timeliness = _timeliness(session, where, offset, label, snapshot)
     overdue_where = _where(filters, snapshot, dated=False)
     overdue, overdue_count, holders = _overdue(session, overdue_where, today, label)
     reasons, rejected = _reasons(session, where, label)
     return RequestReport(
-        filed=sum(v.total for v in by_service), closed=sum(t.closed for t in timeliness),
-        on_time=sum(t.on_time for t in timeliness), by_service=by_service,
-        by_channel=by_channel, timeliness=timeliness,
-        by_clerk=_timeliness(session, where, offset, ServiceRequest.assigned_to_id, "clerk",
-                             label, snapshot),
+        filed=sum(v.total for v in by_service),
+        closed=sum(t.closed for t in timeliness["service"]),
+        on_time=sum(t.on_time for t in timeliness["service"]), by_service=by_service,
+        by_channel=by_channel, timeliness=timeliness["service"], by_clerk=timeliness["clerk"],
         steps=_steps(session, where, label), overdue=overdue, overdue_count=overdue_count,
         holders=holders, reasons=reasons, rejected=rejected)
 
@@ -186,40 +184,41 @@ def _volumes(session: Session, where: list[ColumnElement[bool]],
     return by_service, by_channel
 
 
-def _closing() -> ColumnElement:
-    """Each closed request's closing time and who closed it (its last closing event)."""
-    return (select(RequestEvent.request_id, func.max(RequestEvent.at).label("closed_at"))
-            .where(RequestEvent.action.in_(CLOSING))
-            .group_by(RequestEvent.request_id).subquery("closing"))
-
-
 def _timeliness(session: Session, where: list[ColumnElement[bool]], offset: int,
-                key: ColumnElement[object], dimension: str,
-                label: Callable[[str, object], str], snapshot: Snapshot) -> list[Timeliness]:
-    closing = _closing()
-    on_time = case((local_day(closing.c.closed_at, offset) <= ServiceRequest.due_date, 1),
-                   else_=0)
-    hours = whole(seconds_between(ServiceRequest.created_at, closing.c.closed_at) / HOUR)
-    query = (select(key, hours.label("hours"), func.count(), func.sum(on_time))
-             .join(closing, closing.c.request_id == ServiceRequest.id)
+                label: Callable[[str, object], str], snapshot: Snapshot
+                ) -> dict[str, list[Timeliness]]:
+    """On time and processing time by service and by clerk, from one grouped query. A
+    request closes once (completed and rejected are final), so it has one closing event."""
+    closing = RequestEvent
+    on_time = case((local_day(closing.at, offset) <= ServiceRequest.due_date, 1), else_=0)
+    hours = whole(seconds_between(ServiceRequest.created_at, closing.at) / HOUR).label("hours")
+    query = (select(ServiceRequest.service_slug, ServiceRequest.assigned_to_id, hours,
+                    func.count(), func.sum(on_time))
+             .join(closing, and_(closing.request_id == ServiceRequest.id,
+                                 closing.action.in_(CLOSING)))
              .where(*where, ServiceRequest.status.in_([s.value for s in FINAL]))
-             .group_by(key, hours.label("hours")))
-    histograms: dict[object, dict[int, int]] = defaultdict(dict)
-    punctual: dict[object, int] = defaultdict(int)
-    for value, taken, count, timely in session.execute(query):
-        histogram = histograms[value]
-        histogram[max(int(taken), 0)] = histogram.get(max(int(taken), 0), 0) + int(count)
-        punctual[value] += int(timely or 0)
-    found = []
-    for value, histogram in histograms.items():
-        closed = sum(histogram.values())
-        median, p90 = percentile(histogram, 0.5), percentile(histogram, 0.9)
-        found.append(Timeliness(
-            "" if value is None else str(value), label(dimension, value),
-            _promised(snapshot, value) if dimension == "service" else "",
-            closed, punctual[value], closed - punctual[value], punctual[value] / closed,
-            _days(median), _days(p90)))
-    return sorted(found, key=lambda t: (t.label == UNKNOWN, -t.closed, t.label))
+             .group_by(ServiceRequest.service_slug, ServiceRequest.assigned_to_id, hours))
+    histograms: dict[str, dict[object, dict[int, int]]] = {
+        "service": defaultdict(dict), "clerk": defaultdict(dict)}
+    punctual: dict[str, dict[object, int]] = {"service": defaultdict(int),
+                                              "clerk": defaultdict(int)}
+    for service, clerk, taken, count, timely in session.execute(query):
+        for dimension, value in (("service", service), ("clerk", clerk)):
+            histogram = histograms[dimension][value]
+            histogram[max(int(taken), 0)] = histogram.get(max(int(taken), 0), 0) + int(count)
+            punctual[dimension][value] += int(timely or 0)
+    found: dict[str, list[Timeliness]] = {}
+    for dimension, groups in histograms.items():
+        rows = []
+        for value, histogram in groups.items():
+            closed, timely = sum(histogram.values()), punctual[dimension][value]
+            rows.append(Timeliness(
+                "" if value is None else str(value), label(dimension, value),
+                _promised(snapshot, value) if dimension == "service" else "",
+                closed, timely, closed - timely, timely / closed,
+                _days(percentile(histogram, 0.5)), _days(percentile(histogram, 0.9))))
+        found[dimension] = sorted(rows, key=lambda t: (t.label == UNKNOWN, -t.closed, t.label))
+    return found
 
 
 def _days(hours: float | None) -> float | None:
