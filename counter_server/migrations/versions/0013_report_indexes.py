@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index('ix_tickets_day', 'tickets', ['day'])
     op.create_index('ix_ticket_events_action', 'ticket_events', ['action', 'ticket_id'])
-    op.create_index('ix_requests_due', 'requests', ['status', 'due_date'])
+    op.create_index('ix_requests_due', 'requests', ['status', 'due_date', 'assigned_to_id'])
 
 
 def downgrade() -> None:
