@@ -29,7 +29,6 @@ from counter_server.usecases.catalog_versions import Snapshot
 from counter_server.usecases.reports import (
     Filters,
     local_day,
-    merge,
     percentile,
     seconds_between,
     whole,
