@@ -82,6 +82,7 @@ class ServiceRequest(Base):
     __table_args__ = (
         Index("ix_requests_inbox", "status", "service_slug", "created_at"),
         Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_due", "status", "due_date", "assigned_to_id"),  # overdue now
     )
 
 

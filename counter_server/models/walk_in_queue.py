@@ -114,6 +114,7 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("office_slug", "queue_slug", "day", "number"),
         Index("ix_tickets_waiting", "office_slug", "day", "status", "queue_slug", "issued_at"),
+        Index("ix_tickets_day", "day"),  # the reports' date range
     )
 
 
@@ -130,4 +131,5 @@ class TicketEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_ticket_events_office", "office_slug", "id"),)
+    __table_args__ = (Index("ix_ticket_events_office", "office_slug", "id"),
+                      Index("ix_ticket_events_action", "action", "ticket_id"))

@@ -1,5 +1,5 @@
 """Small charts drawn on the server as inline SVG (no script, no CDN): bars for averages per
-group, a line for a trend. Labels and digits are Persian and laid out right to left: bars grow
+group, a line for a trend, a heat map for counts per weekday and hour. Labels and digits are Persian and laid out right to left: bars grow
 from the labels on the right, and time runs from right (oldest) to left (newest).
 
 Styling is by class (see desk.css, `.chart …`), as the page's CSP allows no inline styles.
@@ -43,13 +43,14 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
 
 
 def bar_chart(items: Sequence[tuple[str, float]], title: str, maximum: float = 5.0,
-              width: int = 560) -> Markup:
-    """Horizontal bars, one per (label, value), labels on the right, a 0 … maximum scale."""
+              width: int = 560, step: float = 1.0) -> Markup:
+    """Horizontal bars, one per (label, value), labels on the right, a 0 … maximum scale
+    with a grid line every `step`."""
     plot = width - LABEL_WIDTH - 50  # room on the left for the value of a full bar
     right = width - LABEL_WIDTH
     height = ROW * len(items) + 34
     body = []
-    for tick in range(int(maximum) + 1):
+    for tick in (step * i for i in range(int(maximum / step) + 1)):
         x = right - plot * tick / maximum
         body.append(f'<line class="chart-grid" x1="{x:.1f}" y1="4" x2="{x:.1f}" '
                     f'y2="{height - 24}"/>')
@@ -93,3 +94,42 @@ def line_chart(points: Sequence[tuple[str, float | None]], title: str, maximum: 
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
         body.insert(0, f'<polyline class="chart-line" points="{path}"/>')
     return _svg(width, height, title, body)
+
+
+HEAT_LEVELS = 6  # .heat-0 (none) … .heat-5 (the busiest cells), styled in desk.css
+
+
+def heat_map(rows: Sequence[str], columns: Sequence[str], values: dict[tuple[int, int], int],
+             title: str, cell: int = 30, label_width: int = 80) -> Markup:
+    """A grid of counts: `rows` labelled on the right, `columns` along the top from right to
+    left; each cell's shade is its count against the busiest cell, its count in its tooltip."""
+    width = label_width + cell * len(columns) + 8
+    height = 26 + cell * len(rows) + 8
+    top, right = 26, width - label_width
+    busiest = max(values.values(), default=0)
+    body = []
+    for col, name in enumerate(columns):
+        x = right - cell * col - cell / 2
+        body.append(_text(x, 17, name, "chart-muted", anchor="middle", size=11))
+    for row, name in enumerate(rows):
+        y = top + cell * row
+        body.append(_text(width - 6, y + cell / 2 + 5, name))
+        for col, column in enumerate(columns):
+            count = values.get((row, col), 0)
+            level = 0 if not count else 1 + int((HEAT_LEVELS - 2) * count / busiest)
+            x = right - cell * (col + 1)
+            body.append(f'<rect class="heat-{level}" x="{x + 1:.1f}" y="{y + 1}" '
+                        f'width="{cell - 2}" height="{cell - 2}" rx="3">'
+                        f"<title>{escape(name)}، {escape(column)}: "
+                        f"{to_persian_digits(count)}</title></rect>")
+            if count:
+                body.append(_text(x + cell / 2, y + cell / 2 + 4, _compact(count),
+                                  f"heat-text-{level}", anchor="middle", size=10))
+    return _svg(width, height, title, body)
+
+
+def _compact(count: int) -> str:
+    """«۹۸۷», «۱٫۲هـ» (thousands) — what fits in a cell."""
+    if count < 1000:
+        return to_persian_digits(count)
+    return number(count / 1000, 1) + "هـ"

@@ -1,7 +1,7 @@
 """catalog drafts edited in the browser, and when each service was last reviewed
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import counter_server.db
 
 revision: str = '0014'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
