@@ -191,3 +191,10 @@ def _second_factor_code(client: FlaskClient, username: str) -> str:
     if step <= now_step + DRIFT_STEPS:
         return str(pyotp.TOTP(secret).at(step * STEP_SECONDS))
     return _recovery_codes(client, username).pop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last (the order is otherwise kept): Playwright's synchronous API keeps an
+    event loop running in the main thread until the session ends, and tests that sign or
+    check PDFs call pyHanko's synchronous API, which runs its own."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))

@@ -13,7 +13,11 @@ an encrypted PDF is refused, as it could not be signed.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
+from typing import TypeVar
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
@@ -22,6 +26,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
 FIELD_NAME = "MizSignature"
+T = TypeVar("T")
 
 
 def is_pdf(data: bytes) -> bool:
@@ -45,5 +50,18 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, reason: str, location: str,
         field_name=FIELD_NAME, md_algorithm="sha256", reason=reason, location=location,
         subfilter=fields.SigSeedSubFilter.PADES)
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
-    output = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    output = outside_event_loops(lambda: signers.sign_pdf(writer, metadata, signer=signer,
+                                                          timestamper=timestamper))
     return bytes(output.getvalue())
+
+
+def outside_event_loops(work: Callable[[], T]) -> T:
+    """Run pyHanko's synchronous API, which runs an event loop of its own (`asyncio.run`):
+    in this thread, or — when this thread already runs a loop (an async server worker, a
+    browser driver) — in a thread of its own, where that is allowed."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
