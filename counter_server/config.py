@@ -20,6 +20,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SQL_ECHO": False,
         "ASSETS_DIR": str(ASSETS_DIR),
         "UPLOADS_DIR": str(Path(instance_path) / "uploads"),
+        # Where documents are stored (storage.py): "local" (UPLOADS_DIR, one machine) or
+        # "s3", an S3-compatible object store all the nodes share (needs the `s3` extra).
+        # The S3 credentials fall back to boto3's usual chain (AWS_ACCESS_KEY_ID, …).
+        "STORAGE": "local",
+        "S3_ENDPOINT": None,
+        "S3_BUCKET": None,
+        "S3_REGION": None,
+        "S3_PREFIX": "",
+        "S3_ACCESS_KEY_ID": None,
+        "S3_SECRET_ACCESS_KEY": None,
         # "production" (MIZ_ENV) refuses to start with settings only fit for one process or
         # a developer's machine (security.check_production) and sends HSTS.
         "ENV": "development",
