@@ -39,7 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     security.check_production(app.config)
 
-    app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+    app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"],
+                                        pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+                                        max_overflow=int(app.config["DATABASE_MAX_OVERFLOW"]))
     app.extensions["miz.storage"] = storage_from_config(app.config)
     app.extensions["miz.sms"] = provider_from_config(app.config, app.instance_path)
     app.extensions["miz.bus"] = bus_from_config(app.config) if app.config.get("INQUIRY_URL") \

@@ -18,6 +18,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or f"sqlite:///{Path(instance_path) / 'miz.sqlite3'}",
         "SQL_ECHO": False,
+        # Database connections per server process: kept open, and opened beyond them when all
+        # are busy. A process needs about one per thread that can be inside a request at
+        # once; PostgreSQL's max_connections must cover every process of every node
+        # (docs/scaling.md).
+        "DATABASE_POOL_SIZE": 5,
+        "DATABASE_MAX_OVERFLOW": 10,
         "ASSETS_DIR": str(ASSETS_DIR),
         "UPLOADS_DIR": str(Path(instance_path) / "uploads"),
         # Where documents are stored (storage.py): "local" (UPLOADS_DIR, one machine) or
