@@ -80,16 +80,28 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK
 
 
-def pids_named(name: str) -> list[int]:
+POSTGRES_HELPERS = ("walwriter", "checkpointer", "background writer", "autovacuum")
+
+
+def pids_named(name: str, only: Callable[[str], bool] = lambda _: True) -> list[int]:
+    """The processes called `name` whose command line passes `only`."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == name:
+                if (entry / "comm").read_text().strip() == name and \
+                        only((entry / "cmdline").read_bytes().decode(errors="replace")):
                     found.append(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def postgres_pids(database_name: str) -> list[int]:
+    """The backends serving `database_name` (they stay while the pools keep them) and the
+    cluster's writers and vacuum; other databases' backends are left out."""
+    return pids_named("postgres", lambda line: f" {database_name} " in line
+                      or any(helper in line for helper in POSTGRES_HELPERS))
 
 
 def tree(root: int) -> list[int]:
@@ -145,6 +157,13 @@ class Deployment:
                                           "MIZ_INSTANCE_PATH": str(instance), **env},
                 stdout=(instance / "gunicorn.log").open("wb"), stderr=subprocess.STDOUT)
             self.servers.append((process, f"http://127.0.0.1:{port}"))
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_up(self) -> None:
         for process, url in self.servers:
             for _ in range(300):
                 assert process.poll() is None, "gunicorn stopped; see its log"
@@ -165,7 +184,11 @@ class Deployment:
         for process, _ in self.servers:
             process.send_signal(signal.SIGINT)
         for process, _ in self.servers:
-            process.wait(30)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def scan_bytes() -> bytes:
@@ -260,8 +283,11 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--kinds", nargs="+",
                         default=["heartbeat", "catalog", "ticket", "file", "track"])
+    parser.add_argument("--pool", type=int, nargs=2, metavar=("SIZE", "OVERFLOW"),
+                        help="MIZ_DATABASE_POOL_SIZE and _MAX_OVERFLOW of each process")
     args = parser.parse_args()
-    if args.url.rsplit("/", 1)[-1] in common.PROTECTED_DATABASES:
+    name = args.url.rsplit("/", 1)[-1]
+    if name in common.PROTECTED_DATABASES:
         parser.error("that database is protected")
 
     app, catalog = prepare(args.url)
@@ -289,10 +315,12 @@ def main() -> None:
            # one address plays every kiosk: raised, as the results say
            "MIZ_KIOSK_RATE_LIMIT": "1000000 per minute",
            "MIZ_STORAGE": "s3", "MIZ_S3_ENDPOINT": endpoint, "MIZ_S3_BUCKET": BUCKET, **S3_KEYS}
+    if args.pool:
+        env["MIZ_DATABASE_POOL_SIZE"], env["MIZ_DATABASE_MAX_OVERFLOW"] = map(str, args.pool)
     common.VAR_DIR.mkdir(parents=True, exist_ok=True)
     results = common.VAR_DIR / "province.jsonl"
     print(f"app {common.app_version()}, {args.kiosks} kiosks, {args.seconds:g} s a phase, "
-          f"load {os.getloadavg()[0]:.2f}")
+          f"pool {args.pool or 'default'}, load {os.getloadavg()[0]:.2f}")
     print("| processes | kind | answered/s | failed | p50 ms | p99 ms | CPU ms per request: "
           "app / PostgreSQL / Redis / S3 |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -301,7 +329,7 @@ def main() -> None:
             deployment = Deployment(processes, env, Path(tempfile.mkdtemp(prefix="province-")))
             try:
                 for kind in args.kinds:
-                    parts = {"app": deployment.pids, "postgresql": lambda: pids_named("postgres"),
+                    parts = {"app": deployment.pids, "postgresql": lambda: postgres_pids(name),
                              "redis": lambda: pids_named("redis-server"),
                              "s3": lambda: [store.pid]}
                     before = {name: cpu_seconds(pids()) for name, pids in parts.items()}
@@ -315,7 +343,7 @@ def main() -> None:
                            "p50_ms": statistics.median(ms), "p99_ms": ms[int(len(ms) * .99) - 1],
                            "cpu_ms": {k: v * 1000 / done for k, v in spent.items()},
                            "app": common.app_version(), "load": os.getloadavg()[0],
-                           "kiosks": args.kiosks, "seconds": args.seconds}
+                           "kiosks": args.kiosks, "seconds": args.seconds, "pool": args.pool}
                     with results.open("a") as out:
                         out.write(json.dumps(row) + "\n")
                     cpu = " / ".join(f"{row['cpu_ms'][k]:.1f}" for k in parts)
