@@ -243,10 +243,11 @@ class Kiosk:
 
 
 def run_phase(fleet: list[Kiosk], urls: list[str], kind: str, seconds: float
-              ) -> tuple[list[float], int]:
-    """Every kiosk sends `kind` requests, to the processes in turn, for `seconds`."""
+              ) -> tuple[list[float], list[str]]:
+    """Every kiosk sends `kind` requests, to the processes in turn, for `seconds`: the
+    answers' latencies, and what each failure was."""
     latencies: list[float] = []
-    failures = [0]
+    failures: list[str] = []
     lock = threading.Lock()
     ends = time.monotonic() + seconds
 
@@ -257,9 +258,9 @@ def run_phase(fleet: list[Kiosk], urls: list[str], kind: str, seconds: float
             start = time.perf_counter()
             try:
                 send(urls[turn % len(urls)])
-            except (RuntimeError, requests.RequestException):
+            except (RuntimeError, requests.RequestException) as error:
                 with lock:
-                    failures[0] += 1
+                    failures.append(f"{type(error).__name__}: {error}"[:300])
                 continue
             finally:
                 turn += 1
@@ -271,7 +272,7 @@ def run_phase(fleet: list[Kiosk], urls: list[str], kind: str, seconds: float
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, failures[0]
+    return latencies, failures
 
 
 def main() -> None:
@@ -339,7 +340,8 @@ def main() -> None:
                     done = max(1, len(latencies))
                     ms = sorted(x * 1000 for x in latencies) or [0.0]
                     row = {"processes": processes, "kind": kind, "answered": len(latencies),
-                           "failed": failed, "rate": len(latencies) / args.seconds,
+                           "failed": len(failed), "first_failure": failed[0] if failed else None,
+                           "rate": len(latencies) / args.seconds,
                            "p50_ms": statistics.median(ms), "p99_ms": ms[int(len(ms) * .99) - 1],
                            "cpu_ms": {k: v * 1000 / done for k, v in spent.items()},
                            "app": common.app_version(), "load": os.getloadavg()[0],
@@ -347,8 +349,10 @@ def main() -> None:
                     with results.open("a") as out:
                         out.write(json.dumps(row) + "\n")
                     cpu = " / ".join(f"{row['cpu_ms'][k]:.1f}" for k in parts)
-                    print(f"| {processes} | {kind} | {row['rate']:.0f} | {failed} | "
+                    print(f"| {processes} | {kind} | {row['rate']:.0f} | {len(failed)} | "
                           f"{row['p50_ms']:.0f} | {row['p99_ms']:.0f} | {cpu} |", flush=True)
+                    if failed:
+                        print(f"  first failure: {failed[0]}", file=sys.stderr)
             finally:
                 deployment.stop()
     finally:
