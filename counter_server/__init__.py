@@ -18,7 +18,7 @@ from counter_server.context import close_session
 from counter_server.db import Database
 from counter_server.extensions import csrf, limiter
 from counter_server.sms import provider_from_config
-from counter_server.storage import LocalStorage
+from counter_server.storage import storage_from_config
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,8 +39,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     security.check_production(app.config)
 
-    app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
-    app.extensions["miz.storage"] = LocalStorage(app.config["UPLOADS_DIR"])
+    app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"],
+                                        pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+                                        max_overflow=int(app.config["DATABASE_MAX_OVERFLOW"]))
+    app.extensions["miz.storage"] = storage_from_config(app.config)
     app.extensions["miz.sms"] = provider_from_config(app.config, app.instance_path)
     app.extensions["miz.bus"] = bus_from_config(app.config) if app.config.get("INQUIRY_URL") \
         else None

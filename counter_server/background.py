@@ -40,6 +40,7 @@ from counter_server.jobs.circuit import CircuitPolicy
 from counter_server.jobs.queue import Backoff
 from counter_server.jobs.usage import Tariff
 from counter_server.jobs.worker import Handler, Worker, WorkerSettings
+from counter_server.storage import LocalStorage, S3Storage
 from counter_server.usecases import (
     catalog_versions,
     evidence,
@@ -224,6 +225,22 @@ def sweep_command() -> None:
     """Delete half-written files and files no row names, older than the grace period."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(_swept_line(sweep_uploads(app)))
+
+
+@uploads_cli.command("migrate-to-s3")
+@click.option("--remove-local", is_flag=True,
+              help="Delete each local file once it is in the object store.")
+def migrate_to_s3_command(remove_local: bool) -> None:
+    """Copy the documents in MIZ_UPLOADS_DIR to the object store MIZ_STORAGE=s3 names; run it
+    again after a stop: what is already there is skipped."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    target = app.extensions["miz.storage"]
+    if not isinstance(target, S3Storage):
+        raise click.UsageError("set MIZ_STORAGE=s3 and the MIZ_S3_… settings first: the "
+                               "documents are copied to the storage the server uses.")
+    done = stored_files.migrate(LocalStorage(app.config["UPLOADS_DIR"]), target, remove_local)
+    click.echo(f"{done.copied} file(s) copied, {done.present} already there, "
+               f"{done.removed} local file(s) removed.")
 
 
 def init_app(app: Flask) -> None:

@@ -18,8 +18,24 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or f"sqlite:///{Path(instance_path) / 'miz.sqlite3'}",
         "SQL_ECHO": False,
+        # Database connections per server process: kept open, and opened beyond them when all
+        # are busy. A process needs about one per thread that can be inside a request at
+        # once; PostgreSQL's max_connections must cover every process of every node
+        # (docs/scaling.md).
+        "DATABASE_POOL_SIZE": 5,
+        "DATABASE_MAX_OVERFLOW": 10,
         "ASSETS_DIR": str(ASSETS_DIR),
         "UPLOADS_DIR": str(Path(instance_path) / "uploads"),
+        # Where documents are stored (storage.py): "local" (UPLOADS_DIR, one machine) or
+        # "s3", an S3-compatible object store all the nodes share (needs the `s3` extra).
+        # The S3 credentials fall back to boto3's usual chain (AWS_ACCESS_KEY_ID, …).
+        "STORAGE": "local",
+        "S3_ENDPOINT": None,
+        "S3_BUCKET": None,
+        "S3_REGION": None,
+        "S3_PREFIX": "",
+        "S3_ACCESS_KEY_ID": None,
+        "S3_SECRET_ACCESS_KEY": None,
         # "production" (MIZ_ENV) refuses to start with settings only fit for one process or
         # a developer's machine (security.check_production) and sends HSTS.
         "ENV": "development",

@@ -106,9 +106,12 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and the sessions made from it."""
 
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, pool_size: int = 5, max_overflow: int = 10):
+        """`pool_size` connections stay open per process, `max_overflow` more are opened
+        when they are all busy (a request thread then waits for one)."""
         self.url = normalize_url(url)
-        self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+        self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True,
+                                    pool_size=pool_size, max_overflow=max_overflow)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -67,14 +68,21 @@ def demo_catalog() -> Catalog:
 
 
 @pytest.fixture
-def empty_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_settings() -> dict[str, Any]:
+    """Settings a test module adds to its app's (override this fixture), e.g. `STORAGE`."""
+    return {}
+
+
+@pytest.fixture
+def empty_app(database_url: str, tmp_path: Path, app_settings: dict[str, Any]
+              ) -> Iterator[Flask]:
     """The app on a migrated database with no catalog yet."""
     instance = tmp_path / "instance"
     # No quiet hours: tests that send SMS must not depend on the hour they run at (the quiet
     # hours have tests of their own, with a clock they set).
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": False,
-                      "SMS_QUIET_HOURS": "", **ONLINE_FILING})
+                      "SMS_QUIET_HOURS": "", **ONLINE_FILING, **app_settings})
     with app.app_context():
         migrate.upgrade(database())
     yield app

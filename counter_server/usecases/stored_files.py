@@ -5,6 +5,10 @@ leaves a file no row names, and one killed while writing a `.partial`. `sweep` d
 once they are older than a grace period — long enough that no transaction still running can
 be about to name them — and runs when the worker starts and every hour after
 (`background.py`), or by `flask --app counter_server uploads sweep`.
+
+`migrate` copies the documents of a local uploads folder to the object store under the
+names the rows already hold (`flask --app counter_server uploads migrate-to-s3`); it skips
+what is already there whole, so it can be stopped and run again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from counter_server.models import Deliverable, RequestDocument
-from counter_server.storage import Storage
+from counter_server.storage import S3Storage, Storage
 
 CHUNK = 500
 PENDING = "miz.stored_files.pending"  # in `Session.info`: files stored in its transaction
@@ -28,6 +32,15 @@ class Swept:
 
     partial: int
     orphans: int
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What a migration did: files copied, files already there whole, local copies removed."""
+
+    copied: int
+    present: int
+    removed: int
 
 
 def delete_on_rollback(session: Session, storage: Storage, name: str) -> None:
@@ -72,3 +85,23 @@ def sweep(session: Session, storage: Storage, before: datetime) -> Swept:
     for name in partial + orphans:
         storage.delete(name)
     return Swept(partial=len(partial), orphans=len(orphans))
+
+
+def migrate(source: Storage, target: S3Storage, remove: bool = False) -> Migrated:
+    """Copy every whole file of `source` to `target` under its own name, unless one of the
+    same size is there already; with `remove`, delete each local copy once it is in the
+    target. Half-written files stay for the sweep."""
+    copied = present = removed = 0
+    for stored in source.files():
+        if stored.partial:
+            continue
+        data = source.read(stored.name)
+        if target.size(stored.name) == len(data):
+            present += 1
+        else:
+            target.save_as(stored.name, data)
+            copied += 1
+        if remove:
+            source.delete(stored.name)
+            removed += 1
+    return Migrated(copied=copied, present=present, removed=removed)

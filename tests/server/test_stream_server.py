@@ -51,9 +51,11 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn <flags> counter_server:create_app()` on a free port, in its own process."""
+    """`gunicorn <flags> counter_server:create_app()` (or `app`) on a free port, in its own
+    process (and its own process group with `own_group`, so the whole server can be killed)."""
 
-    def __init__(self, flags: list[str], env: dict[str, str], folder: Path):
+    def __init__(self, flags: list[str], env: dict[str, str], folder: Path, app: str = APP,
+                 own_group: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "gunicorn.log"
@@ -61,10 +63,10 @@ class Gunicorn:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", *flags, "--graceful-timeout", "3",
-                 "--bind", f"127.0.0.1:{self.port}", APP],
+                 "--bind", f"127.0.0.1:{self.port}", app],
                 cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO),
                                "MIZ_INSTANCE_PATH": str(folder), **env},
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=own_group)
 
     def wait_until_up(self) -> None:
         for _ in range(300):
