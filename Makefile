@@ -10,13 +10,29 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test system-deps venv clean
+.PHONY: demo test system-deps venv clean lock audit
 
-$(STAMP): pyproject.toml
+# Every dependency comes from requirements.lock, pinned with hashes (`make lock` makes it
+# from pyproject.toml); the project itself is then installed without looking for more.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,server]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing the dependencies in pyproject.toml: pin them again, with their hashes.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra server --extra s3 \
+	  --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  -o requirements.lock
+
+# Known vulnerabilities in the locked versions: needs a vulnerability database (PyPI's
+# advisory service), so it is a step to run where one is reachable, not a CI gate.
+audit: $(STAMP)
+	$(PY) -m pip install --quiet pip-audit
+	$(VENV)/bin/pip-audit --require-hashes --disable-pip -r requirements.lock
 
 venv: $(STAMP)
 
