@@ -53,6 +53,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "ENFORCE_QUEUE_HOURS": True,
         "BOARD_POLL_SECONDS": 0.3,
+        # The polled reads (a board, a ticket's state) ask whether the office's lobby moved at
+        # most this often per process, and serve what they last read in between.
+        "LOBBY_CACHE_SECONDS": 1.0,
         "BOARD_HEARTBEAT_SECONDS": 15.0,
         # Live streams (lobby_events.py), per server process, sized for a province: 50 lobby
         # boards and 2,000 phones following their tickets, with room for connections that a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,10 +24,11 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import database, public_url, session, unit_of_work
+from counter_server.context import database, lobby_cache, public_url, session, unit_of_work
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import walk_in_queue
+from counter_server.usecases.lobby_cache import OfficeView
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 from shared.receipts import ticket_url
 
@@ -39,13 +40,28 @@ def lobby() -> Lobby:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
 
 
+def office_view(db: Session, rules: Lobby, office: str) -> OfficeView:
+    """The office's lobby as this process last read it, fresh within LOBBY_CACHE_SECONDS."""
+    try:
+        spec = rules.office(office)
+    except QueueError as exc:
+        raise _queue_error(exc) from None
+    return lobby_cache().view(db, rules, spec, float(current_app.config["LOBBY_CACHE_SECONDS"]))
+
+
 def ticket_json(db: Session, rules: Lobby, ticket: Ticket,
                 with_code: bool = False) -> dict[str, Any]:
     """The ticket as the API answers it; `with_code` (to whoever issued it) adds the
-    tracking code of its request, which the public ticket page must not reveal."""
+    tracking code of its request, which the public ticket page must not reveal. Its place
+    in line and estimate come from the office's cached view when the ticket is today's."""
     spec = rules.queue(ticket.queue_slug)
-    ahead = walk_in_queue.ahead_of(db, ticket)
-    guess = walk_in_queue.estimate(db, rules, ticket, ahead)
+    if ticket.day == rules.today:
+        view = office_view(db, rules, ticket.office_slug)
+        ahead = view.ahead(ticket)
+        guess = view.estimate(ticket, ahead)
+    else:
+        ahead = walk_in_queue.ahead_of(db, ticket)
+        guess = walk_in_queue.estimate(db, rules, ticket, ahead)
     return {
         "id": ticket.public_id, "number": spec.ticket_label(ticket.number, persian=False),
         "number_fa": spec.ticket_label(ticket.number), "queue": spec.slug,
@@ -150,11 +166,13 @@ def get_ticket(public_id: str) -> dict[str, Any]:
 
 @bp.get("/offices/<office>/board")
 @operation("What the office's lobby display shows",
-           {200: ("The board", BoardOut), 404: ("No such office", ErrorBody)}, tag="queue")
-def get_board(office: str) -> dict[str, Any]:
-    rules = lobby()
-    try:
-        spec = rules.office(office)
-    except QueueError as exc:
-        raise _queue_error(exc) from None
-    return walk_in_queue.board(session(), rules, spec)
+           {200: ("The board", BoardOut), 304: ("Unchanged since the ETag given", None),
+            404: ("No such office", ErrorBody)}, tag="queue",
+           description="Fresh within a second of any change. Send the last ETag in "
+           "If-None-Match to receive 304 when the board has not changed.")
+def get_board(office: str) -> Response:
+    view = office_view(session(), lobby(), office)
+    headers = {"ETag": view.etag, "Cache-Control": "no-cache"}
+    if request.if_none_match.contains_weak(view.etag.strip('"')):
+        return Response(status=304, headers=headers)
+    return Response(view.board, mimetype="application/json", headers=headers)
