@@ -39,6 +39,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "FILINGS_PER_ADDRESS": "30 per hour",
         "FILINGS_PER_MOBILE": "10 per day",
         "KIOSK_RATE_LIMIT": "1200 per minute",
+        # Lookups by tracking code per address (a citizen's browser; kiosks are exempt).
+        "TRACK_RATE_LIMIT": "60 per minute",
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
