@@ -25,7 +25,9 @@ def database() -> Database:
 
 def lobby_cache() -> LobbyCache:
     """This process's cache of the offices' lobbies (see `usecases/lobby_cache.py`)."""
-    cache: LobbyCache = current_app.extensions.setdefault("miz.lobby_cache", LobbyCache())
+    cache: LobbyCache | None = current_app.extensions.get("miz.lobby_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("miz.lobby_cache", LobbyCache())
     return cache
 
 

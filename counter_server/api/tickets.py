@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from counter_server.api import bp
@@ -24,6 +24,7 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
+from counter_server.extensions import limiter
 from counter_server.context import database, lobby_cache, public_url, session, unit_of_work
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
@@ -31,6 +32,16 @@ from counter_server.usecases import walk_in_queue
 from counter_server.usecases.lobby_cache import OfficeView
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 from shared.receipts import ticket_url
+
+
+LOBBY_READS = frozenset({"api.get_board", "api.get_ticket"})
+
+
+@limiter.request_filter
+def _unlimited_lobby_read() -> bool:
+    """The lobby's polled reads have no rate limit: the limiter skips them before resolving
+    any (it would otherwise work out, on every call, that there is none)."""
+    return request.endpoint in LOBBY_READS
 
 
 def lobby() -> Lobby:
@@ -49,7 +60,16 @@ def office_view(db: Session, rules: Lobby, office: str) -> OfficeView:
     return lobby_cache().view(db, rules, spec, float(current_app.config["LOBBY_CACHE_SECONDS"]))
 
 
-def ticket_json(db: Session, rules: Lobby, ticket: Ticket,
+def cached_ticket(rules: Lobby, public_id: str) -> Row[Any] | None:
+    """The ticket from its office's cached view (made fresh within LOBBY_CACHE_SECONDS),
+    when a view holds it; None sends the caller to the database."""
+    office = lobby_cache().office_of(public_id)
+    if office is None:
+        return None
+    return office_view(session(), rules, office).tickets.get(public_id)
+
+
+def ticket_json(db: Session, rules: Lobby, ticket: Ticket | Row[Any],
                 with_code: bool = False) -> dict[str, Any]:
     """The ticket as the API answers it; `with_code` (to whoever issued it) adds the
     tracking code of its request, which the public ticket page must not reveal. Its place
@@ -158,10 +178,12 @@ def lease_numbers() -> tuple[dict[str, Any], int]:
 @operation("A ticket's place in the queue",
            {200: ("The ticket", TicketOut), 404: ("No such ticket", ErrorBody)}, tag="queue")
 def get_ticket(public_id: str) -> dict[str, Any]:
-    ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id[:16]))
+    rules, public_id = lobby(), public_id[:16]
+    ticket = cached_ticket(rules, public_id) or session().scalar(
+        select(Ticket).where(Ticket.public_id == public_id))
     if ticket is None:
         raise ApiError(404, "ticket_not_found", "نوبتی با این شناسه پیدا نشد.")
-    return ticket_json(session(), lobby(), ticket)
+    return ticket_json(session(), rules, ticket)
 
 
 @bp.get("/offices/<office>/board")

@@ -6,8 +6,9 @@ newest `ticket_events` id, moved by any call, issue or transfer in any process) 
 the day or the published catalog changes, or after `REFRESH_SECONDS` (a renamed counter moves
 no version). The version itself is asked at most once every `max_age` seconds
 (`LOBBY_CACHE_SECONDS`, 1 s by default), so a read is fresh within that and, in between, costs
-no database round trip. A ticket's own row is always read afresh; only its place in line and
-its estimate come from here.
+no database round trip. Every change of a ticket of the day moves the version (each is logged
+as a `ticket_events` row), so the view also answers a ticket's own state; a ticket it does not
+hold (issued since, or of another day) is read from the database.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from counter_server.models import Counter, Ticket
@@ -33,6 +35,9 @@ from shared.catalog.schema import Office
 REFRESH_SECONDS = 30.0
 
 LineKey = tuple[bool, datetime, int]  # (has no priority, issued at, id): the queue's order
+TICKET_COLUMNS = (Ticket.id, Ticket.public_id, Ticket.office_slug, Ticket.queue_slug,
+                  Ticket.service_slug, Ticket.day, Ticket.number, Ticket.priority, Ticket.status,
+                  Ticket.issued_at, Ticket.counter_id)
 
 
 @dataclass(frozen=True)
@@ -47,16 +52,17 @@ class OfficeView:
     lines: Mapping[str, tuple[LineKey, ...]]  # the waiting tickets of each queue, in line order
     averages: Mapping[str, float | None]  # average service seconds of each queue
     counters: Mapping[str, int]  # active counters serving each queue (at least 1)
+    tickets: Mapping[str, Row[Any]]  # the day's tickets by public id (TICKET_COLUMNS)
     built_at: float
 
-    def ahead(self, ticket: Ticket) -> int:
+    def ahead(self, ticket: Ticket | Row[Any]) -> int:
         """How many are before `ticket` in its queue (`walk_in_queue.ahead_of`'s order)."""
         if ticket.status != walk_in_queue.WAITING:
             return 0
         line = self.lines.get(ticket.queue_slug, ())
         return bisect_left(line, walk_in_queue.line_key(ticket))
 
-    def estimate(self, ticket: Ticket, ahead: int) -> Estimate:
+    def estimate(self, ticket: Ticket | Row[Any], ahead: int) -> Estimate:
         """`walk_in_queue.estimate` from this view's service times and counters."""
         if ticket.status != walk_in_queue.WAITING:
             return Estimate(0, None)
@@ -101,6 +107,12 @@ class LobbyCache:
             self._entries[office.slug] = _Entry(view, clock)
         return view
 
+    def office_of(self, public_id: str) -> str | None:
+        """The office whose cached view holds this ticket, if any (its view may be stale:
+        ask `view` for it, then look again)."""
+        return next((slug for slug, entry in list(self._entries.items())
+                     if public_id in entry.view.tickets), None)
+
 
 def _current(view: OfficeView, rules: Lobby) -> bool:
     return view.day == rules.today and view.catalog == rules.snapshot.version
@@ -111,21 +123,21 @@ def build(db: Session, rules: Lobby, office: Office, version: int) -> OfficeView
     board = walk_in_queue.board(db, rules, office, version=version)
     body = json.dumps(board, ensure_ascii=False, separators=(",", ":")).encode()
     queues = [q.slug for q in rules.snapshot.catalog.queues_of(office)]
+    tickets = db.execute(select(*TICKET_COLUMNS).where(Ticket.office_slug == office.slug,
+                                                       Ticket.day == rules.today)).all()
     return OfficeView(
         version=version, day=rules.today, catalog=rules.snapshot.version, board=body,
         etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-        lines=_lines(db, office.slug, rules.today),
+        lines=_lines(tickets), tickets={t.public_id: t for t in tickets},
         averages={q: _average(db, office.slug, q, rules.today) for q in queues},
         counters=_counters(db, office.slug, queues), built_at=time.monotonic())
 
 
-def _lines(db: Session, office: str, day: date) -> dict[str, tuple[LineKey, ...]]:
-    rows = db.execute(select(Ticket.queue_slug, Ticket.priority, Ticket.issued_at, Ticket.id)
-                      .where(Ticket.office_slug == office, Ticket.day == day,
-                             Ticket.status == walk_in_queue.WAITING)).all()
+def _lines(tickets: list[Row[Any]]) -> dict[str, tuple[LineKey, ...]]:
     lines: dict[str, list[LineKey]] = {}
-    for queue, priority, issued_at, id_ in rows:
-        lines.setdefault(queue, []).append((priority is None, issued_at, id_))
+    for ticket in tickets:
+        if ticket.status == walk_in_queue.WAITING:
+            lines.setdefault(ticket.queue_slug, []).append(walk_in_queue.line_key(ticket))
     return {queue: tuple(sorted(keys)) for queue, keys in lines.items()}
 
 
