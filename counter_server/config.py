@@ -33,7 +33,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_FILING_BYTES": 40 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: each would cost two more round trips to the limiter's store
+        # (Redis) on every limited call; a 429 says Retry-After (errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Online filings (after the mobile's one-time code) per address and per mobile, and
         # every API call of one kiosk, by its token (counter_server/quotas.py).
         "FILINGS_PER_ADDRESS": "30 per hour",
