@@ -130,17 +130,19 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     rules = lobby()
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 
-    def work(db: Session) -> tuple[int, bool]:
-        issued = walk_in_queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
-        return issued.ticket.id, issued.created
+    def work(db: Session) -> walk_in_queue.Issued:
+        return walk_in_queue.issue(db, rules, order, kiosk=kiosk, user=staff,
+                                   enforce_hours=enforce)
 
     try:
-        ticket_id, created = unit_of_work(work)
+        issued = unit_of_work(work)
     except QueueError as exc:
         raise _queue_error(exc) from None
-    with database().session() as reads:  # the place in line is read outside the write lock
-        ticket = reads.get(Ticket, ticket_id)
-        return ticket_json(reads, rules, ticket, with_code=True), 201 if created else 200
+    # The reply is built from the committed ticket and the office's cached view; a read
+    # session (never the write lock) is opened only when the view must be looked at again.
+    with database().session() as reads:
+        return (ticket_json(reads, rules, issued.ticket, with_code=True),
+                201 if issued.created else 200)
 
 
 @bp.post("/tickets/leases")
