@@ -160,15 +160,19 @@ def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay
 
 
 def _take_numbers(session: Session, office: str, queue: str, day: date, count: int) -> int:
-    """Reserve `count` consecutive numbers; returns the first. Atomic on both databases."""
-    _queue_day(session, office, queue, day)
-    first = session.execute(
-        update(QueueDay)
-        .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue, QueueDay.day == day)
-        .values(next_number=QueueDay.next_number + count)
-        .returning(QueueDay.next_number)
-    ).scalar_one() - count
-    return first
+    """Reserve `count` consecutive numbers; returns the first. Atomic on both databases; the
+    day's row is made by the first ticket of the day (one round trip for every other)."""
+    taking = (update(QueueDay)
+              .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue,
+                     QueueDay.day == day)
+              .values(next_number=QueueDay.next_number + count)
+              .returning(QueueDay.next_number)
+              .execution_options(synchronize_session=False))
+    after = session.execute(taking).scalar_one_or_none()
+    if after is None:
+        _queue_day(session, office, queue, day)
+        after = session.execute(taking).scalar_one()
+    return after - count
 
 
 def log(session: Session, ticket: Ticket, action: str, user: User | None = None) -> None:
