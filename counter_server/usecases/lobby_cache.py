@@ -87,22 +87,36 @@ class LobbyCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._refreshing: dict[str, threading.Lock] = {}  # one thread looks again per office
         self._lock = threading.Lock()
 
     def view(self, db: Session, rules: Lobby, office: Office, max_age: float) -> OfficeView:
-        """The office's view, fresh within `max_age` seconds of any change."""
+        """The office's view, fresh within `max_age` seconds of any change (plus the time
+        one rebuild takes: while one thread looks again, the others serve the last view)."""
         clock = time.monotonic()
         entry = self._entries.get(office.slug)
         if entry is not None and _current(entry.view, rules):
             if clock - entry.checked_at < max_age:
                 return entry.view
-            version = walk_in_queue.board_version(db, office.slug)
-            if version == entry.view.version and clock - entry.view.built_at < REFRESH_SECONDS:
-                entry.checked_at = clock
+            refresh = self._refreshing.setdefault(office.slug, threading.Lock())
+            if not refresh.acquire(blocking=False):
                 return entry.view
-        else:
-            version = walk_in_queue.board_version(db, office.slug)
-        view = build(db, rules, office, version)
+            try:
+                return self._refresh(db, rules, office, entry, clock)
+            finally:
+                refresh.release()
+        return self._store(office, build(db, rules, office,
+                                         walk_in_queue.board_version(db, office.slug)), clock)
+
+    def _refresh(self, db: Session, rules: Lobby, office: Office, entry: _Entry,
+                 clock: float) -> OfficeView:
+        version = walk_in_queue.board_version(db, office.slug)
+        if version == entry.view.version and clock - entry.view.built_at < REFRESH_SECONDS:
+            entry.checked_at = clock
+            return entry.view
+        return self._store(office, build(db, rules, office, version), clock)
+
+    def _store(self, office: Office, view: OfficeView, clock: float) -> OfficeView:
         with self._lock:
             self._entries[office.slug] = _Entry(view, clock)
         return view
