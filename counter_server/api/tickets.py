@@ -24,15 +24,14 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.extensions import limiter
 from counter_server.context import database, lobby_cache, public_url, session, unit_of_work
+from counter_server.extensions import limiter
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import walk_in_queue
 from counter_server.usecases.lobby_cache import OfficeView
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 from shared.receipts import ticket_url
-
 
 LOBBY_READS = frozenset({"api.get_board", "api.get_ticket"})
 
