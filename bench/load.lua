@@ -1,15 +1,16 @@
 -- wrk script of the Miz benchmarks (see bench/README.md); bench/track_bench.py runs it.
 --
---   wrk ... -s bench/load.lua URL -- track CODES_FILE TOKEN PREFIX
+--   wrk ... -s bench/load.lua URL -- track CODES_FILE TOKEN PREFIX [ETAG]
 --       GET PREFIX<code> for random codes of CODES_FILE, with "Authorization: Bearer TOKEN"
---       (kiosk calls are exempt from the per-address rate limit, as in a real lobby)
+--       (kiosk calls are exempt from the per-address rate limit, as in a real lobby); TOKEN
+--       "-" sends none (a citizen's phone, a lobby TV), ETAG goes in If-None-Match
 --   wrk ... -s bench/load.lua URL -- post BODY_FILE
 --       POST BODY_FILE as JSON to /api/v1/requests, its placeholder client_id replaced by a
 --       fresh UUID each time (every call files a new request)
 --
 -- At the end it prints one line "MIZ_RESULT {json}" with the counts and latency percentiles.
 
-local mode, codes, auth, prefix, body_template
+local mode, codes, auth, prefix, etag, body_template
 local counter = 0
 local PLACEHOLDER = "00000000%-0000%-4000%-8000%-000000000000"
 
@@ -24,8 +25,9 @@ function init(args)
       if #line > 0 then codes[#codes + 1] = line end
     end
     assert(#codes > 0, "no codes in " .. args[2])
-    auth = "Bearer " .. args[3]
+    if args[3] ~= "-" then auth = "Bearer " .. args[3] end
     prefix = args[4]
+    etag = args[5]
   elseif mode == "post" then
     local file = assert(io.open(args[2], "rb"))
     body_template = file:read("*a")
@@ -45,7 +47,10 @@ end
 
 function request()
   if mode == "track" then
-    return wrk.format("GET", prefix .. codes[math.random(#codes)], {["Authorization"] = auth})
+    local headers = {}
+    if auth then headers["Authorization"] = auth end
+    if etag then headers["If-None-Match"] = etag end
+    return wrk.format("GET", prefix .. codes[math.random(#codes)], headers)
   end
   local body = string.gsub(body_template, PLACEHOLDER, uuid4())
   return wrk.format("POST", "/api/v1/requests",

@@ -16,7 +16,7 @@ from counter_server import security
 from counter_server.agencies import bus_from_config
 from counter_server.context import close_session
 from counter_server.db import Database
-from counter_server.extensions import csrf, limiter
+from counter_server.extensions import CookieSessions, csrf, limiter
 from counter_server.sms import provider_from_config
 from counter_server.storage import storage_from_config
 
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = default_config.load_secret_key(app.instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = CookieSessions()
     security.check_production(app.config)
 
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"],

@@ -49,12 +49,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_FILING_BYTES": 40 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: each would cost two more round trips to the limiter's store
+        # (Redis) on every limited call; a 429 says Retry-After (errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Online filings (after the mobile's one-time code) per address and per mobile, and
         # every API call of one kiosk, by its token (counter_server/quotas.py).
         "FILINGS_PER_ADDRESS": "30 per hour",
         "FILINGS_PER_MOBILE": "10 per day",
         "KIOSK_RATE_LIMIT": "1200 per minute",
+        # Lookups by tracking code per address (a citizen's browser; kiosks are exempt).
+        "TRACK_RATE_LIMIT": "60 per minute",
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -69,6 +73,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "ENFORCE_QUEUE_HOURS": True,
         "BOARD_POLL_SECONDS": 0.3,
+        # The polled reads (a board, a ticket's state) ask whether the office's lobby moved at
+        # most this often per process, and serve what they last read in between.
+        "LOBBY_CACHE_SECONDS": 1.0,
         "BOARD_HEARTBEAT_SECONDS": 15.0,
         # Live streams (lobby_events.py), per server process, sized for a province: 50 lobby
         # boards and 2,000 phones following their tickets, with room for connections that a

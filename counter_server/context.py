@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.agencies.protocol import Bus
 from counter_server.db import Database
+from counter_server.usecases.lobby_cache import LobbyCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
@@ -20,6 +21,14 @@ RETRIES = 3
 def database() -> Database:
     db: Database = current_app.extensions["miz.db"]
     return db
+
+
+def lobby_cache() -> LobbyCache:
+    """This process's cache of the offices' lobbies (see `usecases/lobby_cache.py`)."""
+    cache: LobbyCache | None = current_app.extensions.get("miz.lobby_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("miz.lobby_cache", LobbyCache())
+    return cache
 
 
 def bus() -> Bus | None:

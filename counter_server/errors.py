@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from counter_server.api.errors import ApiError
@@ -40,6 +41,10 @@ def _answer(status: int, exc: HTTPException | None = None) -> Any:
     response.status_code = status
     if exc is not None and status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    if isinstance(exc, RateLimitExceeded):
+        # The limit's whole window: the most a client must wait (the limiter's own headers,
+        # which cost two more round trips to its store on every call, are off).
+        response.headers["Retry-After"] = str(exc.limit.limit.get_expiry())
     return response
 
 

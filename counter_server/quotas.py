@@ -12,9 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from limits import parse
 
 from counter_server.extensions import limiter
+
+
+def track_limit() -> str:
+    """Lookups by tracking code (and of a delivered document) per address, as configured
+    (`TRACK_RATE_LIMIT`); flask-limiter calls it on each request."""
+    return str(current_app.config["TRACK_RATE_LIMIT"])
 
 
 def allows(limit: str, scope: str, key: str) -> bool:

@@ -34,6 +34,7 @@ from counter_server import clock, quotas
 from counter_server.context import bus, database, public_url, session, unit_of_work
 from counter_server.db import utcnow
 from counter_server.extensions import limiter
+from counter_server.quotas import track_limit
 from counter_server.models import ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
@@ -50,7 +51,7 @@ from shared.catalog.schema import Channel, ServiceSpec
 from shared.validators import InvalidValue, clean_mobile
 from shared.workflow import STATUS_LABELS, Status
 
-TRACK_LIMIT = "60 per minute"
+TRACK_LIMIT = track_limit
 CONFIRMATION_LIMIT = "30 per minute"
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import Response, current_app, request
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from counter_server.api import bp
@@ -24,12 +24,23 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import database, public_url, session, unit_of_work
+from counter_server.context import database, lobby_cache, public_url, session, unit_of_work
+from counter_server.extensions import limiter
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import walk_in_queue
+from counter_server.usecases.lobby_cache import OfficeView
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
 from shared.receipts import ticket_url
+
+LOBBY_READS = frozenset({"api.get_board", "api.get_ticket"})
+
+
+@limiter.request_filter
+def _unlimited_lobby_read() -> bool:
+    """The lobby's polled reads have no rate limit: the limiter skips them before resolving
+    any (it would otherwise work out, on every call, that there is none)."""
+    return request.endpoint in LOBBY_READS
 
 
 def lobby() -> Lobby:
@@ -39,13 +50,37 @@ def lobby() -> Lobby:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
 
 
-def ticket_json(db: Session, rules: Lobby, ticket: Ticket,
+def office_view(db: Session, rules: Lobby, office: str) -> OfficeView:
+    """The office's lobby as this process last read it, fresh within LOBBY_CACHE_SECONDS."""
+    try:
+        spec = rules.office(office)
+    except QueueError as exc:
+        raise _queue_error(exc) from None
+    return lobby_cache().view(db, rules, spec, float(current_app.config["LOBBY_CACHE_SECONDS"]))
+
+
+def cached_ticket(rules: Lobby, public_id: str) -> Row[Any] | None:
+    """The ticket from its office's cached view (made fresh within LOBBY_CACHE_SECONDS),
+    when a view holds it; None sends the caller to the database."""
+    office = lobby_cache().office_of(public_id)
+    if office is None:
+        return None
+    return office_view(session(), rules, office).tickets.get(public_id)
+
+
+def ticket_json(db: Session, rules: Lobby, ticket: Ticket | Row[Any],
                 with_code: bool = False) -> dict[str, Any]:
     """The ticket as the API answers it; `with_code` (to whoever issued it) adds the
-    tracking code of its request, which the public ticket page must not reveal."""
+    tracking code of its request, which the public ticket page must not reveal. Its place
+    in line and estimate come from the office's cached view when the ticket is today's."""
     spec = rules.queue(ticket.queue_slug)
-    ahead = walk_in_queue.ahead_of(db, ticket)
-    guess = walk_in_queue.estimate(db, rules, ticket, ahead)
+    if ticket.day == rules.today:
+        view = office_view(db, rules, ticket.office_slug)
+        ahead = view.ahead(ticket)
+        guess = view.estimate(ticket, ahead)
+    else:
+        ahead = walk_in_queue.ahead_of(db, ticket)
+        guess = walk_in_queue.estimate(db, rules, ticket, ahead)
     return {
         "id": ticket.public_id, "number": spec.ticket_label(ticket.number, persian=False),
         "number_fa": spec.ticket_label(ticket.number), "queue": spec.slug,
@@ -94,17 +129,19 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
     rules = lobby()
     enforce = current_app.config["ENFORCE_QUEUE_HOURS"]
 
-    def work(db: Session) -> tuple[int, bool]:
-        issued = walk_in_queue.issue(db, rules, order, kiosk=kiosk, user=staff, enforce_hours=enforce)
-        return issued.ticket.id, issued.created
+    def work(db: Session) -> walk_in_queue.Issued:
+        return walk_in_queue.issue(db, rules, order, kiosk=kiosk, user=staff,
+                                   enforce_hours=enforce)
 
     try:
-        ticket_id, created = unit_of_work(work)
+        issued = unit_of_work(work)
     except QueueError as exc:
         raise _queue_error(exc) from None
-    with database().session() as reads:  # the place in line is read outside the write lock
-        ticket = reads.get(Ticket, ticket_id)
-        return ticket_json(reads, rules, ticket, with_code=True), 201 if created else 200
+    # The reply is built from the committed ticket and the office's cached view; a read
+    # session (never the write lock) is opened only when the view must be looked at again.
+    with database().session() as reads:
+        return (ticket_json(reads, rules, issued.ticket, with_code=True),
+                201 if issued.created else 200)
 
 
 @bp.post("/tickets/leases")
@@ -144,19 +181,23 @@ def lease_numbers() -> tuple[dict[str, Any], int]:
 @operation("A ticket's place in the queue",
            {200: ("The ticket", TicketOut), 404: ("No such ticket", ErrorBody)}, tag="queue")
 def get_ticket(public_id: str) -> dict[str, Any]:
-    ticket = session().scalar(select(Ticket).where(Ticket.public_id == public_id))
+    rules, public_id = lobby(), public_id[:16]
+    ticket = cached_ticket(rules, public_id) or session().scalar(
+        select(Ticket).where(Ticket.public_id == public_id))
     if ticket is None:
         raise ApiError(404, "ticket_not_found", "نوبتی با این شناسه پیدا نشد.")
-    return ticket_json(session(), lobby(), ticket)
+    return ticket_json(session(), rules, ticket)
 
 
 @bp.get("/offices/<office>/board")
 @operation("What the office's lobby display shows",
-           {200: ("The board", BoardOut), 404: ("No such office", ErrorBody)}, tag="queue")
-def get_board(office: str) -> dict[str, Any]:
-    rules = lobby()
-    try:
-        spec = rules.office(office)
-    except QueueError as exc:
-        raise _queue_error(exc) from None
-    return walk_in_queue.board(session(), rules, spec)
+           {200: ("The board", BoardOut), 304: ("Unchanged since the ETag given", None),
+            404: ("No such office", ErrorBody)}, tag="queue",
+           description="Fresh within a second of any change. Send the last ETag in "
+           "If-None-Match to receive 304 when the board has not changed.")
+def get_board(office: str) -> Response:
+    view = office_view(session(), lobby(), office)
+    headers = {"ETag": view.etag, "Cache-Control": "no-cache"}
+    if request.if_none_match.contains_weak(view.etag.strip('"')):
+        return Response(status=304, headers=headers)
+    return Response(view.board, mimetype="application/json", headers=headers)

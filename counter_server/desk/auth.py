@@ -67,8 +67,9 @@ def _expire_session() -> Response | None:
     """On every route: log out staff idle for longer than STAFF_IDLE_MINUTES or logged in for
     longer than STAFF_SESSION_HOURS. A session restored from a remember-me cookie has no record
     of activity, so it is logged out too. The desk sends them to the login page; elsewhere
-    (`/api/v1`) the call goes on without a staff login."""
-    if not current_user.is_authenticated:
+    (`/api/v1`) the call goes on without a staff login. A request with neither a session nor
+    a remember-me cookie (a kiosk, a phone, a lobby TV) has no login to look at."""
+    if not _may_carry_a_login() or not current_user.is_authenticated:
         return None
     config = current_app.config
     now = datetime.now(UTC)
@@ -85,6 +86,12 @@ def _expire_session() -> Response | None:
         return redirect(url_for("desk.login", next=request.full_path))
     http_session[LAST_SEEN] = now.timestamp()
     return None
+
+
+def _may_carry_a_login() -> bool:
+    config = current_app.config
+    return (config["SESSION_COOKIE_NAME"] in request.cookies
+            or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
 
 
 def _instant(timestamp: float) -> datetime:

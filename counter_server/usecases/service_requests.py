@@ -64,12 +64,13 @@ class Filed:
 
 def find_by_code(session: Session, code: str, with_history: bool = False
                  ) -> ServiceRequest | None:
-    """The request with this code; `with_history` loads its events and documents in the
-    same indexed query (what the tracking page shows)."""
+    """The request with this code; `with_history` loads its events, documents and inquiries
+    in the same indexed query (what the tracking page shows)."""
     query = select(ServiceRequest).where(ServiceRequest.tracking_code == code)
     if with_history:
         query = query.options(joinedload(ServiceRequest.events),
-                              joinedload(ServiceRequest.documents))
+                              joinedload(ServiceRequest.documents),
+                              joinedload(ServiceRequest.inquiries))
     return session.scalars(query).unique().first()
 
 

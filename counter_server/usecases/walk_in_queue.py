@@ -160,15 +160,19 @@ def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay
 
 
 def _take_numbers(session: Session, office: str, queue: str, day: date, count: int) -> int:
-    """Reserve `count` consecutive numbers; returns the first. Atomic on both databases."""
-    _queue_day(session, office, queue, day)
-    first = session.execute(
-        update(QueueDay)
-        .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue, QueueDay.day == day)
-        .values(next_number=QueueDay.next_number + count)
-        .returning(QueueDay.next_number)
-    ).scalar_one() - count
-    return first
+    """Reserve `count` consecutive numbers; returns the first. Atomic on both databases; the
+    day's row is made by the first ticket of the day (one round trip for every other)."""
+    taking = (update(QueueDay)
+              .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue,
+                     QueueDay.day == day)
+              .values(next_number=QueueDay.next_number + count)
+              .returning(QueueDay.next_number)
+              .execution_options(synchronize_session=False))
+    after = session.execute(taking).scalar_one_or_none()
+    if after is None:
+        _queue_day(session, office, queue, day)
+        after = session.execute(taking).scalar_one()
+    return after - count
 
 
 def log(session: Session, ticket: Ticket, action: str, user: User | None = None) -> None:
@@ -406,11 +410,12 @@ def _tell_the_one_near(session: Session, lobby: Lobby, called: Ticket) -> None:
         Ticket.day == called.day, Ticket.status == WAITING)
         .order_by(Ticket.priority.is_(None), Ticket.issued_at, Ticket.id)
         .offset(lobby.near_ahead).limit(1))
-    if behind is not None and behind.mobile and _line_key(called) < _line_key(behind):
+    if behind is not None and behind.mobile and line_key(called) < line_key(behind):
         queue_messages.near(session, behind, lobby.label(behind), lobby.near_ahead)
 
 
-def _line_key(ticket: Ticket) -> tuple[bool, datetime, int]:
+def line_key(ticket: Ticket) -> tuple[bool, datetime, int]:
+    """A ticket's place in its queue's order: priority first, then who came first."""
     return ticket.priority is None, ticket.issued_at, ticket.id
 
 
@@ -529,7 +534,7 @@ def ahead_of(session: Session, ticket: Ticket) -> int:
         Ticket.day == ticket.day, Ticket.status == WAITING, Ticket.id != ticket.id, before)) or 0
 
 
-def _average_service_seconds(session: Session, office: str, queue: str, since: date,
+def average_service_seconds(session: Session, office: str, queue: str, since: date,
                              until: date) -> float | None:
     served, seconds = session.execute(
         select(func.coalesce(func.sum(QueueDay.served), 0),
@@ -550,10 +555,10 @@ def estimate(session: Session, lobby: Lobby, ticket: Ticket, ahead: int) -> Esti
     a plain range when nothing has been measured."""
     if ticket.status != WAITING:
         return Estimate(0, None)
-    average = _average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
+    average = average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
                                        lobby.today, lobby.today)
     if average is None:
-        average = _average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
+        average = average_service_seconds(session, ticket.office_slug, ticket.queue_slug,
                                            lobby.today - timedelta(days=HISTORY_DAYS),
                                            lobby.today - timedelta(days=1))
     counters = _counters_for(session, ticket.office_slug, ticket.queue_slug)
@@ -612,8 +617,10 @@ def board_version(session: Session, office: str) -> int:
                           .where(TicketEvent.office_slug == office)) or 0
 
 
-def board(session: Session, lobby: Lobby, office: Office) -> dict[str, Any]:
-    """What the lobby TV shows: who is being served where, the last calls, who waits."""
+def board(session: Session, lobby: Lobby, office: Office,
+          version: int | None = None) -> dict[str, Any]:
+    """What the lobby TV shows: who is being served where, the last calls, who waits;
+    `version`, when the caller has just read it, saves asking again."""
     counters = {c.id: c for c in session.scalars(select(Counter).where(
         Counter.office_slug == office.slug))}
     queues = {q.slug: q for q in lobby.snapshot.catalog.queues_of(office)}
@@ -634,7 +641,7 @@ def board(session: Session, lobby: Lobby, office: Office) -> dict[str, Any]:
         Ticket.status == WAITING).group_by(Ticket.queue_slug)).all())
     return {
         "office": {"slug": office.slug, "name": office.name},
-        "version": board_version(session, office.slug),
+        "version": board_version(session, office.slug) if version is None else version,
         "serving": [{"ticket": label(t), "counter": to_persian_digits(counters[t.counter_id].number),
                      "counter_name": counters[t.counter_id].name, "status": t.status}
                     for t in serving if t.counter_id in counters],

@@ -30,6 +30,7 @@ from counter_server.context import bus, database, public_url, session, unit_of_w
 from counter_server.db import utcnow
 from counter_server.errors import http_error
 from counter_server.extensions import limiter
+from counter_server.quotas import track_limit
 from counter_server.models import MobileConfirmation, ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
@@ -58,7 +59,7 @@ from shared.forms import APPLICANT_FIELDS, display_value
 from shared.receipts import tracking_url
 from shared.seals import STATE_LABELS
 
-TRACK_LIMIT = "60 per minute"
+TRACK_LIMIT = track_limit
 VERIFIED = "verified_requests"
 CONFIRMATION = "mobile_confirmation"
 DOWNLOAD_CODES = "download_codes"  # tracking code → the one-time code's confirmation id

@@ -297,14 +297,12 @@ def test_the_citizen_sees_the_document_and_downloads_it_only_after_the_check(
 def test_the_download_is_rate_limited_like_tracking(
         app: Flask, client: FlaskClient, demo_catalog: Catalog, staff_users: dict,
         signing: delivery.Signing) -> None:
-    from counter_server.web.tracking_pages import TRACK_LIMIT
-
     code = approved(app, client, demo_catalog)
     login(client, "guides")
     issue(client, code)
     [document] = documents_of(app, code)
     guesser = app.test_client()
-    allowed = int(TRACK_LIMIT.split()[0])
+    allowed = int(app.config["TRACK_RATE_LIMIT"].split()[0])
     answers = [guesser.get(f"/t/{code}/documents/{document.public_id}.pdf").status_code
                for _ in range(allowed + 1)]
     assert set(answers[:allowed]) == {302} and answers[allowed] == 429

@@ -269,6 +269,17 @@ def test_tracking_shows_progress_but_no_personal_data(
     assert client.get(f"/api/v1/track/{tracking_codes.new_code(0)}").status_code == 404
 
 
+def test_the_tracking_limit_is_configured(app: Flask, client: FlaskClient) -> None:
+    app.config["TRACK_RATE_LIMIT"] = "3 per minute"
+    code = tracking_codes.new_code(0)
+    answers = [client.get(f"/api/v1/track/{code}") for _ in range(4)]
+    pages = [client.get(f"/t/{code}").status_code for _ in range(4)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert pages[-1] == 429 and 429 not in pages[:3]
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert answers[-1].get_json()["code"] == "rate_limited"
+
+
 def test_tracking_is_rate_limited_per_address_but_not_for_kiosks(
     client: FlaskClient, kiosk_token: tuple[int, str]
 ) -> None:
