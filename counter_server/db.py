@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -53,6 +55,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def upsert_insert(session: Session) -> Any:
+    """The dialect's INSERT, whose `on_conflict_do_nothing/do_update` both databases have."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def normalize_url(url: str) -> str:
@@ -118,6 +125,11 @@ class Database:
         self._writes = sessionmaker(
             self.engine.execution_options(miz_writes=True), expire_on_commit=False
         )
+
+    def listen(self, name: str, listener: Any) -> None:
+        """Run `listener` on the session event `name` of every session made here."""
+        for maker in (self._reads, self._writes):
+            event.listen(maker, name, listener)
 
     @property
     def dialect(self) -> str:

@@ -23,11 +23,9 @@ from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from counter_server.db import Database
+from counter_server.db import Database, upsert_insert
 from counter_server.models.jobs import Circuit
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -74,8 +72,7 @@ class CircuitPolicy:
 
 def _locked(session: Session, target: str, now: datetime) -> Circuit:
     """The target's circuit row, created closed if new, locked until the transaction ends."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Circuit).values(target=target, state=CLOSED, failures=0,
+    session.execute(upsert_insert(session)(Circuit).values(target=target, state=CLOSED, failures=0,
                                            changed_at=now)
                     .on_conflict_do_nothing(index_elements=["target"]))
     circuit = session.scalars(select(Circuit).where(Circuit.target == target)

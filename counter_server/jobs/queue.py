@@ -20,11 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from counter_server.db import Database
+from counter_server.db import Database, upsert_insert
 from counter_server.models.jobs import Job
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
@@ -74,9 +72,7 @@ def enqueue(session: Session, kind: str, key: str, payload: dict[str, Any], *,
                               "max_attempts": max_attempts, "status": QUEUED, "attempts": 0}
     if run_at is not None:
         values["run_at"] = run_at
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(upsert_insert(session)(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _due(now: datetime, kinds: tuple[str, ...] | None):  # type: ignore[no-untyped-def]

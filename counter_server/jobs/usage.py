@@ -20,10 +20,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from counter_server.db import upsert_insert
 from counter_server.models.jobs import UsageDay
 from shared.workcalendar import WorkCalendar
 
@@ -71,14 +70,9 @@ def quota_wait(session: Session, target: str, tariff: Tariff, now: datetime,
     return tomorrow
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT (both have ON CONFLICT)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def count_call(session: Session, target: str, day: date, tariff: Tariff) -> None:
     """One more call to `target` on `day` (in the transaction that settles the attempt)."""
-    statement = _insert(session)(UsageDay).values(
+    statement = upsert_insert(session)(UsageDay).values(
         target=target, day=day, shard=shard_of_this_thread(), calls=1,
         cost_rials=tariff.cost_rials)
     session.execute(statement.on_conflict_do_update(
@@ -111,7 +105,7 @@ def take_allowance(session: Session, target: str, day: date, units: int, limit: 
     """Take `units` of `target`'s allowance on `day` if the day stays within `limit` (None:
     no limit, always taken); whether they were taken. `opening` is what the day had used
     before its row existed. Commit soon: the row stays locked until then."""
-    session.execute(_insert(session)(UsageDay).values(
+    session.execute(upsert_insert(session)(UsageDay).values(
         target=target, day=day, shard=ALLOWANCE_SHARD, calls=opening, cost_rials=0)
         .on_conflict_do_nothing(index_elements=["target", "day", "shard"]))
     statement = update(UsageDay).where(

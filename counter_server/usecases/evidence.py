@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from counter_server.db import upsert_insert
 from counter_server.models import EvidenceHead, InquiryExchange
 
 GENESIS = "0" * 64
@@ -74,8 +73,8 @@ def entry_hash(prev_hash: str, row: InquiryExchange) -> str:
 def _advance_head(session: Session, request_id: int) -> tuple[int, str]:
     """Move the request's chain head on by one entry, locking it until the transaction ends;
     the new entry's place and the hash of the entry before it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(EvidenceHead).values(request_id=request_id, seq=1, entry_hash=GENESIS)
+    statement = upsert_insert(session)(EvidenceHead).values(request_id=request_id, seq=1,
+                                                           entry_hash=GENESIS)
     seq, prev_hash = session.execute(
         statement.on_conflict_do_update(index_elements=["request_id"],
                                         set_={"seq": EvidenceHead.seq + 1})

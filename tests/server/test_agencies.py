@@ -651,7 +651,7 @@ def test_the_command_serves_the_stand_in(tmp_path: Path) -> None:
     assert TOKEN not in output
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 20.0) -> bool:
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
