@@ -315,3 +315,11 @@ def test_a_clerk_cannot_reach_reports(client: FlaskClient, staff_users: dict[str
                  "/desk/reports/queue-heat.csv", "/desk/reports/requests-overdue.xlsx",
                  "/desk/reports/satisfaction/service.csv"):
         assert client.get(path).status_code == 403, path
+
+
+def test_the_roll_command_rolls_the_settled_days(app: Flask, lobby_data: None) -> None:
+    first = app.test_cli_runner().invoke(args=["reports", "roll"])
+    assert first.exit_code == 0 and "day(s) rolled up." in first.output
+    assert not first.output.startswith("0 ")
+    again = app.test_cli_runner().invoke(args=["reports", "roll"])
+    assert again.output.strip() == "0 day(s) rolled up."  # nothing written since
