@@ -240,8 +240,8 @@ def _rolled(session: Session, filters: Filters, spans: tuple[report_rollups.Span
          transfers, waits, services, hours) in session.execute(query):
         weekday = weekday_index(day)
         yield (office, queue, service, channel, counter, clerk), Cell(
-            tickets, served, no_shows, transfers, dict(map(tuple, waits)),
-            dict(map(tuple, services)), {(weekday, h): n for h, n in hours})
+            tickets, served, no_shows, transfers, dict(waits), dict(services),
+            {(weekday, h): n for h, n in hours})
 
 
 # -- figures -----------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ Definitions:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -298,7 +298,7 @@ def _rolled(session: Session, filters: Filters, spans: tuple[report_rollups.Span
                    RequestRollup.reasons, RequestRollup.steps).where(*where)
     for service, channel, clerk, filed, on_time, hours, reasons, steps in session.execute(query):
         yield (service, channel, clerk), Cell(
-            filed, on_time, dict(map(tuple, hours)), dict(map(tuple, reasons)),
+            filed, on_time, dict(hours), dict(reasons),
             {(step, taken): [count, seconds] for step, taken, count, seconds in steps})
 
 
@@ -394,15 +394,26 @@ def _overdue(session: Session, where: list[ColumnElement[bool]], today: date,
                              int(count), oldest)
                       for user, count, oldest in session.execute(holders_query)),
                      key=lambda h: (-h.overdue, h.label))
-    rows = session.execute(
-        select(ServiceRequest.tracking_code, ServiceRequest.service_slug,
-               ServiceRequest.status, ServiceRequest.due_date, ServiceRequest.assigned_to_id,
-               ServiceRequest.created_at)
-        .where(late).order_by(ServiceRequest.due_date, ServiceRequest.id).limit(MAX_OVERDUE))
     overdue = [Overdue(code, label("service", service), label("status", status), due,
                        (today - due).days, label("clerk", user), created)
-               for code, service, status, due, user, created in rows]
+               for code, service, status, due, user, created, _ in _oldest(session, where, today)]
     return overdue, sum(h.overdue for h in holders), holders
+
+
+def _oldest(session: Session, where: list[ColumnElement[bool]], today: date) -> Sequence[Row]:
+    """The `MAX_OVERDUE` requests longest overdue: the oldest of each open status (each read
+    in the order of the index on status and due date, so the database stops early), then the
+    oldest of those."""
+    columns = (ServiceRequest.tracking_code, ServiceRequest.service_slug,
+               ServiceRequest.status, ServiceRequest.due_date, ServiceRequest.assigned_to_id,
+               ServiceRequest.created_at, ServiceRequest.id)
+    heads = [select(*columns).where(*where, ServiceRequest.status == status.value,
+                                    ServiceRequest.due_date < today)
+             .order_by(ServiceRequest.due_date, ServiceRequest.id).limit(MAX_OVERDUE)
+             .subquery() for status in OPEN]
+    merged = union_all(*(select(head) for head in heads)).subquery("heads")
+    return session.execute(select(merged).order_by(merged.c.due_date, merged.c.id)
+                           .limit(MAX_OVERDUE)).all()
 
 
 def _labeller(session: Session, snapshot: Snapshot) -> Callable[[str, object], str]:
