@@ -338,16 +338,16 @@ def check(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
     """What is wrong with `content` as `part` of `catalog`: first the part on its own and
     the editor's rules for it, then the whole catalog with it (references between parts).
     Empty: it can be published."""
-    kind = part_kind(part)
-    model = _PART_MODELS[kind]
+    model = _PART_MODELS[part_kind(part)]
+    problems = []
     try:
         if isinstance(model, TypeAdapter):
             model.validate_python(content)
         else:
             model.model_validate(content)
     except ValidationError as exc:
-        return _problems(exc)
-    problems = _part_rules(catalog, part, content)
+        problems = _problems(exc)
+    problems += _part_rules(catalog, part, content)
     if problems:
         return problems
     data = _with_part(catalog, part, content)
@@ -359,14 +359,16 @@ def check(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
 
 
 def _part_rules(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
-    """The editor's own rules for a part, beyond the schema's."""
+    """The editor's own rules for a part, beyond the schema's (checked on any content, valid
+    or not, so that they show with the schema's problems)."""
     kind = part_kind(part)
-    if kind == "service" and content.get("slug") != part_slug(part):
+    if kind == "service" and isinstance(content, dict) and "slug" in content \
+            and content["slug"] != part_slug(part):
         return [FieldProblem("slug", "شناسهٔ خدمت همیشگی است و تغییر نمی‌کند.")]
     if kind == "withdraw":
         refusal = withdrawal_refusal(catalog, part_slug(part))
         return [FieldProblem("", refusal.message)] if refusal else []
-    if kind == "categories":
+    if kind == "categories" and isinstance(content, list):
         return _removed_categories_in_use(catalog, content)
     return []
 
@@ -377,7 +379,7 @@ def removed_category_path(slug: str) -> str:
 
 
 def _removed_categories_in_use(catalog: Catalog, content: list[Any]) -> list[FieldProblem]:
-    kept = {item["slug"] for item in content}
+    kept = {item.get("slug") for item in content if isinstance(item, dict)}
     problems = []
     for category in catalog.categories:
         users = [f"«{s.title}»" for s in catalog.services if s.category == category.slug]
