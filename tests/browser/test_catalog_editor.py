@@ -8,6 +8,7 @@ It runs on a server of its own: publishing changes the catalog every other brows
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,12 @@ from werkzeug.serving import make_server
 from counter_server import create_app, migrate
 from counter_server.context import database
 from counter_server.demo import seed
-from counter_server.usecases import kiosks
+from counter_server.usecases import catalog_editor, catalog_versions, kiosks
 from counter_server.usecases.catalog_versions import import_catalog
 from kiosk.local.store import KioskStore
 from kiosk.sync.engine import SyncEngine
 from kiosk.sync.policy import KioskPolicy
+from shared.catalog.loader import yaml_text
 from shared.catalog.schema import Catalog
 from tests.browser.conftest import screenshot, staff_login
 from tests.conftest import ONLINE_FILING
@@ -160,3 +162,110 @@ def test_administration_alerts_and_reception_pages(
     expect(page.get_by_role("heading", name="صدور کارت راهنمای گردشگری")).to_be_visible()
     expect(page.get_by_role("heading", name="صدور پروانه تولید انفرادی صنایع‌دستی")).to_be_hidden()
     screenshot(page, "reception-service-search")
+
+
+WITHDRAWN = "records-certificate"
+WITHDRAWN_TITLE = "صدور گواهی سوابق و اعتبار مجوزهای گردشگری و صنایع‌دستی"
+
+
+def _offered(page: Page, server: str) -> bool:
+    catalog = page.request.get(f"{server}/api/v1/catalog").json()
+    return WITHDRAWN in [s["slug"] for s in catalog["services"]]
+
+
+def test_an_admin_withdraws_a_service_and_restores_it(
+        page: Page, editor_app: Flask, editor_server: str) -> None:
+    """Refused while its queue names it; out of the queue, withdrawn with a reason, the diff
+    and the public catalog checked; restored from the editor's home."""
+    staff_login(page, editor_server, "admin")
+    page.goto(f"{editor_server}/desk/catalog/edit/service:{WITHDRAWN}")
+    page.get_by_label("دلیل کنار گذاشتن").fill("ادغام در خدمت درخواست اطلاعات")
+    page.get_by_role("button", name="پیشنهاد کنار گذاشتن خدمت").click()
+    expect(page.locator(".flash-error")).to_contain_text("هنوز این خدمت را نوبت می‌دهد")
+    screenshot(page, "catalog-withdraw-refused")
+
+    page.get_by_role("link", name="شناسنامه خدمات").first.click()
+    page.get_by_role("link", name="صف‌ها و قاعده‌های اولویت").click()
+    with editor_app.app_context(), database().session() as session:
+        catalog = catalog_versions.current_snapshot(session).catalog
+    lobby = catalog_editor.part_content(catalog, "lobby")
+    for queue in lobby["queues"]:
+        queue["services"] = [s for s in queue["services"] if s != WITHDRAWN]
+    page.locator("#f-yaml").fill(yaml_text(lobby))
+    page.locator("form:has(#f-yaml)").get_by_role("button", name="ذخیرهٔ پیش‌نویس").click()
+    page.get_by_role("button", name="انتشار نسخهٔ تازه").click()
+    expect(page.locator(".flash-success")).to_contain_text("منتشر شد")
+
+    page.goto(f"{editor_server}/desk/catalog/edit/service:{WITHDRAWN}")
+    page.get_by_label("دلیل کنار گذاشتن").fill("ادغام در خدمت درخواست اطلاعات")
+    page.get_by_role("button", name="پیشنهاد کنار گذاشتن خدمت").click()
+    expect(page.get_by_role("heading", name=f"کنار گذاشتن خدمت «{WITHDRAWN_TITLE}»")) \
+        .to_be_visible()
+    diff = page.locator("table.catalog-diff")
+    expect(diff).to_contain_text(f"services.{WITHDRAWN}")
+    expect(diff).to_contain_text("(حذف شد)")
+    screenshot(page, "catalog-withdraw-draft")
+    assert _offered(page, editor_server)
+
+    page.get_by_role("button", name="انتشار نسخهٔ تازه").click()
+    expect(page.get_by_role("heading", name=re.compile("شناسنامه خدمات \\(کنونی\\)"))) \
+        .to_be_visible()
+    screenshot(page, "catalog-withdraw-published")
+    assert not _offered(page, editor_server)
+    page.goto(f"{editor_server}/services?category=citizen-relations")
+    expect(page.locator("main")).not_to_contain_text(WITHDRAWN_TITLE)
+
+    page.goto(f"{editor_server}/desk/catalog")
+    withdrawn = page.locator("table.withdrawn-services")
+    expect(withdrawn).to_contain_text(WITHDRAWN_TITLE)
+    screenshot(page, "catalog-withdrawn-list")
+    withdrawn.get_by_role("button", name=f"بازگرداندن {WITHDRAWN_TITLE}").click()
+    expect(page.locator("table.catalog-diff")).to_contain_text(WITHDRAWN_TITLE)
+    screenshot(page, "catalog-restore-draft")
+    page.get_by_role("button", name="انتشار نسخهٔ تازه").click()
+    expect(page.locator(".flash-success")).to_contain_text("منتشر شد")
+    assert _offered(page, editor_server)
+    page.goto(f"{editor_server}/services?category=citizen-relations")
+    expect(page.locator("main")).to_contain_text(WITHDRAWN_TITLE)
+
+
+def test_the_agency_categories_and_survey_pages(page: Page, editor_server: str) -> None:
+    """Screenshots of the new sections, each with a problem shown beside its field, and
+    their previews."""
+    staff_login(page, editor_server, "admin")
+    page.goto(f"{editor_server}/desk/catalog")
+    screenshot(page, "catalog-editor-home-sections")
+    page.get_by_role("link", name="مشخصات دستگاه").click()
+    page.get_by_label("تلفن", exact=True).fill("تلفن ندارد")
+    page.locator("form:has(#f-name)").get_by_role("button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator("form:has(#f-name) .field-error")).to_contain_text("قالب آن درست نیست.")
+    screenshot(page, "catalog-agency-error")
+    page.get_by_label("تلفن", exact=True).fill("۰۳۱-۳۲۲۲۰۰۰۱")
+    page.locator("form:has(#f-name)").get_by_role("button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator("table.catalog-diff")).to_contain_text("۰۳۱-۳۲۲۲۰۰۰۱")
+    screenshot(page, "catalog-agency-draft")
+    page.get_by_role("button", name="کنار گذاشتن پیش‌نویس").click()
+
+    page.get_by_role("link", name="گروه‌های خدمات").click()
+    page.get_by_label("برداشتن گروه ۴").check()
+    page.get_by_label("عنوان گروه ۱").fill("دفاتر مسافرتی و تأسیسات")
+    page.locator("form:has(table.category-rows)").get_by_role(
+        "button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator("tr.row-removed")).to_contain_text("برداشته نمی‌شود")
+    screenshot(page, "catalog-categories-error")
+    page.get_by_role("button", name="کنار گذاشتن پیش‌نویس").click()
+
+    page.get_by_role("link", name="نظرسنجی پیش‌فرض رضایت").click()
+    page.get_by_label("نام پرسش ۳").fill("waiting")
+    page.get_by_label("متن پرسش ۳").fill("زمان انتظار را چگونه ارزیابی می‌کنید؟")
+    page.get_by_label("شکل پاسخ ۳").select_option("stars")
+    page.locator("form:has(table.survey-questions)").get_by_role(
+        "button", name="ذخیرهٔ پیش‌نویس").click()
+    expect(page.locator(".flash-success")).to_contain_text("پیش‌نویس ذخیره شد")
+    screenshot(page, "catalog-survey-draft")
+    preview = page.get_by_role("link", name="پیش‌نمایش برای شهروند").get_attribute("href")
+    page.goto(f"{editor_server}{preview}")
+    expect(page.locator("main")).to_contain_text("زمان انتظار را چگونه ارزیابی می‌کنید؟")
+    screenshot(page, "catalog-survey-preview")
+    page.go_back()
+    page.get_by_role("button", name="کنار گذاشتن پیش‌نویس").click()
