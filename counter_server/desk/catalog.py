@@ -52,7 +52,7 @@ def catalog_home() -> str:
         section_groups=(("دستگاه، گروه‌ها و نظرسنجی", AGENCY_SECTIONS),
                         ("سالن انتظار و زمان کار", LOBBY_SECTIONS)),
         withdrawn=catalog_editor.withdrawn_services(db),
-        label=lambda part: catalog_editor.part_label(part, snapshot.catalog))
+        label=lambda part: catalog_editor.page_label(db, part, snapshot.catalog))
 
 
 @bp.post("/catalog/new")
@@ -132,7 +132,7 @@ def _edit_page(part: str, content: Any, problems: list[FieldProblem], draft: Any
     kind = catalog_editor.part_kind(part)
     page = render_template(
         "desk/catalog_edit.html", part=part, kind=kind, is_service=kind == "service",
-        label=catalog_editor.part_label(part, snapshot.catalog), content=content,
+        label=catalog_editor.page_label(session(), part, snapshot.catalog), content=content,
         text=text if text is not None else yaml_text(content), problems=problems,
         errors=by_path, draft=draft, changes=changes, snapshot=snapshot,
         preview=kind in PREVIEW_PAGES, published=catalog_editor.part_content(

@@ -120,6 +120,15 @@ def part_label(part: str, catalog: Catalog | None = None) -> str:
     return SECTIONS.get(part, part)
 
 
+def page_label(session: Session, part: str, catalog: Catalog) -> str:
+    """`part_label`, naming a draft that brings a withdrawn service back as such."""
+    if part_kind(part) == "service" and catalog.service(part_slug(part)) is None:
+        row = session.get(Service, part_slug(part))
+        if row is not None and row.status == WITHDRAWN:
+            return f"بازگرداندن خدمت «{row.title}»"
+    return part_label(part, catalog)
+
+
 def check_part_name(part: str) -> None:
     """EditorError unless `part` names a known section, or a service slug."""
     if part in SECTIONS:

@@ -116,7 +116,7 @@ def test_categories_are_renamed_reordered_and_added_but_one_in_use_is_not_remove
     page = refused.get_data(as_text=True)
     assert "قالب آن درست نیست." in _field(page, 'name="[4].slug" value="Museums"')
     heritage = _row_of(page, "heritage")
-    row = page.split(f'name="[{heritage}].slug"', 1)[1].split("</tr>", 1)[0]
+    row = page.split(f'name="[{heritage}].slug"', 1)[1].split("</tbody>", 1)[0]
     assert 'name="[6].remove" value="yes"' in row and "checked" in row
     assert "گروه «میراث فرهنگی و آثار تاریخی» هنوز خدمت‌های «" in row
     assert "نخست گروه آن خدمت‌ها را تغییر دهید." in row

@@ -103,6 +103,7 @@ def test_a_withdrawn_service_leaves_the_catalog_its_requests_stay_and_it_comes_b
     restored = _post(client, f"/desk/catalog/restore/{SERVICE}")
     edit = f"/desk/catalog/edit/service:{SERVICE}"
     assert restored.headers["Location"].endswith(edit)
+    assert f"بازگرداندن خدمت «{TITLE}»" in client.get(edit).get_data(as_text=True)
     assert "پیش‌نویس بازگرداندن" in client.get(HOME).get_data(as_text=True)
     assert not _listed(client)
     _post(client, f"{edit}/publish", page=edit)
