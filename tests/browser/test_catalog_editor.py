@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -67,11 +68,12 @@ def _fee_in_api(page: Page, server: str) -> tuple[int, int]:
     return catalog["version"], service["fees"]["items"][0]["amount_rials"]
 
 
-def _kiosk_sync(editor_app: Flask, server: str, folder: Path) -> Iterator[tuple[str, int, int]]:
+def _kiosk_sync(editor_app: Flask, server: str, folder: Path,
+                name: str = "editor-test-kiosk") -> Iterator[tuple[str, int, dict[str, Any]]]:
     """A lobby kiosk against the live server: each step syncs once and reports what it
-    did with the catalog, and the cached catalog's version and fee."""
+    did with the catalog, and the cached catalog's version and services by slug."""
     with editor_app.app_context(), database().transaction() as session:
-        registration = kiosks.register_kiosk(session, "editor-test-kiosk")
+        registration = kiosks.register_kiosk(session, name)
         kiosk_id, token = registration.kiosk.id, registration.token
     config = kiosk_config(folder, server, kiosk_id, token, data_dir=folder / "data")
     with KioskStore(config.data_dir) as store:
@@ -81,14 +83,19 @@ def _kiosk_sync(editor_app: Flask, server: str, folder: Path) -> Iterator[tuple[
             cached = store.cached_catalog()
             assert cached is not None
             body = json.loads(cached.body)
-            service = next(s for s in body["services"] if s["slug"] == SERVICE)
-            yield result.catalog, cached.version, service["fees"]["items"][0]["amount_rials"]
+            yield result.catalog, cached.version, {s["slug"]: s for s in body["services"]}
+
+
+def _kiosk_fee(step: tuple[str, int, dict[str, Any]]) -> tuple[str, int, int]:
+    """A kiosk's sync step, with the fee of the service whose fee the test changes."""
+    result, version, services = step
+    return result, version, services[SERVICE]["fees"]["items"][0]["amount_rials"]
 
 
 def test_an_admin_edits_a_fee_previews_and_publishes_and_a_kiosk_takes_it(
         page: Page, editor_app: Flask, editor_server: str, tmp_path: Path) -> None:
     kiosk = _kiosk_sync(editor_app, editor_server, tmp_path / "kiosk")
-    assert next(kiosk) == ("updated", 1, 3_500_000)
+    assert _kiosk_fee(next(kiosk)) == ("updated", 1, 3_500_000)
     assert _fee_in_api(page, editor_server) == (1, 3_500_000)
 
     staff_login(page, editor_server, "admin")
@@ -132,7 +139,7 @@ def test_an_admin_edits_a_fee_previews_and_publishes_and_a_kiosk_takes_it(
     assert _fee_in_api(page, editor_server) == (2, 4_200_000)
     page.goto(f"{editor_server}/services/{SERVICE}")
     expect(page.locator(".facts")).to_contain_text("۴٬۲۰۰٬۰۰۰ ریال")
-    assert next(kiosk) == ("updated", 2, 4_200_000)
+    assert _kiosk_fee(next(kiosk)) == ("updated", 2, 4_200_000)
 
     page.goto(f"{editor_server}/desk/catalog/versions")
     screenshot(page, "catalog-editor-history")
@@ -174,9 +181,11 @@ def _offered(page: Page, server: str) -> bool:
 
 
 def test_an_admin_withdraws_a_service_and_restores_it(
-        page: Page, editor_app: Flask, editor_server: str) -> None:
-    """Refused while its queue names it; out of the queue, withdrawn with a reason, the diff
-    and the public catalog checked; restored from the editor's home."""
+        page: Page, editor_app: Flask, editor_server: str, tmp_path: Path) -> None:
+    """Refused while its queue names it; out of the queue, withdrawn with a reason, the diff,
+    the public catalog and a kiosk checked; restored from the editor's home."""
+    kiosk = _kiosk_sync(editor_app, editor_server, tmp_path / "kiosk", "withdrawal-kiosk")
+    assert WITHDRAWN in next(kiosk)[2]
     staff_login(page, editor_server, "admin")
     page.goto(f"{editor_server}/desk/catalog/edit/service:{WITHDRAWN}")
     page.get_by_label("دلیل کنار گذاشتن").fill("ادغام در خدمت درخواست اطلاعات")
@@ -212,6 +221,8 @@ def test_an_admin_withdraws_a_service_and_restores_it(
         .to_be_visible()
     screenshot(page, "catalog-withdraw-published")
     assert not _offered(page, editor_server)
+    result, _version, services = next(kiosk)
+    assert result == "updated" and WITHDRAWN not in services
     page.goto(f"{editor_server}/services?category=citizen-relations")
     expect(page.locator("main")).not_to_contain_text(WITHDRAWN_TITLE)
 
@@ -227,6 +238,8 @@ def test_an_admin_withdraws_a_service_and_restores_it(
     assert _offered(page, editor_server)
     page.goto(f"{editor_server}/services?category=citizen-relations")
     expect(page.locator("main")).to_contain_text(WITHDRAWN_TITLE)
+    assert WITHDRAWN in next(kiosk)[2]
+    kiosk.close()
 
 
 def test_the_agency_categories_and_survey_pages(page: Page, editor_server: str) -> None:
