@@ -5,15 +5,14 @@ A part is what one draft replaces: `service:<slug>`, `agency`, `categories`, `su
 default satisfaction survey), `offices`, `lobby` (queues and priority classes) or `calendar`
 (working hours and holidays); `withdraw:<slug>` takes a service out of the catalog (its
 content is the reason). Publishing puts the draft's part into the current catalog, validates
-the whole, and imports it through
-`catalog_versions.import_catalog`, so a version the editor publishes is the same kind of
-snapshot a YAML import publishes (and `catalog export` writes it back to YAML).
+the whole, and imports it through `catalog_versions.import_catalog`, so a version the editor
+publishes is the same kind of snapshot a YAML import publishes (and `catalog export` writes
+it back to YAML). What a draft or a version changes is `catalog_diff.diff`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from counter_server.db import utcnow
 from counter_server.models import CatalogDraft, CatalogVersion, Service, User
 from counter_server.models.catalog import ACTIVE, WITHDRAWN
 from counter_server.usecases import audit, catalog_versions
+from counter_server.usecases.catalog_diff import Change, diff
 from counter_server.usecases.catalog_versions import ImportResult
 from shared.catalog.loader import QueuesFile
 from shared.catalog.schema import (
@@ -84,15 +84,6 @@ class FieldProblem:
 
     path: str
     message: str
-
-
-@dataclass(frozen=True)
-class Change:
-    """One value that a new version changes: its path, before and after (None: absent)."""
-
-    path: str
-    before: str | None
-    after: str | None
 
 
 def part_kind(part: str) -> str:
@@ -649,90 +640,3 @@ def mark_reviewed(session: Session, slug: str, user: User) -> None:
         raise EditorError("no_such_part", "این خدمت در شناسنامه نیست.")
     row.reviewed_at = utcnow()
     audit.record(session, user, "catalog.service_reviewed", service=slug)
-
-
-# -- diff -------------------------------------------------------------------------------
-
-_MISSING: Any = object()
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _summary(entry: dict[str, Any]) -> str:
-    """A removed entry in one line: its title, name or question, else all of it."""
-    for key in ("title", "name", "question", "text", "slug", "id"):
-        if isinstance(entry.get(key), str):
-            return entry[key]
-    return _shown(entry)
-
-
-def _keyed(value: Any) -> Any:
-    """Lists of slugged entries (services, categories, queues …) keyed by slug, so that a
-    diff names them, not their positions."""
-    if isinstance(value, dict):
-        return {key: _keyed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        slugs = [item.get("slug") if isinstance(item, dict) else None for item in value]
-        if value and all(isinstance(s, str) for s in slugs) and len(set(slugs)) == len(slugs):
-            return {slug: _keyed(item) for slug, item in zip(slugs, value, strict=True)}
-        return [_keyed(item) for item in value]
-    return value
-
-
-def _children(value: Any) -> dict[Any, Any] | None:
-    """A value's parts, when a diff goes inside it (non-empty mappings, lists of them)."""
-    if isinstance(value, dict) and value:
-        return value
-    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
-        return dict(enumerate(value))
-    return None
-
-
-def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    children = _children(value)
-    if children is None:
-        out[path] = value
-        return
-    for key, item in children.items():
-        _flatten(item, _join(path, key), out)
-
-
-def _join(path: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
-
-
-def _compare(before: Any, after: Any, path: str, out: list[Change]) -> None:
-    if before == after:
-        return
-    old, new = _children(before), _children(after)
-    if old is not None and new is not None and type(before) is type(after):
-        for key in dict.fromkeys([*old, *new]):
-            _compare(old.get(key, _MISSING), new.get(key, _MISSING), _join(path, key), out)
-    elif after is _MISSING and path and isinstance(before, dict):
-        out.append(Change(path, _summary(before), None))
-    else:
-        leaves: dict[str, list[Any]] = {}
-        for side, value in ((0, before), (1, after)):
-            flat: dict[str, Any] = {}
-            if value is not _MISSING:
-                _flatten(value, path, flat)
-            for leaf, item in flat.items():
-                leaves.setdefault(leaf, [_MISSING, _MISSING])[side] = item
-        out.extend(Change(leaf, None if old_value is _MISSING else _shown(old_value),
-                          None if new_value is _MISSING else _shown(new_value))
-                   for leaf, (old_value, new_value) in leaves.items() if old_value != new_value)
-
-
-def diff(before: Any, after: Any, root: str = "") -> list[Change]:
-    """Every leaf value that differs, by its path (e.g. `fees.items[0].amount_rials`); an
-    entry removed whole is one change (its title before, nothing after). None: absent."""
-    out: list[Change] = []
-    _compare(_MISSING if before is None else _keyed(before),
-             _MISSING if after is None else _keyed(after), root, out)
-    return out
