@@ -1,42 +1,70 @@
 """The catalog edited in the browser: drafts of one part each, checked by the catalog's own
 schema, published as a new catalog version with a readable diff, rolled back, reviewed.
 
-A part is what one draft replaces: `service:<slug>`, `offices`, `lobby` (queues and
-priority classes) or `calendar` (working hours and holidays). Publishing puts the draft's
-part into the current catalog, validates the whole, and imports it through
-`catalog_versions.import_catalog`, so a version the editor publishes is the same kind of
-snapshot a YAML import publishes (and `catalog export` writes it back to YAML).
+A part is what one draft replaces: `service:<slug>`, `agency`, `categories`, `survey` (the
+default satisfaction survey), `offices`, `lobby` (queues and priority classes) or `calendar`
+(working hours and holidays); `withdraw:<slug>` takes a service out of the catalog (its
+content is the reason). Publishing puts the draft's part into the current catalog, validates
+the whole, and imports it through `catalog_versions.import_catalog`, so a version the editor
+publishes is the same kind of snapshot a YAML import publishes (and `catalog export` writes
+it back to YAML). What a draft or a version changes is `catalog_diff.diff`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_server.db import utcnow
 from counter_server.models import CatalogDraft, CatalogVersion, Service, User
-from counter_server.models.catalog import ACTIVE
+from counter_server.models.catalog import ACTIVE, WITHDRAWN
 from counter_server.usecases import audit, catalog_versions
+from counter_server.usecases.catalog_diff import Change, diff
 from counter_server.usecases.catalog_versions import ImportResult
 from shared.catalog.loader import QueuesFile
-from shared.catalog.schema import CalendarSpec, Catalog, Office, ServiceSpec
-from shared.text import to_persian_digits
+from shared.catalog.schema import (
+    Agency,
+    CalendarSpec,
+    Catalog,
+    Category,
+    Office,
+    ServiceSpec,
+    Survey,
+)
+from shared.text import persian_sort_key, to_persian_digits
 
 SERVICE = "service:"
-SECTIONS = {"offices": "شعبه‌ها", "lobby": "صف‌ها و قاعده‌های اولویت",
-            "calendar": "ساعت کاری و تعطیلات"}
+WITHDRAW = "withdraw:"
+AGENCY_SECTIONS = {"agency": "مشخصات دستگاه", "categories": "گروه‌های خدمات",
+                   "survey": "نظرسنجی پیش‌فرض رضایت"}
+LOBBY_SECTIONS = {"offices": "شعبه‌ها", "lobby": "صف‌ها و قاعده‌های اولویت",
+                  "calendar": "ساعت کاری و تعطیلات"}
+SECTIONS = {**AGENCY_SECTIONS, **LOBBY_SECTIONS}
+
+
+class Withdrawal(BaseModel):
+    """A withdrawal draft's content: why the service leaves the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=500)]
+
+
 _PART_MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
+    "agency": Agency, "categories": TypeAdapter(list[Category]), "survey": Survey,
     "offices": TypeAdapter(list[Office]), "lobby": QueuesFile, "calendar": CalendarSpec,
-    "service": ServiceSpec,
+    "service": ServiceSpec, "withdraw": Withdrawal,
 }
+# Where a section the catalog may lack starts from.
+_SKELETONS = {"survey": {"questions": [{"id": "satisfaction", "text": "", "scale": "faces"}]}}
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -58,30 +86,46 @@ class FieldProblem:
     message: str
 
 
-@dataclass(frozen=True)
-class Change:
-    """One value that a new version changes: its path, before and after (None: absent)."""
+def part_kind(part: str) -> str:
+    """`service`, `withdraw`, or the section's name."""
+    for prefix in (SERVICE, WITHDRAW):
+        if part.startswith(prefix):
+            return prefix.removesuffix(":")
+    return part
 
-    path: str
-    before: str | None
-    after: str | None
+
+def part_slug(part: str) -> str:
+    """The service a `service:` or `withdraw:` part names."""
+    return part.split(":", 1)[1]
 
 
 def part_label(part: str, catalog: Catalog | None = None) -> str:
     """The part's name for a page: the service's title, or the section's."""
-    if part.startswith(SERVICE):
-        slug = part.removeprefix(SERVICE)
+    kind = part_kind(part)
+    if kind in ("service", "withdraw"):
+        slug = part_slug(part)
         spec = catalog.service(slug) if catalog else None
+        if kind == "withdraw":
+            return f"کنار گذاشتن خدمت «{spec.title if spec else slug}»"
         return f"خدمت «{spec.title}»" if spec else f"خدمت تازهٔ {slug}"
     return SECTIONS.get(part, part)
 
 
+def page_label(session: Session, part: str, catalog: Catalog) -> str:
+    """`part_label`, naming a draft that brings a withdrawn service back as such."""
+    if part_kind(part) == "service" and catalog.service(part_slug(part)) is None:
+        row = session.get(Service, part_slug(part))
+        if row is not None and row.status == WITHDRAWN:
+            return f"بازگرداندن خدمت «{row.title}»"
+    return part_label(part, catalog)
+
+
 def check_part_name(part: str) -> None:
-    """EditorError unless `part` names a service slug or a known section."""
+    """EditorError unless `part` names a known section, or a service slug."""
     if part in SECTIONS:
         return
-    if part.startswith(SERVICE) and _SLUG.match(part.removeprefix(SERVICE)) \
-            and 2 <= len(part.removeprefix(SERVICE)) <= 80:
+    if part_kind(part) in ("service", "withdraw") and _SLUG.match(part_slug(part)) \
+            and 2 <= len(part_slug(part)) <= 80:
         return
     raise EditorError("unknown_part", "این بخش از شناسنامه خدمات شناخته نیست.")
 
@@ -91,10 +135,11 @@ def _plain(catalog: Catalog) -> dict[str, Any]:
 
 
 def part_content(catalog: Catalog, part: str) -> Any:
-    """The part as the catalog has it now (None: a service not in it yet)."""
+    """The part as the catalog has it now (None: a service not in it yet); for a withdrawal,
+    the service it takes out."""
     data = _plain(catalog)
-    if part.startswith(SERVICE):
-        slug = part.removeprefix(SERVICE)
+    if part_kind(part) in ("service", "withdraw"):
+        slug = part_slug(part)
         return next((s for s in data["services"] if s["slug"] == slug), None)
     if part == "lobby":
         return {"priority_classes": data.get("priority_classes", []),
@@ -102,9 +147,25 @@ def part_content(catalog: Catalog, part: str) -> Any:
     return data.get(part)
 
 
+def starting_content(catalog: Catalog, part: str) -> Any:
+    """What a new draft of `part` starts from: the part as published, else the section's
+    skeleton (None: nothing to start from)."""
+    current = part_content(catalog, part)
+    if current is None and part in _SKELETONS:
+        return copy.deepcopy(_SKELETONS[part])
+    return None if part_kind(part) == "withdraw" else current
+
+
+def replacement(part: str, content: Any) -> Any:
+    """What the draft puts in the part's place: its content, or nothing for a withdrawal."""
+    return None if part_kind(part) == "withdraw" else content
+
+
 def _with_part(catalog: Catalog, part: str, content: Any) -> dict[str, Any]:
     data = copy.deepcopy(_plain(catalog))
-    if part.startswith(SERVICE):
+    if part_kind(part) == "withdraw":
+        data["services"] = [s for s in data["services"] if s["slug"] != part_slug(part)]
+    elif part.startswith(SERVICE):
         slug = part.removeprefix(SERVICE)
         services = data["services"]
         index = next((i for i, s in enumerate(services) if s["slug"] == slug), None)
@@ -274,20 +335,21 @@ def _problems(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[Fiel
 
 
 def check(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
-    """What is wrong with `content` as `part` of `catalog`: first the part on its own,
-    then the whole catalog with it (references between parts). Empty: it can be
-    published."""
-    kind = "service" if part.startswith(SERVICE) else part
-    model = _PART_MODELS[kind]
+    """What is wrong with `content` as `part` of `catalog`: first the part on its own and
+    the editor's rules for it, then the whole catalog with it (references between parts).
+    Empty: it can be published."""
+    model = _PART_MODELS[part_kind(part)]
+    problems = []
     try:
         if isinstance(model, TypeAdapter):
             model.validate_python(content)
         else:
             model.model_validate(content)
     except ValidationError as exc:
-        return _problems(exc)
-    if kind == "service" and content.get("slug") != part.removeprefix(SERVICE):
-        return [FieldProblem("slug", "شناسهٔ خدمت همیشگی است و تغییر نمی‌کند.")]
+        problems = _problems(exc)
+    problems += _part_rules(catalog, part, content)
+    if problems:
+        return problems
     data = _with_part(catalog, part, content)
     try:
         Catalog.model_validate(data)
@@ -296,12 +358,62 @@ def check(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
     return []
 
 
+def _part_rules(catalog: Catalog, part: str, content: Any) -> list[FieldProblem]:
+    """The editor's own rules for a part, beyond the schema's (checked on any content, valid
+    or not, so that they show with the schema's problems)."""
+    kind = part_kind(part)
+    if kind == "service" and isinstance(content, dict) and "slug" in content \
+            and content["slug"] != part_slug(part):
+        return [FieldProblem("slug", "شناسهٔ خدمت همیشگی است و تغییر نمی‌کند.")]
+    if kind == "withdraw":
+        refusal = withdrawal_refusal(catalog, part_slug(part))
+        return [FieldProblem("", refusal.message)] if refusal else []
+    if kind == "categories" and isinstance(content, list):
+        return _removed_categories_in_use(catalog, content)
+    return []
+
+
+def removed_category_path(slug: str) -> str:
+    """Where the problem of a category the draft removes is shown: beside its row."""
+    return f"removed:{slug}"
+
+
+def _removed_categories_in_use(catalog: Catalog, content: list[Any]) -> list[FieldProblem]:
+    kept = {item.get("slug") for item in content if isinstance(item, dict)}
+    problems = []
+    for category in catalog.categories:
+        users = [f"«{s.title}»" for s in catalog.services if s.category == category.slug]
+        if category.slug not in kept and users:
+            problems.append(FieldProblem(
+                removed_category_path(category.slug),
+                f"گروه «{category.title}» هنوز خدمت‌های {'، '.join(users)} را دارد و "
+                "برداشته نمی‌شود؛ نخست گروه آن خدمت‌ها را تغییر دهید."))
+    return problems
+
+
+def withdrawal_refusal(catalog: Catalog, slug: str) -> EditorError | None:
+    """Why `slug` cannot leave `catalog` now, if it cannot: it is not in it, it is the last
+    service, or a walk-in queue still names it."""
+    if catalog.service(slug) is None:
+        return EditorError("no_such_part", "این خدمت در شناسنامه نیست.")
+    if len(catalog.services) == 1:
+        return EditorError("last_service", "این تنها خدمت شناسنامه است و شناسنامه بی‌خدمت "
+                                           "نمی‌ماند؛ کنار گذاشتن آن ممکن نیست.")
+    queue = next((q for q in catalog.queues if slug in q.services), None)
+    if queue is not None:
+        return EditorError("service_in_queue",
+                           f"صف «{queue.title}» هنوز این خدمت را نوبت می‌دهد؛ نخست در بخش "
+                           f"«{LOBBY_SECTIONS['lobby']}» آن را از صف بردارید.")
+    return None
+
+
 def _location(data: dict[str, Any], part: str) -> tuple[Any, ...]:
-    if part.startswith(SERVICE):
-        slug = part.removeprefix(SERVICE)
+    kind = part_kind(part)
+    if kind == "service":
+        slug = part_slug(part)
         return ("services", next(i for i, s in enumerate(data["services"])
                                  if s.get("slug") == slug))
-    return (part,)
+    return () if kind == "withdraw" else (part,)
 
 
 # -- drafts -----------------------------------------------------------------------------
@@ -317,19 +429,17 @@ def find_draft(session: Session, part: str) -> CatalogDraft | None:
 def open_draft(session: Session, part: str, user: User,
                content: Any = None) -> CatalogDraft:
     """The part's draft: the one being edited, or a new one from the current catalog (or
-    from `content`, for a new service)."""
+    from `content`: a new service, a restored one, a withdrawal's reason)."""
     check_part_name(part)
     draft = find_draft(session, part)
     if draft is not None:
         return draft
     snapshot = catalog_versions.current_snapshot(session)
-    current = part_content(snapshot.catalog, part)
-    if current is None and content is None:
+    if content is None:
+        content = starting_content(snapshot.catalog, part)
+    if content is None:
         raise EditorError("no_such_part", "این خدمت در شناسنامه نیست.")
-    if current is not None and content is not None:
-        raise EditorError("service_exists", "خدمتی با این شناسه پیش‌تر ثبت شده است.")
-    draft = CatalogDraft(part=part, base_version=snapshot.version,
-                         content=current if current is not None else content,
+    draft = CatalogDraft(part=part, base_version=snapshot.version, content=content,
                          author_id=user.id, updated_at=utcnow())
     session.add(draft)
     session.flush()
@@ -356,17 +466,82 @@ def draft_problems(session: Session, draft: CatalogDraft) -> list[FieldProblem]:
     return check(catalog_versions.current_snapshot(session).catalog, draft.part, draft.content)
 
 
-def draft_spec(session: Session, draft: CatalogDraft) -> ServiceSpec:
-    """The service as the draft describes it, for the preview; EditorError if invalid."""
-    if not draft.part.startswith(SERVICE) or draft_problems(session, draft):
+def draft_catalog(session: Session, draft: CatalogDraft) -> Catalog:
+    """The whole catalog as it would be with the draft published, for the preview;
+    EditorError if the draft is invalid."""
+    catalog = catalog_versions.current_snapshot(session).catalog
+    if check(catalog, draft.part, draft.content):
         raise EditorError("draft_invalid", "پیش‌نمایش پس از رفع خطاهای پیش‌نویس آماده است.")
-    return ServiceSpec.model_validate(draft.content)
+    return Catalog.model_validate(_with_part(catalog, draft.part, draft.content))
+
+
+def _part_changes(catalog: Catalog, part: str, content: Any) -> list[Change]:
+    root = f"services.{part_slug(part)}" if part_kind(part) == "withdraw" else ""
+    return diff(part_content(catalog, part), replacement(part, content), root)
 
 
 def draft_changes(session: Session, draft: CatalogDraft) -> list[Change]:
     """What publishing the draft would change in the current catalog."""
-    current = part_content(catalog_versions.current_snapshot(session).catalog, draft.part)
-    return diff(current, draft.content)
+    return _part_changes(catalog_versions.current_snapshot(session).catalog, draft.part,
+                         draft.content)
+
+
+# -- new, withdrawn and restored services ----------------------------------------------------
+
+def start_new_service(session: Session, slug: str, category: str, user: User) -> CatalogDraft:
+    """A draft of a new service; EditorError for a slug taken, now or by a withdrawn service
+    (a slug is never reused)."""
+    part = f"{SERVICE}{slug}"
+    check_part_name(part)
+    if catalog_versions.current_snapshot(session).service(slug) is not None:
+        raise EditorError("service_exists", "خدمتی با این شناسه پیش‌تر ثبت شده است.")
+    row = session.get(Service, slug)
+    if row is not None and row.status == WITHDRAWN:
+        raise EditorError("slug_withdrawn",
+                          f"این شناسه از آنِ خدمت کنارگذاشتهٔ «{row.title}» است و به خدمت دیگری "
+                          "داده نمی‌شود؛ آن را از فهرست خدمت‌های کنارگذاشته بازگردانید.")
+    return open_draft(session, part, user, new_service_content(slug, category))
+
+
+def propose_withdrawal(session: Session, slug: str, reason: str, user: User) -> CatalogDraft:
+    """A draft that takes `slug` out of the catalog, with the reason given (checked on
+    saving like any draft); EditorError when the service cannot be withdrawn."""
+    refusal = withdrawal_refusal(catalog_versions.current_snapshot(session).catalog, slug)
+    if refusal is not None:
+        raise refusal
+    draft = open_draft(session, f"{WITHDRAW}{slug}", user, {"reason": reason})
+    save_draft(session, draft, {"reason": reason}, user)
+    return draft
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    slug: str
+    title: str
+    withdrawn_in: int | None
+
+
+def withdrawn_services(session: Session) -> list[Withdrawn]:
+    """The services withdrawn from the catalog, by Persian title."""
+    rows = session.scalars(select(Service).where(Service.status == WITHDRAWN)).all()
+    return [Withdrawn(r.slug, r.title, r.withdrawn_in)
+            for r in sorted(rows, key=lambda r: persian_sort_key(r.title))]
+
+
+def propose_restore(session: Session, slug: str, user: User) -> CatalogDraft:
+    """A draft that brings a withdrawn service back as it last was; EditorError if it is not
+    withdrawn."""
+    row = session.get(Service, slug)
+    if row is None or row.status != WITHDRAWN:
+        raise EditorError("not_withdrawn", "این خدمت کنار گذاشته نشده است.")
+    try:
+        content = ServiceSpec.model_validate(row.definition).model_dump(mode="json",
+                                                                        exclude_none=True)
+    except ValidationError:
+        content = row.definition
+    draft = open_draft(session, f"{SERVICE}{slug}", user, content)
+    audit.record(session, user, "catalog.restore_proposed", part=draft.part)
+    return draft
 
 
 def _conflict(session: Session, draft: CatalogDraft, current: Catalog) -> bool:
@@ -384,6 +559,10 @@ def publish(session: Session, draft: CatalogDraft, user: User) -> ImportResult:
     """Publish the draft as a new catalog version; the draft is then gone. EditorError when
     it has problems or its part changed since it was opened (another publish or an import)."""
     snapshot = catalog_versions.current_snapshot(session)
+    if part_kind(draft.part) == "withdraw":
+        refusal = withdrawal_refusal(snapshot.catalog, part_slug(draft.part))
+        if refusal is not None:
+            raise refusal
     if check(snapshot.catalog, draft.part, draft.content):
         raise EditorError("draft_invalid",
                           "پیش‌نویس خطا دارد و منتشر نمی‌شود؛ خطاهای کنار هر بخش را رفع کنید.")
@@ -391,12 +570,14 @@ def publish(session: Session, draft: CatalogDraft, user: User) -> ImportResult:
         raise EditorError("draft_outdated",
                           "این بخش پس از آغاز پیش‌نویس در نسخهٔ تازه‌تری تغییر کرده است؛ "
                           "پیش‌نویس را کنار بگذارید و از نو آغاز کنید.")
-    changes = diff(part_content(snapshot.catalog, draft.part), draft.content)
+    changes = _part_changes(snapshot.catalog, draft.part, draft.content)
     catalog = Catalog.model_validate(_with_part(snapshot.catalog, draft.part, draft.content))
     result = catalog_versions.import_catalog(
         session, catalog, source=f"editor {user.username}: {draft.part}")
+    reason = draft.content.get("reason") if part_kind(draft.part) == "withdraw" else None
     audit.record(session, user, "catalog.published", part=draft.part, version=result.version,
-                 published=result.published, changes=[c.path for c in changes][:100])
+                 published=result.published, changes=[c.path for c in changes][:100],
+                 **({"reason": reason} if reason else {}))
     session.delete(draft)
     session.flush()
     return result
@@ -420,18 +601,7 @@ def version_changes(session: Session, number: int) -> list[Change]:
     """What version `number` changed against the one before it (everything, for the first)."""
     new = _plain(_catalog_of(session, number))
     old = _plain(_catalog_of(session, number - 1)) if number > 1 else None
-    return diff(_by_slug(old), _by_slug(new))
-
-
-def _by_slug(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Lists of slugged entries keyed by slug, so that a diff names services, not positions."""
-    if data is None:
-        return None
-    keyed = dict(data)
-    for key in ("services", "categories", "queues", "offices", "priority_classes"):
-        if key in keyed:
-            keyed[key] = {item["slug"]: item for item in keyed[key]}
-    return keyed
+    return diff(old, new)
 
 
 def roll_back(session: Session, number: int, user: User) -> ImportResult:
@@ -470,39 +640,3 @@ def mark_reviewed(session: Session, slug: str, user: User) -> None:
         raise EditorError("no_such_part", "این خدمت در شناسنامه نیست.")
     row.reviewed_at = utcnow()
     audit.record(session, user, "catalog.service_reviewed", service=slug)
-
-
-# -- diff -------------------------------------------------------------------------------
-
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            _flatten(item, f"{path}.{key}" if path else str(key), out)
-    elif isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
-        for index, item in enumerate(value):
-            _flatten(item, f"{path}[{index}]", out)
-    else:
-        out[path] = value
-
-
-def diff(before: Any, after: Any) -> list[Change]:
-    """Every leaf value that differs, by its path (e.g. `fees.items[0].amount_rials`)."""
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    if before is not None:
-        _flatten(before, "", old)
-    if after is not None:
-        _flatten(after, "", new)
-    paths = list(dict.fromkeys([*old, *new]))
-    return [Change(path, _shown(old[path]) if path in old else None,
-                   _shown(new[path]) if path in new else None)
-            for path in paths if old.get(path, _MISSING) != new.get(path, _MISSING)]
-
-
-_MISSING = object()

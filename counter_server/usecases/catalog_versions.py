@@ -68,15 +68,16 @@ class Snapshot:
         data = json.loads(row.snapshot)
         catalog = Catalog.model_validate(
             {k: v for k, v in data.items() if k not in ("version", "published_at")})
-        return cls(
-            version=row.number,
-            published_at=row.published_at,
-            catalog=catalog,
-            body=row.snapshot,
-            etag=f'"catalog-{row.number}-{row.digest[:16]}"',
-            index=SearchIndex(catalog),
-            calendar=WorkCalendar.from_spec(catalog.calendar),
-        )
+        return cls.of(catalog, row.number, row.published_at, row.snapshot,
+                      f'"catalog-{row.number}-{row.digest[:16]}"')
+
+    @classmethod
+    def of(cls, catalog: Catalog, version: int, published_at: datetime, body: bytes = b"",
+           etag: str = "") -> Snapshot:
+        """`catalog` ready to serve (unpublished, e.g. a draft's preview: no body)."""
+        return cls(version=version, published_at=published_at, catalog=catalog, body=body,
+                   etag=etag, index=SearchIndex(catalog),
+                   calendar=WorkCalendar.from_spec(catalog.calendar))
 
     def categories(self) -> list[Any]:
         return sorted(self.catalog.categories, key=lambda c: (c.order, c.title))
