@@ -52,7 +52,8 @@ def call(app: Callable[..., Iterable[bytes]], env: Environ) -> tuple[str, dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_speed")
+    parser.add_argument("--database-url",
+                        default="postgresql://postgres@127.0.0.1:5432/bench_speed")
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     url = args.database_url

@@ -13,7 +13,14 @@ from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff
 from counter_server.api.bodies import parse_body
 from counter_server.api.errors import ApiError
-from counter_server.api.lobby_reads import VARY, Reply, board_reply, json_reply, ticket_reply, ticket_state
+from counter_server.api.lobby_reads import (
+    VARY,
+    Reply,
+    board_reply,
+    json_reply,
+    ticket_reply,
+    ticket_state,
+)
 from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
     BoardOut,
