@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(close_session)
 
     from counter_server import api, cli, desk, errors, web
+    from counter_server.api import lobby_reads
 
     limiter.init_app(app)
     csrf.init_app(app)
@@ -62,4 +63,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     cli.init_app(app)
     errors.register(app)
+    lobby_reads.init_app(app)  # last: in front of every other layer
     return app

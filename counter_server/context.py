@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.agencies.protocol import Bus
 from counter_server.db import Database
-from counter_server.usecases.lobby_cache import LobbyCache
+from counter_server.usecases.lobby_cache import EXTENSION, LobbyCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
@@ -25,9 +25,9 @@ def database() -> Database:
 
 def lobby_cache() -> LobbyCache:
     """This process's cache of the offices' lobbies (see `usecases/lobby_cache.py`)."""
-    cache: LobbyCache | None = current_app.extensions.get("miz.lobby_cache")
+    cache: LobbyCache | None = current_app.extensions.get(EXTENSION)
     if cache is None:
-        cache = current_app.extensions.setdefault("miz.lobby_cache", LobbyCache())
+        cache = current_app.extensions.setdefault(EXTENSION, LobbyCache())
     return cache
 
 
@@ -76,4 +76,4 @@ def public_url() -> str:
     what receipt and ticket QR codes and SMS links point below."""
     from counter_server.usecases.catalog_versions import current_snapshot
 
-    return str(current_snapshot(session()).catalog.agency.public_base_url).rstrip("/")
+    return current_snapshot(session()).public_url()

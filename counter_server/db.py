@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -125,6 +125,9 @@ class Database:
         self._writes = sessionmaker(
             self.engine.execution_options(miz_writes=True), expire_on_commit=False
         )
+        # One-statement reads need no transaction: on PostgreSQL they send no BEGIN/ROLLBACK.
+        self._single = self.engine if self.dialect == "sqlite" else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def listen(self, name: str, listener: Any) -> None:
         """Run `listener` on the session event `name` of every session made here."""
@@ -144,6 +147,11 @@ class Database:
         """A writing session committed on success and rolled back on any error."""
         with self.session(writes=True) as session, session.begin():
             yield session
+
+    def single_read(self) -> Connection:
+        """A connection for one read statement (use it in a `with`), outside any transaction
+        where the database allows it."""
+        return self._single.connect()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -44,18 +44,17 @@ def check_production(config: Mapping[str, Any]) -> None:
             "MIZ_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (or another Redis).")
 
 
-def _headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    return response
-
-
-def _hsts(response: Response) -> Response:
-    response.headers.setdefault("Strict-Transport-Security", HSTS)
-    return response
+def response_headers(config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries (HSTS in production), as (name, value) pairs: what
+    the app adds after each request and what `lobby_reads` sends without the app."""
+    headers = (
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "SAMEORIGIN"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    )
+    return headers + (("Strict-Transport-Security", HSTS),) if is_production(config) else headers
 
 
 def init_app(app: Flask) -> None:
@@ -64,6 +63,11 @@ def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_HOPS"])
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.after_request(_headers)
-    if is_production(app.config):
-        app.after_request(_hsts)
+    headers = response_headers(app.config)
+
+    def add_headers(response: Response) -> Response:
+        for name, value in headers:
+            response.headers.setdefault(name, value)
+        return response
+
+    app.after_request(add_headers)

@@ -44,6 +44,7 @@ from counter_server.usecases import (
     mobile_confirmation,
     public_tracking,
     service_requests,
+    tracking_reads,
 )
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared import jalali, tracking_codes
@@ -214,14 +215,21 @@ def type_code(confirmation: UUID) -> dict[str, Any]:
             "confirmed_until": (row.confirmed_at + policy.confirmed_for).isoformat()}
 
 
-def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
+def _normalized(code: str) -> str:
     try:
-        normalized = tracking_codes.normalize(code)
+        return tracking_codes.normalize(code)
     except tracking_codes.InvalidCode as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    found = service_requests.find_by_code(session(), normalized, with_history)
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "request_not_found", "درخواستی با این کد رهگیری پیدا نشد.")
+
+
+def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
+    found = service_requests.find_by_code(session(), _normalized(code), with_history)
     if found is None:
-        raise ApiError(404, "request_not_found", "درخواستی با این کد رهگیری پیدا نشد.")
+        raise _not_found()
     return found
 
 
@@ -235,9 +243,15 @@ def _request_or_404(code: str, with_history: bool = False) -> ServiceRequest:
     tag="requests", path_schemas={"code": TRACKING_CODE_PATH},
 )
 def track(code: str) -> dict[str, Any]:
-    item = _request_or_404(code, with_history=True)
-    view = public_tracking.public_view(item, catalog_versions.current_snapshot(session()))
-    return {**view.as_json(), "deliverables": delivery.tracked(session(), item, public_url())}
+    normalized = _normalized(code)
+    with database().single_read() as connection:
+        item = tracking_reads.find(connection, normalized)
+    if item is None:
+        raise _not_found()
+    snapshot = catalog_versions.current_snapshot(session())
+    view = public_tracking.public_view(item, snapshot)
+    return {**view.as_json(),
+            "deliverables": delivery.listed(item.deliverables, snapshot.public_url())}
 
 
 @bp.get("/verify/<public_id>")

@@ -13,6 +13,14 @@ from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff
 from counter_server.api.bodies import parse_body
 from counter_server.api.errors import ApiError
+from counter_server.api.lobby_reads import (
+    VARY,
+    Reply,
+    board_reply,
+    json_reply,
+    ticket_reply,
+    ticket_state,
+)
 from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
     BoardOut,
@@ -24,14 +32,13 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import database, lobby_cache, public_url, session, unit_of_work
+from counter_server.context import database, lobby_cache, session, unit_of_work
 from counter_server.extensions import limiter
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import walk_in_queue
-from counter_server.usecases.lobby_cache import OfficeView
+from counter_server.usecases.lobby_cache import OfficeView, json_body
 from counter_server.usecases.walk_in_queue import Lobby, QueueError, TicketOrder
-from shared.receipts import ticket_url
 
 LOBBY_READS = frozenset({"api.get_board", "api.get_ticket"})
 
@@ -59,21 +66,21 @@ def office_view(db: Session, rules: Lobby, office: str) -> OfficeView:
     return lobby_cache().view(db, rules, spec, float(current_app.config["LOBBY_CACHE_SECONDS"]))
 
 
-def cached_ticket(rules: Lobby, public_id: str) -> Row[Any] | None:
-    """The ticket from its office's cached view (made fresh within LOBBY_CACHE_SECONDS),
+def cached_ticket(rules: Lobby, public_id: str) -> tuple[OfficeView, Row[Any]] | None:
+    """The ticket and its office's cached view (made fresh within LOBBY_CACHE_SECONDS),
     when a view holds it; None sends the caller to the database."""
     office = lobby_cache().office_of(public_id)
     if office is None:
         return None
-    return office_view(session(), rules, office).tickets.get(public_id)
+    view = office_view(session(), rules, office)
+    ticket = view.tickets.get(public_id)
+    return None if ticket is None else (view, ticket)
 
 
 def ticket_json(db: Session, rules: Lobby, ticket: Ticket | Row[Any],
                 with_code: bool = False) -> dict[str, Any]:
-    """The ticket as the API answers it; `with_code` (to whoever issued it) adds the
-    tracking code of its request, which the public ticket page must not reveal. Its place
-    in line and estimate come from the office's cached view when the ticket is today's."""
-    spec = rules.queue(ticket.queue_slug)
+    """The ticket as the API answers it (`lobby_reads.ticket_state`); its place in line and
+    estimate come from the office's cached view when the ticket is today's."""
     if ticket.day == rules.today:
         view = office_view(db, rules, ticket.office_slug)
         ahead = view.ahead(ticket)
@@ -81,17 +88,7 @@ def ticket_json(db: Session, rules: Lobby, ticket: Ticket | Row[Any],
     else:
         ahead = walk_in_queue.ahead_of(db, ticket)
         guess = walk_in_queue.estimate(db, rules, ticket, ahead)
-    return {
-        "id": ticket.public_id, "number": spec.ticket_label(ticket.number, persian=False),
-        "number_fa": spec.ticket_label(ticket.number), "queue": spec.slug,
-        "queue_title": spec.title, "service": ticket.service_slug, "office": ticket.office_slug,
-        "priority": ticket.priority, "status": ticket.status,
-        "status_label": walk_in_queue.STATUS_LABELS[ticket.status], "ahead": ahead,
-        "estimated_wait_minutes": guess.minutes,
-        "estimated_wait_range": list(guess.range) if guess.range else None,
-        "issued_at": ticket.issued_at.isoformat(), "day": ticket.day.isoformat(),
-        "tracking_code": ticket.tracking_code if with_code else None, "url": ticket_url(public_url(), ticket.public_id),
-    }
+    return ticket_state(rules, ticket, ahead, guess, rules.snapshot.public_url(), with_code)
 
 
 def _queue_error(exc: QueueError) -> ApiError:
@@ -180,13 +177,15 @@ def lease_numbers() -> tuple[dict[str, Any], int]:
 @bp.get("/tickets/<ticket:public_id>")
 @operation("A ticket's place in the queue",
            {200: ("The ticket", TicketOut), 404: ("No such ticket", ErrorBody)}, tag="queue")
-def get_ticket(public_id: str) -> dict[str, Any]:
+def get_ticket(public_id: str) -> Response:
     rules, public_id = lobby(), public_id[:16]
-    ticket = cached_ticket(rules, public_id) or session().scalar(
-        select(Ticket).where(Ticket.public_id == public_id))
-    if ticket is None:
+    cached = cached_ticket(rules, public_id)
+    if cached is not None:
+        return _response(ticket_reply(rules, *cached))
+    found = session().scalar(select(Ticket).where(Ticket.public_id == public_id))
+    if found is None:
         raise ApiError(404, "ticket_not_found", "نوبتی با این شناسه پیدا نشد.")
-    return ticket_json(session(), rules, ticket)
+    return _response(json_reply(json_body(ticket_json(session(), rules, found)), VARY))
 
 
 @bp.get("/offices/<office>/board")
@@ -197,7 +196,8 @@ def get_ticket(public_id: str) -> dict[str, Any]:
            "If-None-Match to receive 304 when the board has not changed.")
 def get_board(office: str) -> Response:
     view = office_view(session(), lobby(), office)
-    headers = {"ETag": view.etag, "Cache-Control": "no-cache"}
-    if request.if_none_match.contains_weak(view.etag.strip('"')):
-        return Response(status=304, headers=headers)
-    return Response(view.board, mimetype="application/json", headers=headers)
+    return _response(board_reply(view, request.headers.get("If-None-Match")))
+
+
+def _response(reply: Reply) -> Response:
+    return Response(reply.body, status=reply.status, headers=list(reply.headers))

@@ -50,6 +50,12 @@ class CatalogVersion(Base):
 _SERVICES_BY_DIGEST: dict[str, dict[str, dict[str, Any]]] = {}
 
 
+def services_of(digest: str) -> dict[str, dict[str, Any]] | None:
+    """The services of the content with this digest, by slug, if this process has parsed it
+    (`CatalogVersion.service_terms` does, on first use)."""
+    return _SERVICES_BY_DIGEST.get(digest)
+
+
 class Category(Base):
     __tablename__ = "categories"
 

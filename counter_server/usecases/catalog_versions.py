@@ -79,6 +79,10 @@ class Snapshot:
                    etag=etag, index=SearchIndex(catalog),
                    calendar=WorkCalendar.from_spec(catalog.calendar))
 
+    def public_url(self) -> str:
+        """The online desk's public address (the agency's), without a trailing slash."""
+        return str(self.catalog.agency.public_base_url).rstrip("/")
+
     def categories(self) -> list[Any]:
         return sorted(self.catalog.categories, key=lambda c: (c.order, c.title))
 
@@ -112,6 +116,10 @@ class _SnapshotCache:
             with self._lock:
                 self._items = {key: snapshot}  # only the newest version is asked for
         return snapshot
+
+    def built(self, key: tuple[int, str, datetime]) -> Snapshot | None:
+        """The snapshot of `key` if this process has built it."""
+        return self._items.get(key)
 
 
 _cache = _SnapshotCache()
@@ -148,6 +156,13 @@ class _LatestVersion:
             self._latest[engine] = (time.monotonic(), tuple(row))
         return tuple(row)
 
+    def seen(self, pool: Pool) -> tuple[Any, ...] | None:
+        """The latest version as last read on `pool`'s database, if read within FRESH_SECONDS."""
+        seen = self._latest.get(pool)
+        if seen is not None and time.monotonic() - seen[0] < FRESH_SECONDS:
+            return seen[1]
+        return None
+
     def forget(self, session: Session) -> None:
         """After an import: look again (this process at once, others within FRESH_SECONDS)."""
         with self._lock:
@@ -172,6 +187,13 @@ def current_snapshot(session: Session) -> Snapshot:
     if latest is None:
         raise NoCatalog()
     return _cache.get(session, latest)
+
+
+def known_snapshot(pool: Pool) -> Snapshot | None:
+    """`current_snapshot` without a database round trip: the snapshot this process read from
+    `pool`'s database within FRESH_SECONDS, or None (then ask `current_snapshot`)."""
+    latest = _latest_version.seen(pool)
+    return None if latest is None else _cache.built(latest)
 
 
 def get_service(session: Session, slug: str) -> tuple[Snapshot, ServiceSpec]:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.general import SigningError
@@ -38,6 +38,17 @@ from counter_server.delivery.pdf_signing import is_pdf, sign_pdf
 from counter_server.delivery.render import Applicant, from_template, render_pdf
 from counter_server.delivery.stamping import stamp_seal
 from counter_server.models import Deliverable, ServiceRequest, User
+
+
+class Delivered(Protocol):
+    """What tracking shows of a delivered document (a `Deliverable` or a tracking read's)."""
+
+    @property
+    def public_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
 from counter_server.storage import Storage
 from counter_server.usecases import (
     audit,
@@ -137,7 +148,7 @@ def file_name(deliverable: Deliverable) -> str:
     return f"{deliverable.kind}-{number or deliverable.public_id}.pdf"
 
 
-def verify_url(public_url: str, deliverable: Deliverable) -> str:
+def verify_url(public_url: str, deliverable: Delivered) -> str:
     return f"{public_url.rstrip('/')}/v/{deliverable.public_id}"
 
 
@@ -150,10 +161,10 @@ def verification(deliverable: Deliverable, today: date) -> dict[str, object]:
             "sha256": deliverable.sha256}
 
 
-def tracked(session: Session, request: ServiceRequest, public_url: str) -> list[dict[str, str]]:
-    """The documents delivered for `request`, as its tracking shows them."""
+def listed(delivered: Iterable[Delivered], public_url: str) -> list[dict[str, str]]:
+    """Delivered documents as tracking shows them."""
     return [{"id": d.public_id, "title": d.title, "issued_at": d.issued_at.isoformat(),
-             "verify_url": verify_url(public_url, d)} for d in of_request(session, request)]
+             "verify_url": verify_url(public_url, d)} for d in delivered]
 
 
 def output_of(session: Session, request: ServiceRequest) -> OutputSpec | None:

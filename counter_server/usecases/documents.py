@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -33,6 +33,9 @@ from shared.catalog.labels import FILE_FORMATS
 from shared.catalog.schema import FileFormat
 from shared.text import format_number
 from shared.workflow import Action, Status
+
+if TYPE_CHECKING:
+    from counter_server.usecases.tracking_reads import Event, TrackedRequest
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_TYPES = {
@@ -168,13 +171,13 @@ def slot_spec(request: ServiceRequest, slot: str) -> dict[str, Any]:
     return spec
 
 
-def last_ask(request: ServiceRequest) -> RequestEvent | None:
+def last_ask(request: ServiceRequest | TrackedRequest) -> RequestEvent | Event | None:
     """The event in which staff last asked the applicant for documents or a correction."""
     return next((e for e in reversed(request.events) if e.action == Action.request_documents),
                 None)
 
 
-def asked_slots(request: ServiceRequest) -> list[str] | None:
+def asked_slots(request: ServiceRequest | TrackedRequest) -> list[str] | None:
     """The document slots the request waits for, as staff chose them when asking; None when
     it is not waiting for the applicant or the ask named none (its note says what is needed)."""
     ask = last_ask(request) if request.status == Status.waiting_citizen else None
@@ -182,7 +185,7 @@ def asked_slots(request: ServiceRequest) -> list[str] | None:
     return list(chosen) if chosen else None
 
 
-def slot_names(request: ServiceRequest, slots: list[str]) -> list[str]:
+def slot_names(request: ServiceRequest | TrackedRequest, slots: list[str]) -> list[str]:
     """The titles of `slots` in the request's terms (a slot the terms lack keeps its id)."""
     names = {d["id"]: d["name"] for d in request.service.get("documents", [])}
     return [names.get(slot, slot) for slot in slots]

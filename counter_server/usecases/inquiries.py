@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -42,6 +42,9 @@ from counter_server.usecases import audit, catalog_versions, evidence
 from shared.catalog.schema import Channel, InquirySpec, ServiceSpec
 from shared.forms import validate_applicant
 from shared.inquiries import KINDS, InquiryKind, Reading, Verdict
+
+if TYPE_CHECKING:
+    from counter_server.usecases.tracking_reads import TrackedRequest
 
 JOB_KIND = "inquiry"
 PENDING, DONE, FAILED, MANUAL = "pending", "done", "failed", "manual"
@@ -434,7 +437,7 @@ CITIZEN_ADVICE = {
 GENERIC_ADVICE = "برای این استعلام با مدارک مربوط به دفتر بیایید یا با شماره دفتر تماس بگیرید."
 
 
-def public_states(request: ServiceRequest) -> list[dict[str, Any]]:
+def public_states(request: ServiceRequest | TrackedRequest) -> list[dict[str, Any]]:
     """Each inquiry's state for the tracking page and API: never the data itself."""
     states = []
     for inquiry in request.inquiries:

@@ -20,7 +20,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from counter_server.usecases.walk_in_queue import Estimate, Lobby
 from shared.catalog.schema import Office
 
 REFRESH_SECONDS = 30.0
+EXTENSION = "miz.lobby_cache"  # the app's LobbyCache in `app.extensions`
 
 LineKey = tuple[bool, datetime, int]  # (has no priority, issued at, id): the queue's order
 TICKET_COLUMNS = (Ticket.id, Ticket.public_id, Ticket.office_slug, Ticket.queue_slug,
@@ -54,6 +55,9 @@ class OfficeView:
     counters: Mapping[str, int]  # active counters serving each queue (at least 1)
     tickets: Mapping[str, Row[Any]]  # the day's tickets by public id (TICKET_COLUMNS)
     built_at: float
+    # Each ticket's state as the API sends it, by public id, made on first read: everything
+    # it says is fixed by this view (its version, day and catalog).
+    states: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def ahead(self, ticket: Ticket | Row[Any]) -> int:
         """How many are before `ticket` in its queue (`walk_in_queue.ahead_of`'s order)."""
@@ -108,6 +112,15 @@ class LobbyCache:
         return self._store(office, build(db, rules, office,
                                          walk_in_queue.board_version(db, office.slug)), clock)
 
+    def fresh(self, office: str, rules: Lobby, max_age: float) -> OfficeView | None:
+        """The office's view if it was looked at within `max_age` seconds (and is of today
+        and of the current catalog), without a database round trip; None: ask `view`."""
+        entry = self._entries.get(office)
+        if entry is None or not _current(entry.view, rules) \
+                or time.monotonic() - entry.checked_at >= max_age:
+            return None
+        return entry.view
+
     def _refresh(self, db: Session, rules: Lobby, office: Office, entry: _Entry,
                  clock: float) -> OfficeView:
         version = walk_in_queue.board_version(db, office.slug)
@@ -134,8 +147,7 @@ def _current(view: OfficeView, rules: Lobby) -> bool:
 
 def build(db: Session, rules: Lobby, office: Office, version: int) -> OfficeView:
     """Read the office's lobby; `version` was read first, so the view is never older."""
-    board = walk_in_queue.board(db, rules, office, version=version)
-    body = json.dumps(board, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json_body(walk_in_queue.board(db, rules, office, version=version))
     queues = [q.slug for q in rules.snapshot.catalog.queues_of(office)]
     tickets = db.execute(select(*TICKET_COLUMNS).where(Ticket.office_slug == office.slug,
                                                        Ticket.day == rules.today)).all()
@@ -145,6 +157,11 @@ def build(db: Session, rules: Lobby, office: Office, version: int) -> OfficeView
         lines=_lines(tickets), tickets={t.public_id: t for t in tickets},
         averages={q: _average(db, office.slug, q, rules.today) for q in queues},
         counters=_counters(db, office.slug, queues), built_at=time.monotonic())
+
+
+def json_body(data: Any) -> bytes:
+    """`data` as the lobby's reads send it: compact UTF-8 JSON."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _lines(tickets: list[Row[Any]]) -> dict[str, tuple[LineKey, ...]]:

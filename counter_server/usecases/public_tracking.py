@@ -10,6 +10,7 @@ code and mobile number on the request; repeated failures lock the check for that
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from counter_server.db import utcnow
 from counter_server.models import RequestEvent, ServiceRequest
 from counter_server.usecases import documents, inquiries
 from counter_server.usecases.catalog_versions import Snapshot
+from counter_server.usecases.tracking_reads import Event, TrackedRequest
 from shared.validators import InvalidValue, clean_mobile, clean_national_code
 from shared.workflow import EVENT_LABELS, FINAL, STATUS_LABELS, Status
 
@@ -107,7 +109,7 @@ class PublicView:
         }
 
 
-def _step_completions(events: list[RequestEvent], positions: dict[str, int]
+def _step_completions(events: Sequence[RequestEvent | Event], positions: dict[str, int]
                       ) -> dict[int, datetime]:
     """When each step (by position) was finished, from the history; `positions` maps the
     request's step ids to their places in its workflow."""
@@ -128,7 +130,7 @@ def _step_completions(events: list[RequestEvent], positions: dict[str, int]
     return done
 
 
-def _state_note(events: list[RequestEvent]) -> str | None:
+def _state_note(events: Sequence[RequestEvent | Event]) -> str | None:
     """The latest note to the applicant written since the request reached its status (or,
     by an advance, its step)."""
     reached = max((i for i, e in enumerate(events)
@@ -137,7 +139,7 @@ def _state_note(events: list[RequestEvent]) -> str | None:
     return notes[-1] if notes else None
 
 
-def _notes_by_step(events: list[RequestEvent], positions: dict[str, int]
+def _notes_by_step(events: Sequence[RequestEvent | Event], positions: dict[str, int]
                    ) -> dict[int, list[StepNote]]:
     """The notes to the applicant by the position of the step they were written at: the step
     the request was at, except an advance's, which belongs to the step it finished."""
@@ -154,13 +156,13 @@ def _notes_by_step(events: list[RequestEvent], positions: dict[str, int]
     return notes
 
 
-def _asked(request: ServiceRequest) -> list[dict[str, str]]:
+def _asked(request: ServiceRequest | TrackedRequest) -> list[dict[str, str]]:
     slots = documents.asked_slots(request) or []
     return [{"id": slot, "name": name}
             for slot, name in zip(slots, documents.slot_names(request, slots), strict=True)]
 
 
-def _citizen_action(request: ServiceRequest, asked: list[dict[str, str]],
+def _citizen_action(request: ServiceRequest | TrackedRequest, asked: list[dict[str, str]],
                     note: str | None) -> str | None:
     """What the applicant must do, in one Persian text: the documents asked for, the note."""
     if request.status != Status.waiting_citizen:
@@ -170,24 +172,48 @@ def _citizen_action(request: ServiceRequest, asked: list[dict[str, str]],
     return " ".join(part for part in said if part) or None
 
 
-def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | None = None
-                ) -> PublicView:
+@dataclass(frozen=True)
+class Steps:
+    """A service's steps as its terms give them: (id, title, actor) and each id's place."""
+
+    steps: tuple[tuple[str, str, str], ...]
+    positions: dict[str, int]
+
+
+# Steps by the identity of their terms: a catalog version's terms are parsed once per process
+# (`models.catalog.services_of`) and never change, so their steps are worked out once too.
+_STEPS: dict[int, tuple[dict[str, Any], Steps]] = {}
+
+
+def steps_of(terms: dict[str, Any]) -> Steps:
+    known = _STEPS.get(id(terms))
+    if known is not None and known[0] is terms:
+        return known[1]
+    steps = Steps(tuple((s["id"], s["title"], s["actor"]) for s in terms["steps"]),
+                  {s["id"]: index for index, s in enumerate(terms["steps"])})
+    _STEPS[id(terms)] = (terms, steps)
+    return steps
+
+
+def public_view(request: ServiceRequest | TrackedRequest, snapshot: Snapshot,
+                now: datetime | None = None) -> PublicView:
     now = now or utcnow()
     status = Status(request.status)
     terms = request.service
-    positions = {step["id"]: index for index, step in enumerate(terms["steps"])}
+    known = steps_of(terms)
+    positions = known.positions
     current = positions.get(request.current_step, 0)
     completions = _step_completions(request.events, positions)
     notes = _notes_by_step(request.events, positions)
     steps = []
-    for index, step in enumerate(terms["steps"]):
+    for index, (step_id, title, actor) in enumerate(known.steps):
         if index in completions or (status in FINAL and index < current):
             state = "done"
         elif index == current and status not in FINAL:
             state = "current"
         else:
             state = "pending"
-        steps.append(StepView(step["id"], index, step["title"], step["actor"], state,
+        steps.append(StepView(step_id, index, title, actor, state,
                               completions.get(index), notes.get(index, [])))
     state_note, asked = _state_note(request.events), _asked(request)
     calendar = snapshot.calendar
@@ -210,7 +236,7 @@ def public_view(request: ServiceRequest, snapshot: Snapshot, now: datetime | Non
     )
 
 
-def _received(request: ServiceRequest, terms: dict[str, Any]) -> list[str]:
+def _received(request: ServiceRequest | TrackedRequest, terms: dict[str, Any]) -> list[str]:
     """The names of the documents received (the slots' titles, never the files' names)."""
     names = {d["id"]: d["name"] for d in terms.get("documents", [])}
     return [names[d.slot] for d in request.documents if not d.replaced and d.slot in names]
