@@ -36,13 +36,7 @@ from counter_server import create_app
 from counter_server.context import database
 from counter_server.db import normalize_url, utcnow
 from counter_server.models import User
-from counter_server.usecases import (
-    catalog_versions,
-    queue_report,
-    report_rollups,
-    reports,
-    request_report,
-)
+from counter_server.usecases import catalog_versions, queue_report, request_report, reports
 from counter_server.usecases.staff import Role, create_user
 from shared import jalali
 
@@ -170,27 +164,6 @@ def timed(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
-def roll(url: str) -> None:
-    """Roll up every settled day (what the worker does every REPORT_ROLLUP_SECONDS)."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        started = time.perf_counter()
-        days = report_rollups.roll_due(database())
-        log(f"{days} report day(s) rolled up in {time.perf_counter() - started:.1f} s")
-    with create_engine(normalize_url(url)).begin() as sql:
-        for table in ("queue_rollups", "request_rollups"):
-            count = sql.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-            size = sql.execute(text(f"SELECT pg_size_pretty(pg_total_relation_size('{table}'))"))
-            log(f"{table}: {count:,} rows, {size.scalar()}")
-
-
-def unroll(url: str) -> None:
-    with create_engine(normalize_url(url)).begin() as sql:
-        for table in ("queue_rollups", "request_rollups", "report_days"):
-            sql.execute(text(f"DELETE FROM {table}"))
-    log("roll-ups forgotten: every day is computed from its rows")
-
-
 def measure(url: str, repeat: int) -> None:
     from flask_login import login_user
 
@@ -243,17 +216,9 @@ def main() -> None:
     parser.add_argument("--tickets-per-day", type=int, default=2000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--roll", action="store_true",
-                        help="roll up the settled days first, as the worker does")
-    parser.add_argument("--unroll", action="store_true",
-                        help="forget the roll-ups first: every day computed from its rows")
     args = parser.parse_args()
     if args.fill:
         fill(args.database_url, args.tickets_per_day, args.days)
-    if args.unroll:
-        unroll(args.database_url)
-    if args.roll:
-        roll(args.database_url)
     measure(args.database_url, args.repeat)
 
 

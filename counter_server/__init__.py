@@ -19,7 +19,6 @@ from counter_server.db import Database
 from counter_server.extensions import CookieSessions, csrf, limiter
 from counter_server.sms import provider_from_config
 from counter_server.storage import storage_from_config
-from counter_server.usecases import report_rollups
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -44,7 +43,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["miz.db"] = Database(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"],
                                         pool_size=int(app.config["DATABASE_POOL_SIZE"]),
                                         max_overflow=int(app.config["DATABASE_MAX_OVERFLOW"]))
-    report_rollups.watch(app.extensions["miz.db"])
     app.extensions["miz.storage"] = storage_from_config(app.config)
     app.extensions["miz.sms"] = provider_from_config(app.config, app.instance_path)
     app.extensions["miz.bus"] = bus_from_config(app.config) if app.config.get("INQUIRY_URL") \

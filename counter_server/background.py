@@ -4,7 +4,6 @@
     flask --app counter_server inquiries verify-log
     flask --app counter_server inquiries purge
     flask --app counter_server uploads sweep
-    flask --app counter_server reports roll
 
 The worker runs `inquiry` jobs (asking other agencies through the bus), `sms` jobs (handing
 messages to the SMS provider) and `sms-status` jobs (asking after their delivery). Settings
@@ -20,9 +19,7 @@ are ahead of it; 3 by default, empty for never).
 
 The worker is also the server's housekeeper: when it starts and every hour after it purges
 old evidence and sweeps the uploads folder of half-written files and files no row names
-(`usecases/stored_files.py`) once they are `UPLOADS_SWEEP_AFTER_SECONDS` old (3600); and every
-`REPORT_ROLLUP_SECONDS` (300) it rolls up the supervisors' reports' settled days that are new
-or were written to since (`usecases/report_rollups.py`).
+(`usecases/stored_files.py`) once they are `UPLOADS_SWEEP_AFTER_SECONDS` old (3600).
 """
 
 from __future__ import annotations
@@ -49,9 +46,6 @@ from counter_server.usecases import (
     evidence,
     inquiries,
     notifications,
-    queue_report,  # noqa: F401  (registers its roll-up)
-    report_rollups,
-    request_report,  # noqa: F401  (registers its roll-up)
     stored_files,
 )
 from shared.catalog.schema import CalendarSpec
@@ -76,7 +70,6 @@ def defaults() -> dict[str, Any]:
         "SMS_RECEIPT_DELAY_SECONDS": 30,
         "SMS_QUEUE_NEAR_AHEAD": 3,
         "UPLOADS_SWEEP_AFTER_SECONDS": 3600,
-        "REPORT_ROLLUP_SECONDS": 300,
     }
 
 
@@ -187,7 +180,6 @@ def worker_command(once: bool, threads: int | None, kinds: tuple[str, ...]) -> N
         signal.signal(signum, lambda *_: stop.set())
     maintenance = threading.Thread(target=_maintain, args=(app, stop), daemon=True)
     maintenance.start()
-    threading.Thread(target=_roll_reports, args=(app, stop), daemon=True).start()
     click.echo(f"Worker {runner.name}: {runner.settings.threads} lane(s); Ctrl-C to stop.")
     runner.run_forever(stop)
     click.echo("Worker stopped.")
@@ -201,28 +193,6 @@ def _maintain(app: Flask, stop: threading.Event) -> None:
             if swept.orphans or swept.partial:
                 app.logger.info(_swept_line(swept))
             stop.wait(MAINTENANCE_SECONDS)
-
-
-def _roll_reports(app: Flask, stop: threading.Event) -> None:
-    with app.app_context():
-        while not stop.is_set():
-            try:
-                rolled = report_rollups.roll_due(database())
-            except Exception:  # a failed round is logged and tried again next time
-                app.logger.exception("rolling up the reports failed")
-            else:
-                if rolled:
-                    app.logger.info("%d report day(s) rolled up", rolled)
-            stop.wait(float(app.config["REPORT_ROLLUP_SECONDS"]))
-
-
-reports_cli = AppGroup("reports", help="The supervisors' reports.")
-
-
-@reports_cli.command("roll")
-def roll_command() -> None:
-    """Roll up every settled report day that is new or was written to since its roll-up."""
-    click.echo(f"{report_rollups.roll_due(database())} day(s) rolled up.")
 
 
 inquiries_cli = AppGroup("inquiries", help="The evidence log of inquiries to other agencies.")
@@ -282,4 +252,3 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(inquiries_cli)
     app.cli.add_command(uploads_cli)
-    app.cli.add_command(reports_cli)

@@ -4,7 +4,6 @@ from counter_server.models.catalog import CatalogDraft, CatalogVersion, Category
 from counter_server.models.deliverables import Deliverable
 from counter_server.models.inquiries import EvidenceHead, Inquiry, InquiryExchange
 from counter_server.models.jobs import Circuit, Job, UsageDay
-from counter_server.models.report_rollups import QueueRollup, ReportDay, RequestRollup
 from counter_server.models.walk_in_queue import Counter, Lease, Office, QueueDay, Ticket, TicketEvent
 from counter_server.models.service_requests import (
     MobileConfirmation,
@@ -34,11 +33,8 @@ __all__ = [
     "Notification",
     "Office",
     "QueueDay",
-    "QueueRollup",
-    "ReportDay",
     "RequestDocument",
     "RequestEvent",
-    "RequestRollup",
     "Service",
     "ServiceAssignment",
     "ServiceRequest",

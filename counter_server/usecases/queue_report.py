@@ -12,26 +12,26 @@ issued it, the staff who did (counter), or neither (online).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
-from counter_server.models import Counter, QueueRollup, Ticket, TicketEvent, User
-from counter_server.usecases import report_rollups
+from counter_server.models import Counter, Ticket, TicketEvent, User
 from counter_server.usecases.catalog_versions import Snapshot
 from counter_server.usecases.reports import (
     Filters,
+    Histogram,
     local_hour,
+    merge,
     percentile,
     seconds_between,
     whole,
 )
 from counter_server.usecases.walk_in_queue import DONE, NO_SHOW
-from shared.workcalendar import WorkCalendar
 
 DIMENSIONS: dict[str, str] = {"office": "دفتر", "queue": "صف", "counter": "باجه",
                               "clerk": "کارمند"}
@@ -81,23 +81,24 @@ class QueueReport:
 
 
 def report(session: Session, snapshot: Snapshot, filters: Filters) -> QueueReport:
-    """The queue report for `filters` (office, service, queue, counter, clerk, channel):
-    settled days from their roll-ups, the others from the tickets."""
+    """The queue report for `filters` (office, service, queue, counter, clerk, channel)."""
     where = _where(filters)
-    plan = report_rollups.plan(session, report_rollups.QUEUE, filters.date_from,
-                               filters.date_to)
-    found = cells(session, [*where, report_rollups.within(Ticket.day, plan.computed)],
-                  filters.offset_minutes(snapshot.calendar)) if plan.computed else {}
-    if plan.rolled:
-        _merge_into(found, _rolled(session, filters, plan.rolled))
+    offset = filters.offset_minutes(snapshot.calendar)
+    counts = _counts(session, where)
+    waits = _histograms(session, where, Ticket.called_at.is_not(None),
+                        seconds_between(Ticket.issued_at, Ticket.called_at),
+                        Ticket.office_slug, Ticket.queue_slug)
+    services = _histograms(
+        session, where, Ticket.status == DONE,
+        seconds_between(func.coalesce(Ticket.serving_started_at, Ticket.called_at),
+                        Ticket.finished_at),
+        Ticket.office_slug, Ticket.queue_slug, Ticket.counter_id, Ticket.called_by_id)
     label = _labeller(session, snapshot)
-    total = Cell()
-    for cell in found.values():
-        total.add(cell)
-    heat = total.heat
+    groups = {dimension: _figures(dimension, counts, waits, services, label)
+              for dimension in DIMENSIONS}
     return QueueReport(
-        totals=_summary("", "همه", total), transfers=total.transfers, heat=dict(heat),
-        groups={dimension: _figures(dimension, found, label) for dimension in DIMENSIONS},
+        totals=_total(counts, waits, services), transfers=_transfers(session, where),
+        heat=_heat(session, where, offset), groups=groups,
         longest=_longest(session, snapshot, where, label))
 
 
@@ -110,160 +111,112 @@ def _where(filters: Filters) -> list[ColumnElement[bool]]:
                           (Ticket.called_by_id, filters.clerk)):
         if value is not None:
             where.append(column == value)
-    if filters.channel in CHANNELS:
-        where.append(CHANNEL == filters.channel)
+    if filters.channel == "kiosk":
+        where.append(Ticket.kiosk_id.is_not(None))
+    elif filters.channel == "counter":
+        where.append(and_(Ticket.kiosk_id.is_(None), Ticket.issued_by_id.is_not(None)))
+    elif filters.channel == "online":
+        where.append(and_(Ticket.kiosk_id.is_(None), Ticket.issued_by_id.is_(None)))
     return where
 
 
-# A ticket's channel: the kiosk that issued it, the staff who did, or neither (online).
-CHANNEL = case((Ticket.kiosk_id.is_not(None), "kiosk"),
-               (Ticket.issued_by_id.is_not(None), "counter"), else_="online")
-CHANNELS = ("kiosk", "counter", "online")
-
-# The combination of filters a cell counts: office, queue, service, channel, counter, clerk.
-Combo = tuple[str, str, str, str, int | None, int | None]
-COMBO = (Ticket.office_slug, Ticket.queue_slug, Ticket.service_slug, CHANNEL,
-         Ticket.counter_id, Ticket.called_by_id)
-DIMENSION_OF: dict[str, Callable[[Combo], object]] = {
-    "office": lambda k: k[0], "queue": lambda k: k[1], "counter": lambda k: k[4],
-    "clerk": lambda k: k[5]}
+# A key of the grouped rows: (office, queue, counter, clerk); counter and clerk may be None.
+Key = tuple[str, str, int | None, int | None]
+DIMENSION_OF: dict[str, Callable[[tuple], object]] = {
+    "office": lambda k: k[0], "queue": lambda k: k[1],
+    "counter": lambda k: k[2] if len(k) > 2 else None,
+    "clerk": lambda k: k[3] if len(k) > 3 else None,
+}
 
 
 @dataclass
-class Cell:
-    """The figures of some tickets, mergeable: counts and histograms of whole seconds."""
-
+class _Count:
     tickets: int = 0
     served: int = 0
     no_shows: int = 0
-    transfers: int = 0
-    waits: dict[int, int] = field(default_factory=dict)
-    services: dict[int, int] = field(default_factory=dict)
-    heat: dict[tuple[int, int], int] = field(default_factory=dict)  # (weekday, hour) → n
-
-    def add(self, other: Cell) -> None:
-        self.tickets += other.tickets
-        self.served += other.served
-        self.no_shows += other.no_shows
-        self.transfers += other.transfers
-        for mine, theirs in ((self.waits, other.waits), (self.services, other.services),
-                             (self.heat, other.heat)):
-            for value, count in theirs.items():
-                mine[value] = mine.get(value, 0) + count  # type: ignore[index]
 
 
-def cells(session: Session, where: list[ColumnElement[bool]], offset: int
-          ) -> dict[Combo, Cell]:
-    """The tickets `where` selects, one cell per combination of the report's filters."""
-    found: dict[Combo, Cell] = defaultdict(Cell)
-    counts = (select(*COMBO, func.count(), func.sum(case((Ticket.status == DONE, 1), else_=0)),
-                     func.sum(case((Ticket.status == NO_SHOW, 1), else_=0)))
-              .where(*where).group_by(*COMBO))
-    for *combo, tickets, served, no_shows in session.execute(counts):
-        cell = found[tuple(combo)]  # type: ignore[index]
-        cell.tickets, cell.served, cell.no_shows = int(tickets), int(served or 0), \
-            int(no_shows or 0)
-    for attribute, condition, seconds in (
-            ("waits", Ticket.called_at.is_not(None),
-             seconds_between(Ticket.issued_at, Ticket.called_at)),
-            ("services", Ticket.status == DONE,
-             seconds_between(func.coalesce(Ticket.serving_started_at, Ticket.called_at),
-                             Ticket.finished_at))):
-        value = whole(seconds).label("seconds")
-        query = select(*COMBO, value, func.count()).where(*where, condition) \
-            .group_by(*COMBO, value)
-        for *combo, taken, count in session.execute(query):
-            getattr(found[tuple(combo)], attribute)[max(int(taken), 0)] = int(count)  # type: ignore[index]
-    transfers = (select(*COMBO, func.count()).select_from(TicketEvent)
-                 .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-                 .where(TicketEvent.action == "transferred", *where).group_by(*COMBO))
-    for *combo, count in session.execute(transfers):
-        found[tuple(combo)].transfers = int(count)  # type: ignore[index]
-    hour = local_hour(Ticket.issued_at, offset).label("hour")
-    heat = select(*COMBO, Ticket.day, hour, func.count()).where(*where) \
-        .group_by(*COMBO, Ticket.day, hour)
-    for *combo, day, hour_of_day, count in session.execute(heat):
-        cell_heat = found[tuple(combo)].heat  # type: ignore[index]
-        key = (weekday_index(day), int(hour_of_day))
-        cell_heat[key] = cell_heat.get(key, 0) + int(count)
-    return dict(found)
+def _counts(session: Session, where: list[ColumnElement[bool]]) -> dict[Key, _Count]:
+    """Tickets, served and no-shows by office, queue, counter and clerk."""
+    query = (select(Ticket.office_slug, Ticket.queue_slug, Ticket.counter_id,
+                    Ticket.called_by_id, func.count(),
+                    func.sum(case((Ticket.status == DONE, 1), else_=0)),
+                    func.sum(case((Ticket.status == NO_SHOW, 1), else_=0)))
+             .where(*where)
+             .group_by(Ticket.office_slug, Ticket.queue_slug, Ticket.counter_id,
+                       Ticket.called_by_id))
+    return {(o, q, c, u): _Count(int(n), int(s or 0), int(x or 0))
+            for o, q, c, u, n, s, x in session.execute(query)}
 
 
-def _merge_into(found: dict[Combo, Cell], more: Iterable[tuple[Combo, Cell]]) -> None:
-    for combo, cell in more:
-        if combo in found:
-            found[combo].add(cell)
-        else:
-            found[combo] = cell
+def _histograms(session: Session, where: list[ColumnElement[bool]],
+                condition: ColumnElement[bool], seconds: ColumnElement[float],
+                *keys: ColumnElement[object]) -> dict[tuple, dict[int, int]]:
+    """How many tickets took each whole number of seconds, by `keys`."""
+    value = whole(seconds).label("seconds")
+    query: Select = (select(*keys, value, func.count()).where(*where, condition)
+                     .group_by(*keys, value))
+    found: dict[tuple, dict[int, int]] = defaultdict(dict)
+    for row in session.execute(query):
+        *key, seconds_taken, count = row
+        found[tuple(key)][max(int(seconds_taken), 0)] = int(count)
+    return found
 
 
-# -- the roll-ups ------------------------------------------------------------------------------
-
-def roll_day(session: Session, day: date, calendar: WorkCalendar) -> None:
-    """Store `day`'s cells as its roll-up (replacing an older one) in the caller's
-    transaction."""
-    offset = Filters(day, day).offset_minutes(calendar)
-    session.execute(delete(QueueRollup).where(QueueRollup.day == day))
-    rows = [{"day": day, "office_slug": combo[0], "queue_slug": combo[1],
-             "service_slug": combo[2], "channel": combo[3], "counter_id": combo[4],
-             "clerk_id": combo[5], "tickets": cell.tickets, "served": cell.served,
-             "no_shows": cell.no_shows, "transfers": cell.transfers,
-             "waits": sorted(cell.waits.items()), "services": sorted(cell.services.items()),
-             "hours": sorted((hour, count) for (_, hour), count in cell.heat.items())}
-            for combo, cell in cells(session, [Ticket.day == day], offset).items()]
-    if rows:
-        session.execute(insert(QueueRollup), rows)
+def _summary(key: str, label: str, count: _Count, wait: Histogram, service: Histogram
+             ) -> Figures:
+    return Figures(key, label, count.tickets, count.served, count.no_shows,
+                   percentile(wait, 0.5), percentile(wait, 0.9),
+                   percentile(service, 0.5), percentile(service, 0.9))
 
 
-report_rollups.register(report_rollups.QUEUE, roll_day)
-
-
-def _rolled(session: Session, filters: Filters, spans: tuple[report_rollups.Span, ...]
-            ) -> Iterator[tuple[Combo, Cell]]:
-    """The cells of the rolled days in `spans` that the filters keep."""
-    where: list[ColumnElement[bool]] = [report_rollups.within(QueueRollup.day, spans)]
-    for column, value in ((QueueRollup.office_slug, filters.office),
-                          (QueueRollup.service_slug, filters.service),
-                          (QueueRollup.queue_slug, filters.queue),
-                          (QueueRollup.counter_id, filters.counter),
-                          (QueueRollup.clerk_id, filters.clerk),
-                          (QueueRollup.channel, filters.channel if filters.channel in CHANNELS
-                           else None)):
-        if value is not None:
-            where.append(column == value)
-    query = select(QueueRollup.day, QueueRollup.office_slug, QueueRollup.queue_slug,
-                   QueueRollup.service_slug, QueueRollup.channel, QueueRollup.counter_id,
-                   QueueRollup.clerk_id, QueueRollup.tickets, QueueRollup.served,
-                   QueueRollup.no_shows, QueueRollup.transfers, QueueRollup.waits,
-                   QueueRollup.services, QueueRollup.hours).where(*where)
-    for (day, office, queue, service, channel, counter, clerk, tickets, served, no_shows,
-         transfers, waits, services, hours) in session.execute(query):
-        weekday = weekday_index(day)
-        yield (office, queue, service, channel, counter, clerk), Cell(
-            tickets, served, no_shows, transfers, dict(waits), dict(services),
-            {(weekday, h): n for h, n in hours})
-
-
-# -- figures -----------------------------------------------------------------------------------
-
-def _summary(key: str, label: str, cell: Cell) -> Figures:
-    return Figures(key, label, cell.tickets, cell.served, cell.no_shows,
-                   percentile(cell.waits, 0.5), percentile(cell.waits, 0.9),
-                   percentile(cell.services, 0.5), percentile(cell.services, 0.9))
-
-
-def _figures(dimension: str, found: dict[Combo, Cell], label: Callable[[str, object], str]
+def _figures(dimension: str, counts: dict[Key, _Count], waits: dict[tuple, dict[int, int]],
+             services: dict[tuple, dict[int, int]], label: Callable[[str, object], str]
              ) -> list[Figures]:
-    """One row per value of `dimension`; waits belong to the lobby (office and queue), not
-    to a counter or a clerk."""
     pick = DIMENSION_OF[dimension]
-    groups: dict[object, Cell] = defaultdict(Cell)
-    for combo, cell in found.items():
-        groups[pick(combo)].add(cell if dimension in ("office", "queue")
-                                else replace(cell, waits={}))
-    figures = [_summary("" if value is None else str(value), label(dimension, value), cell)
-               for value, cell in groups.items()]
+    by_count: dict[object, _Count] = defaultdict(_Count)
+    for key, count in counts.items():
+        total = by_count[pick(key)]
+        total.tickets += count.tickets
+        total.served += count.served
+        total.no_shows += count.no_shows
+    by_wait: dict[object, list[Histogram]] = defaultdict(list)
+    if dimension in ("office", "queue"):  # waits belong to the lobby, not to a counter
+        for key, histogram in waits.items():
+            by_wait[pick(key)].append(histogram)
+    by_service: dict[object, list[Histogram]] = defaultdict(list)
+    for key, histogram in services.items():
+        by_service[pick(key)].append(histogram)
+    figures = [_summary("" if value is None else str(value), label(dimension, value),
+                        count, merge(by_wait[value]), merge(by_service[value]))
+               for value, count in by_count.items()]
     return sorted(figures, key=lambda f: (f.label == UNKNOWN, -f.tickets, f.label))
+
+
+def _total(counts: dict[Key, _Count], waits: dict[tuple, dict[int, int]],
+           services: dict[tuple, dict[int, int]]) -> Figures:
+    count = _Count(sum(c.tickets for c in counts.values()),
+                   sum(c.served for c in counts.values()),
+                   sum(c.no_shows for c in counts.values()))
+    return _summary("", "همه", count, merge(waits.values()), merge(services.values()))
+
+
+def _transfers(session: Session, where: list[ColumnElement[bool]]) -> int:
+    query = (select(func.count()).select_from(TicketEvent)
+             .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+             .where(TicketEvent.action == "transferred", *where))
+    return int(session.scalar(query) or 0)
+
+
+def _heat(session: Session, where: list[ColumnElement[bool]], offset: int
+          ) -> dict[tuple[int, int], int]:
+    hour = local_hour(Ticket.issued_at, offset).label("hour")
+    query = (select(Ticket.day, hour, func.count()).where(*where)
+             .group_by(Ticket.day, hour))
+    heat: dict[tuple[int, int], int] = defaultdict(int)
+    for day, hour_of_day, count in session.execute(query):
+        heat[(weekday_index(day), int(hour_of_day))] += int(count)
+    return dict(heat)
 
 
 def _longest(session: Session, snapshot: Snapshot, where: list[ColumnElement[bool]],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import io
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -16,14 +16,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.context import database
 from counter_server.models import Counter, RequestEvent, ServiceRequest, Ticket, TicketEvent
-from counter_server.models import QueueRollup, ReportDay, RequestRollup
-from counter_server.usecases import (
-    catalog_versions,
-    queue_report,
-    report_rollups,
-    request_report,
-    reports,
-)
+from counter_server.usecases import catalog_versions, queue_report, request_report, reports
 from counter_server.usecases.reports import Filters, percentile
 from shared.tracking_codes import new_code
 from tests.conftest import login
@@ -83,20 +76,6 @@ def _ticket(day: date, queue: str, service: str, number: int, issued: datetime, 
                   issued_at=issued, received_at=issued, **values)
 
 
-LATER = datetime(2026, 12, 6, 9, tzinfo=UTC)  # every day of the data is settled by then
-
-
-def _roll_up(app: Flask, *kinds: str) -> None:
-    """Roll up every settled day, as the worker does, and check `kinds` read the range
-    from it."""
-    with app.app_context():
-        assert report_rollups.roll_due(database(), now=LATER) > 0
-        with database().session() as session:
-            for kind in kinds:
-                plan = report_rollups.plan(session, kind, SAT, MON)
-                assert plan.rolled == ((SAT, MON),) and plan.computed == ()
-
-
 def _filters(**values: object) -> Filters:
     return Filters(date_from=SAT, date_to=MON, **values)  # type: ignore[arg-type]
 
@@ -116,11 +95,8 @@ def test_jalali_ranges_and_bad_dates() -> None:
     assert (default.date_to - default.date_from).days == reports.DEFAULT_DAYS - 1
 
 
-@pytest.mark.parametrize("rolled", [False, True], ids=["computed", "rolled-up"])
 def test_the_queue_report_figures(app: Flask, lobby_data: None,
-                                  staff_users: dict[str, int], rolled: bool) -> None:
-    if rolled:
-        _roll_up(app, report_rollups.QUEUE)
+                                  staff_users: dict[str, int]) -> None:
     with app.app_context(), database().transaction() as session:
         snapshot = catalog_versions.current_snapshot(session)
         result = queue_report.report(session, snapshot, _filters())
@@ -195,11 +171,8 @@ def request_data(app: Flask, staff_users: dict[str, int]) -> None:
         seed_requests(session, staff_users["guides"], staff_users["crafts"])
 
 
-@pytest.mark.parametrize("rolled", [False, True], ids=["computed", "rolled-up"])
 def test_the_requests_report_figures(app: Flask, request_data: None,
-                                     staff_users: dict[str, int], rolled: bool) -> None:
-    if rolled:
-        _roll_up(app, report_rollups.REQUESTS)
+                                     staff_users: dict[str, int]) -> None:
     with app.app_context(), database().transaction() as session:
         snapshot = catalog_versions.current_snapshot(session)
         result = request_report.report(session, snapshot, _filters(), today=date(2026, 12, 1))
@@ -227,56 +200,6 @@ def test_the_requests_report_figures(app: Flask, request_data: None,
     assert result.overdue_count == 1 and result.overdue[0].days_late == 56
     assert [(r.reason, r.count) for r in result.reasons] == [("مدارک ناقص است", 2)]
     assert online.filed == 3 and online.closed == 2 and online.on_time == 1
-
-
-def test_a_write_to_a_rolled_day_is_counted_until_it_is_rolled_again(
-        app: Flask, lobby_data: None, request_data: None, staff_users: dict[str, int]) -> None:
-    _roll_up(app, report_rollups.QUEUE, report_rollups.REQUESTS)
-    with app.app_context(), database().transaction() as session:
-        ticket = session.query(Ticket).filter_by(day=SAT, number=2).one()
-        session.add(TicketEvent(office_slug="isfahan-hq", ticket_id=ticket.id,
-                                action="transferred", at=at(28, 5, 50)))
-        late = session.query(ServiceRequest).filter_by(status="submitted").one()  # filed 29th
-        late.status, late.assigned_to_id = "completed", staff_users["crafts"]
-        late.events.append(RequestEvent(action="complete", actor="staff", to_status="completed",
-                                        step="submit", at=at(30, 8)))
-    with app.app_context(), database().transaction() as session:
-        queue_plan = report_rollups.plan(session, report_rollups.QUEUE, SAT, MON)
-        request_plan = report_rollups.plan(session, report_rollups.REQUESTS, SAT, MON)
-        assert queue_plan.computed == ((SAT, SAT),)  # the ticket's day, from the tickets
-        assert request_plan.computed == ((date(2026, 11, 29), date(2026, 11, 29)),)
-        snapshot = catalog_versions.current_snapshot(session)
-        assert queue_report.report(session, snapshot, _filters()).transfers == 2
-        figures = request_report.report(session, snapshot, _filters(), today=date(2026, 12, 1))
-        assert (figures.filed, figures.closed, figures.on_time) == (5, 5, 3)
-    _roll_up(app, report_rollups.QUEUE, report_rollups.REQUESTS)
-    with app.app_context(), database().transaction() as session:
-        snapshot = catalog_versions.current_snapshot(session)
-        assert queue_report.report(session, snapshot, _filters()).transfers == 2
-        figures = request_report.report(session, snapshot, _filters(), today=date(2026, 12, 1))
-        assert (figures.filed, figures.closed, figures.on_time) == (5, 5, 3)
-        assert session.query(QueueRollup).filter_by(day=SAT).count() > 0
-        assert session.query(RequestRollup).filter_by(day=MON).count() > 0
-
-
-def test_todays_writes_count_nothing_and_today_is_never_rolled(
-        app: Flask, staff_users: dict[str, int]) -> None:
-    with app.app_context():
-        calendar = catalog_versions.current_snapshot(database().session()).calendar
-        today = calendar.local_date(datetime.now(UTC))
-        with database().transaction() as session:
-            seed_lobby(session, staff_users["guides"], staff_users["crafts"], None)
-            session.add(_ticket(today, GUIDES, "tour-guide-card", 9, datetime.now(UTC),
-                                "waiting"))
-        with database().session() as session:
-            counted = dict(session.query(ReportDay.day, ReportDay.changes)
-                           .filter_by(kind=report_rollups.QUEUE))
-        assert today not in counted and counted[SAT] > 0
-        report_rollups.roll_due(database())
-        with database().session() as session:
-            rolled = {day for (day,) in session.query(QueueRollup.day).distinct()}
-        assert today not in rolled and today - timedelta(days=1) not in rolled
-        assert SAT in rolled
 
 
 def test_supervisors_see_the_reports_and_download_them(
@@ -315,11 +238,3 @@ def test_a_clerk_cannot_reach_reports(client: FlaskClient, staff_users: dict[str
                  "/desk/reports/queue-heat.csv", "/desk/reports/requests-overdue.xlsx",
                  "/desk/reports/satisfaction/service.csv"):
         assert client.get(path).status_code == 403, path
-
-
-def test_the_roll_command_rolls_the_settled_days(app: Flask, lobby_data: None) -> None:
-    first = app.test_cli_runner().invoke(args=["reports", "roll"])
-    assert first.exit_code == 0 and "day(s) rolled up." in first.output
-    assert not first.output.startswith("0 ")
-    again = app.test_cli_runner().invoke(args=["reports", "roll"])
-    assert again.output.strip() == "0 day(s) rolled up."  # nothing written since
