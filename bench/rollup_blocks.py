@@ -3,6 +3,12 @@
     .venv/bin/python bench/rollup_blocks.py \
         --database-url postgresql://postgres@127.0.0.1:5432/miz_reports_bench
 
+The day roll-ups it starts from were built and then taken out again (slower to read over a
+year than the rows, see bench/RESULTS.md); to run this, make them with that commit's code:
+
+    git worktree add /tmp/miz-5c5a1fe 5c5a1fe && cd /tmp/miz-5c5a1fe
+    .venv/bin/python bench/report_bench.py --roll --database-url …/miz_reports_bench
+
 Reads the day roll-ups of the last 365 days that `report_bench.py --roll` made, merges them
 into one JSON document per report and month (every combination of filters inside it), with
 histograms at a coarser resolution — waits and service times exact below 2 minutes, then 5 s
