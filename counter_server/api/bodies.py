@@ -42,9 +42,25 @@ def parse_body(model: type[M]) -> M:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
+    return validate(model, data)
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Decoded JSON `data` as `model`, strictly; 422 with the error of every field."""
     try:
         return model.model_validate_json(json.dumps(_integral_floats_as_integers(data)),
                                          strict=True)
     except ValidationError as exc:
         raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
                        errors=body_errors(exc)) from None
+
+
+def json_part(name: str) -> Any:
+    """The decoded JSON of the multipart form's part `name`; 422 (`invalid_body`) when it is
+    missing or not JSON."""
+    text = request.form.get(name)
+    try:
+        return json.loads(text) if text is not None else None
+    except ValueError:
+        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
+                       errors={name: FIELD_INVALID}) from None

@@ -176,6 +176,40 @@ class DocumentUpload(BaseModel):
     mobile: str | None = None
 
 
+class FilingDocumentIn(BaseModel):
+    """One document of a filing; its file comes in the part named by its `client_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: UUID = Field(description="Idempotency key of the document, and the name of the "
+                            "multipart part that carries its file")
+    slot: str = Field(min_length=1, max_length=80, description="The document's id in the "
+                      "service's terms")
+
+
+class FilingUpload(BaseModel):
+    """multipart/form-data: `request`, the JSON body of `POST /requests`; `documents`, a
+    JSON array of each document's `client_id` and `slot`; and each document's file in a part
+    named by its `client_id`."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "additionalProperties": {"type": "string", "format": "binary"}})
+
+    request: RequestIn
+    documents: list[FilingDocumentIn] = Field(max_length=20)
+
+
+class FiledDocumentOut(DocumentOut):
+    client_id: UUID
+    created: bool = Field(description="False when an earlier delivery had stored it")
+
+
+class FilingOut(BaseModel):
+    request: RequestOut
+    created: bool = Field(description="False when an earlier delivery had filed the request")
+    documents: list[FiledDocumentOut]
+
+
 class StepNoteOut(BaseModel):
     at: datetime
     event: str = Field(description="The action that wrote it, e.g. advance")
