@@ -96,7 +96,8 @@ def request_json(item: ServiceRequest) -> dict[str, Any]:
     "(200); the same id with another body is refused (422, `idempotency_key_reused`).",
 )
 def submit_request() -> tuple[dict[str, Any], int]:
-    submission = _submission(parse_body(RequestIn))
+    body = parse_body(RequestIn)
+    submission = _submission(body)
     kiosk, staff = current_kiosk(), current_staff()
     check = None
     online = submission.channel == Channel.online
