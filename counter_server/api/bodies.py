@@ -56,11 +56,22 @@ def validate(model: type[M], data: Any) -> M:
 
 
 def json_part(name: str) -> Any:
-    """The decoded JSON of the multipart form's part `name`; 422 (`invalid_body`) when it is
-    missing or not JSON."""
+    """The decoded JSON of the multipart form's part `name` (None when there is none); 422
+    (`invalid_body`) when it is not JSON."""
     text = request.form.get(name)
+    return _decoded(name, text) if text is not None else None
+
+
+def json_array_parts(name: str) -> list[Any]:
+    """A multipart form's array `name`, as OpenAPI sends one: a part holding a JSON array,
+    or a part per item, or no part when it is empty; 422 (`invalid_body`) for one not JSON."""
+    items = [_decoded(name, text) for text in request.form.getlist(name)]
+    return items[0] if len(items) == 1 and isinstance(items[0], list) else items
+
+
+def _decoded(name: str, text: str) -> Any:
     try:
-        return json.loads(text) if text is not None else None
+        return json.loads(text)
     except ValueError:
         raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
                        errors={name: FIELD_INVALID}) from None

@@ -16,6 +16,7 @@ from counter_server.api.auth import current_kiosk, current_staff, is_kiosk_call
 from counter_server.api.bodies import (
     FIELD_INVALID,
     FIELD_REQUIRED,
+    json_array_parts,
     json_part,
     parse_body,
     validate,
@@ -338,7 +339,7 @@ def file_with_documents() -> tuple[dict[str, Any], int]:
         raise ApiError(401, "kiosk_token_required",
                        "این درخواست فقط با توکن کیوسک پذیرفته می‌شود.")
     body = validate(FilingUpload, {"request": json_part("request"),
-                                   "documents": json_part("documents")})
+                                   "documents": json_array_parts("documents")})
     uploads = [_upload_part(str(part.client_id), part.slot) for part in body.documents]
     storage, config = current_app.extensions["miz.storage"], current_app.config
 
