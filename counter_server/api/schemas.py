@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from counter_server.usecases.filings import MAX_DOCUMENTS as MAX_FILING_DOCUMENTS
 from shared.catalog.schema import Catalog, Channel, Duration, ServiceSpec
 from shared.tracking_codes import INPUT_PATTERN, MAX_INPUT_LENGTH
 
@@ -196,7 +197,7 @@ class FilingUpload(BaseModel):
         "additionalProperties": {"type": "string", "format": "binary"}})
 
     request: RequestIn
-    documents: list[FilingDocumentIn] = Field(max_length=20)
+    documents: list[FilingDocumentIn] = Field(max_length=MAX_FILING_DOCUMENTS)
 
 
 class FiledDocumentOut(DocumentOut):
