@@ -175,6 +175,7 @@ class Gunicorn:
                         return
             except (OSError, urllib.error.URLError):
                 time.sleep(0.2)
+        self.stop()  # not left running behind the failed bench
         raise SystemExit(f"gunicorn did not start; see {WORK / 'gunicorn.log'}")
 
     def cpu_seconds(self) -> float:
