@@ -42,9 +42,36 @@ def parse_body(model: type[M]) -> M:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "بدنه درخواست باید یک شیء JSON باشد.")
+    return validate(model, data)
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Decoded JSON `data` as `model`, strictly; 422 with the error of every field."""
     try:
         return model.model_validate_json(json.dumps(_integral_floats_as_integers(data)),
                                          strict=True)
     except ValidationError as exc:
         raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
                        errors=body_errors(exc)) from None
+
+
+def json_part(name: str) -> Any:
+    """The decoded JSON of the multipart form's part `name` (None when there is none); 422
+    (`invalid_body`) when it is not JSON."""
+    text = request.form.get(name)
+    return _decoded(name, text) if text is not None else None
+
+
+def json_array_parts(name: str) -> list[Any]:
+    """A multipart form's array `name`, as OpenAPI sends one: a part holding a JSON array,
+    or a part per item, or no part when it is empty; 422 (`invalid_body`) for one not JSON."""
+    items = [_decoded(name, text) for text in request.form.getlist(name)]
+    return items[0] if len(items) == 1 and isinstance(items[0], list) else items
+
+
+def _decoded(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ApiError(422, "invalid_body", "ساختار درخواست نادرست است.",
+                       errors={name: FIELD_INVALID}) from None

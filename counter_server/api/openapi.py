@@ -45,6 +45,8 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     body: type[BaseModel] | None = None
     body_media_type: str = "application/json"
+    body_encoding: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per multipart part: how it is encoded (e.g. `{"contentType": "application/json"}`)."""
     path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -150,11 +152,10 @@ def _operation_object(rule: str, method: str, op: Operation) -> dict[str, Any]:
     if op.description:
         result["description"] = op.description
     if op.body:
-        result["requestBody"] = {
-            "required": True,
-            "content": {op.body_media_type: {
-                "schema": {"$ref": REF.format(model=op.body.__name__)}}},
-        }
+        media: dict[str, Any] = {"schema": {"$ref": REF.format(model=op.body.__name__)}}
+        if op.body_encoding:
+            media["encoding"] = op.body_encoding
+        result["requestBody"] = {"required": True, "content": {op.body_media_type: media}}
     return result
 
 

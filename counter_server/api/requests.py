@@ -3,6 +3,8 @@ the check of a delivered document (`GET /verify/<id>`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from counter_server.api import bp
 from counter_server.api.auth import current_kiosk, current_staff, is_kiosk_call
-from counter_server.api.bodies import FIELD_INVALID, FIELD_REQUIRED, parse_body
+from counter_server.api.bodies import (
+    FIELD_INVALID,
+    FIELD_REQUIRED,
+    json_array_parts,
+    json_part,
+    parse_body,
+    validate,
+)
 from counter_server.api.errors import ApiError
 from counter_server.api.openapi import operation
 from counter_server.api.schemas import (
@@ -22,6 +31,8 @@ from counter_server.api.schemas import (
     CodeIn,
     ConfirmedOut,
     ErrorBody,
+    FilingOut,
+    FilingUpload,
     MobileConfirmationIn,
     MobileConfirmationOut,
     RequestIn,
@@ -35,11 +46,12 @@ from counter_server.context import bus, database, public_url, session, unit_of_w
 from counter_server.db import utcnow
 from counter_server.extensions import limiter
 from counter_server.quotas import track_limit
-from counter_server.models import ServiceRequest
+from counter_server.models import RequestDocument, ServiceRequest
 from counter_server.usecases import (
     catalog_versions,
     delivery,
     documents,
+    filings,
     inquiries,
     mobile_confirmation,
     public_tracking,
@@ -87,11 +99,7 @@ def request_json(item: ServiceRequest) -> dict[str, Any]:
 )
 def submit_request() -> tuple[dict[str, Any], int]:
     body = parse_body(RequestIn)
-    submission = Submission(
-        client_id=str(body.client_id), service=body.service, channel=body.channel,
-        applicant=body.applicant.model_dump(), fields=body.fields,
-        tracking_code=body.tracking_code, catalog_version=body.catalog_version,
-        created_at=body.created_at)
+    submission = _submission(body)
     kiosk, staff = current_kiosk(), current_staff()
     check = None
     online = submission.channel == Channel.online
@@ -103,17 +111,32 @@ def submit_request() -> tuple[dict[str, Any], int]:
         return service_requests.submit(db, submission, kiosk=kiosk, user=staff,
                                        public_url=public_url(), mobile_check=check)
 
-    try:
+    with _filing_refusals():
         filed = unit_of_work(work)
+    if online and filed.created:
+        quotas.count_filing(current_app.config, request.remote_addr or "",
+                            filed.request.applicant_mobile)
+    return request_json(filed.request), 201 if filed.created else 200
+
+
+def _submission(body: RequestIn) -> Submission:
+    return Submission(
+        client_id=str(body.client_id), service=body.service, channel=body.channel,
+        applicant=body.applicant.model_dump(), fields=body.fields,
+        tracking_code=body.tracking_code, catalog_version=body.catalog_version,
+        created_at=body.created_at)
+
+
+@contextmanager
+def _filing_refusals() -> Iterator[None]:
+    """A filing's refusals as API errors: 503 without a catalog, the submission's own."""
+    try:
+        yield
     except catalog_versions.NoCatalog:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
     except SubmissionRefused as exc:
         extra = {"errors": exc.errors} if exc.errors else {}
         raise ApiError(exc.status, exc.code, exc.message, **extra) from None
-    if online and filed.created:
-        quotas.count_filing(current_app.config, request.remote_addr or "",
-                            filed.request.applicant_mobile)
-    return request_json(filed.request), 201 if filed.created else 200
 
 
 def _check_filing_quota(submission: Submission) -> None:
@@ -302,8 +325,70 @@ def upload_document(code: str) -> tuple[dict[str, Any], int]:
         document, created = unit_of_work(work)
     except documents.DocumentRejected as exc:
         raise ApiError(422, exc.code, exc.message) from None
-    return ({"id": document.id, "slot": document.slot, "media_type": document.media_type,
-             "size": document.size, "sha256": document.sha256}, 201 if created else 200)
+    return document_json(document), 201 if created else 200
+
+
+@bp.post("/filings")
+@operation(
+    "File a kiosk's request together with its documents, in one call",
+    {201: ("Filed, or completed: something was added", FilingOut),
+     200: ("A replay: the request and every document were already there", FilingOut),
+     401: ("Kiosks only: the kiosk's token is needed (`kiosk_token_required`)", ErrorBody),
+     403: ("The request was filed by another kiosk (`not_this_kiosks_request`)", ErrorBody),
+     409: ("The kiosk's tracking code is already taken", ErrorBody),
+     422: ("Invalid parts, the request's refusal, or a document refused (its code, and its "
+           "`client_id` as `document`): nothing of the filing is kept", ValidationErrorBody)},
+    tag="requests", body=FilingUpload, body_media_type="multipart/form-data",
+    body_encoding={"request": {"contentType": "application/json"},
+                   "documents": {"contentType": "application/json"}},
+    description="What `POST /requests` and `POST /requests/<code>/documents` do, in one "
+    "transaction: a document refused refuses the whole filing, and nothing of it is kept. "
+    "Idempotent by each part's `client_id`: a replay answers with what exists (200) and adds "
+    "only what is missing (201). Files are checked as for a single upload. An older server "
+    "answers 404 `not_found`: send the request and each document separately.",
+)
+def file_with_documents() -> tuple[dict[str, Any], int]:
+    kiosk = current_kiosk()
+    if kiosk is None:
+        raise ApiError(401, "kiosk_token_required",
+                       "این درخواست فقط با توکن کیوسک پذیرفته می‌شود.")
+    body = validate(FilingUpload, {"request": json_part("request"),
+                                   "documents": json_array_parts("documents")})
+    uploads = [_upload_part(str(part.client_id), part.slot) for part in body.documents]
+    storage, config = current_app.extensions["miz.storage"], current_app.config
+
+    def work(db: Session) -> filings.FiledWithDocuments:
+        return filings.file_with_documents(
+            db, storage, _submission(body.request), uploads, kiosk=kiosk,
+            public_url=public_url(), max_bytes=config["MAX_DOCUMENT_BYTES"],
+            max_total=config["MAX_FILING_BYTES"])
+
+    try:
+        with _filing_refusals():
+            result = unit_of_work(work)
+    except filings.DocumentRefused as exc:
+        raise ApiError(422, exc.code, exc.message, document=exc.client_id) from None
+    except documents.DocumentRejected as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    return ({"request": request_json(result.filed.request), "created": result.filed.created,
+             "documents": [{**document_json(row), "client_id": row.client_id,
+                            "created": created} for row, created in result.documents]},
+            201 if result.created else 200)
+
+
+def _upload_part(client_id: str, slot: str) -> documents.Upload:
+    """The document `client_id` of a filing, from the part named by it (422 without one)."""
+    file = request.files.get(client_id)
+    if file is None:
+        raise ApiError(422, "document_file_missing", "پرونده یکی از مدارک فرستاده نشده است.",
+                       document=client_id)
+    return documents.Upload(client_id=client_id, slot=slot, filename=file.filename or "",
+                            data=file.read())
+
+
+def document_json(document: RequestDocument) -> dict[str, Any]:
+    return {"id": document.id, "slot": document.slot, "media_type": document.media_type,
+            "size": document.size, "sha256": document.sha256}
 
 
 def _uploader(item: ServiceRequest, own_kiosk: bool) -> str:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from counter_server.usecases.filings import MAX_DOCUMENTS as MAX_FILING_DOCUMENTS
 from shared.catalog.schema import Catalog, Channel, Duration, ServiceSpec
 from shared.tracking_codes import INPUT_PATTERN, MAX_INPUT_LENGTH
 
@@ -174,6 +175,40 @@ class DocumentUpload(BaseModel):
     file: bytes = Field(json_schema_extra={"format": "binary"})
     national_code: str | None = None
     mobile: str | None = None
+
+
+class FilingDocumentIn(BaseModel):
+    """One document of a filing; its file comes in the part named by its `client_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: UUID = Field(description="Idempotency key of the document, and the name of the "
+                            "multipart part that carries its file")
+    slot: str = Field(min_length=1, max_length=80, description="The document's id in the "
+                      "service's terms")
+
+
+class FilingUpload(BaseModel):
+    """multipart/form-data: `request`, the JSON body of `POST /requests`; `documents`, a
+    JSON array of each document's `client_id` and `slot`; and each document's file in a part
+    named by its `client_id`."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "additionalProperties": {"type": "string", "format": "binary"}})
+
+    request: RequestIn
+    documents: list[FilingDocumentIn] = Field(max_length=MAX_FILING_DOCUMENTS)
+
+
+class FiledDocumentOut(DocumentOut):
+    client_id: UUID
+    created: bool = Field(description="False when an earlier delivery had stored it")
+
+
+class FilingOut(BaseModel):
+    request: RequestOut
+    created: bool = Field(description="False when an earlier delivery had filed the request")
+    documents: list[FiledDocumentOut]
 
 
 class StepNoteOut(BaseModel):

@@ -55,6 +55,7 @@ from counter_server.sms.provider import (
 )
 from counter_server.usecases import documents
 from shared.jalali import TEHRAN, to_local
+from shared.workflow import Action
 from shared.sms import parts
 from shared.sms_texts import (
     DEFAULT_TEMPLATES,
@@ -130,8 +131,9 @@ def enqueue(session: Session, request: ServiceRequest, event: RequestEvent,
             request.service.get("sms"), event.action, event.step):
         return
     text = message_for(request, event, public_url)
-    last = session.scalar(select(Notification.text).where(
-        Notification.request_id == request.id).order_by(Notification.id.desc()).limit(1))
+    last = None if event.action == Action.submit else session.scalar(  # submit is the first
+        select(Notification.text).where(Notification.request_id == request.id)
+        .order_by(Notification.id.desc()).limit(1))
     if text is not None and text != last:
         send_text(session, request, event, event.action, text)
 

@@ -118,7 +118,7 @@ def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = No
         applicant_mobile=applicant["mobile"], fields=values, status=Status.submitted,
         current_step=spec.step_after_filing.id, flags=flags,
         due_date=spec.duration.due_date(now, snapshot.calendar), client_created_at=submission.created_at,
-        created_at=now,
+        created_at=now, events=[], documents=[],  # new: known empty, never lazy-loaded
     )
     session.add(request)
     session.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,7 @@ from kiosk.local.store import utcnow
 from kiosk.sync.policy import KioskPolicy
 
 REQUESTS_PATH = "/api/v1/requests"
+FILINGS_PATH = "/api/v1/filings"
 TICKETS_PATH = "/api/v1/tickets"
 LEASES_PATH = "/api/v1/tickets/leases"
 SURVEYS_PATH = "/api/v1/surveys"
@@ -156,8 +157,13 @@ class ApiClient:
         multipart (werkzeug) compiles a pattern for each new boundary, which is a good share
         of the work for a 200 KB scan. 32 random hex digits still never occur in a scan.
         """
-        parts: list[tuple[str, Any]] = [*fields.items(), ("file", (filename, data, media_type))]
-        body, content_type = encode_multipart_formdata(parts, boundary=self._boundary)
+        return self.post_parts(path, [*fields.items(), ("file", (filename, data, media_type))],
+                               timeout=timeout)
+
+    def post_parts(self, path: str, parts: Sequence[tuple[str, Any]], *,
+                   timeout: float | None = None) -> Reply:
+        """A multipart POST of `parts`: (name, text) or (name, (filename, bytes, type))."""
+        body, content_type = encode_multipart_formdata(list(parts), boundary=self._boundary)
         return self.call("POST", path, data=body, headers={"Content-Type": content_type},
                          timeout=timeout)
 

@@ -11,6 +11,12 @@ per record): losing the last group to a crash costs a replay, never a record.
 
 Order and failures:
 
+- A request and its documents go in one call (`POST /api/v1/filings`): one HTTP round trip,
+  one transaction on the server. An older server answers 404: the kiosk then sends the
+  request and each document separately, as before, and asks again an hour later. A filing
+  the server refuses is sent again record by record, so that each gets its own verdict
+  (the request filed, only a bad document refused, as separate calls would have it).
+
 - Records go in the order they were made wherever the order matters: a request, then its
   documents, then the tickets and survey answers that name its tracking code form one
   *chain*, always sent one after the other. Independent chains (other requests, tickets
@@ -86,11 +92,12 @@ from kiosk.sync.api_client import (
     parse_time,
 )
 from kiosk.sync import revocations
-from kiosk.sync.delivery import ack_of, send_record
+from kiosk.sync.delivery import ack_of, filing_acks, send_filing, send_record
 from kiosk.sync.policy import KioskPolicy
 from kiosk.sync.redaction import redacted_logger
 
 log = redacted_logger(__name__)
+FILINGS_RETRY = 3600.0  # seconds before asking again a server that knew no filings
 
 
 def software_version() -> str:
@@ -175,6 +182,7 @@ class SyncEngine:
         self.catalogs = catalogs or CatalogCache(store)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._filings_missing_at: float | None = None
         self.pace = SyncPace()
 
     # -- control --
@@ -351,6 +359,49 @@ class SyncEngine:
         if pushing.blocked is not None:
             raise pushing.blocked
 
+    def filing_documents(self, record: OutboxRecord, later: list[OutboxRecord]
+                         ) -> list[OutboxRecord]:
+        """The documents of `later` that go with `record` in one filing: none unless it is a
+        request and the server takes filings (`policy.filings`; not after an older server
+        said it does not know them, until `FILINGS_RETRY` seconds later)."""
+        if record.kind != "request" or not self.policy.filings:
+            return []
+        if self._filings_missing_at is not None:
+            if time.monotonic() - self._filings_missing_at < FILINGS_RETRY:
+                return []
+            self._filings_missing_at = None
+        return [r for r in later if r.kind == "document" and r.depends_on == record.id]
+
+    def _push_filing(self, record: OutboxRecord, documents: list[OutboxRecord],
+                     pushing: _Push) -> bool:
+        """Send a request with its documents in one call and settle them all; False when
+        they must go one by one instead: an older server, a refusal (each record then gets
+        its own verdict: the request may be filed and only a bad document refused), a scan
+        gone, an answer that does not account for every record."""
+        now = utcnow()
+        if any(r.claimed_until and r.claimed_until > now for r in (record, *documents)):
+            raise Blocked(f"record {record.id} is being sent by the kiosk's screen")
+        try:
+            reply = send_filing(self.api, record, documents)
+        except FileNotFoundError:
+            return False
+        except Unreachable as exc:
+            self.store.note_attempt(record.id, str(exc), self.clock())
+            raise
+        if reply.status in (200, 201):
+            try:
+                pushing.acknowledge(*filing_acks(record.id, documents, reply))
+            except ValueError:
+                return False
+            return True
+        if is_transient(reply):
+            self.store.note_attempt(record.id, reply.error_text, self.clock(), reply.status)
+            raise Blocked(f"filing {record.id}: {reply.error_text}")
+        if endpoint_missing(reply):
+            log.info("the server takes no filings yet: requests and documents go one by one")
+            self._filings_missing_at = time.monotonic()
+        return False
+
     def _push_one(self, record: OutboxRecord, pushing: _Push) -> None:
         """Send one record and settle it: acknowledged, refused for good, or left pending
         (Unreachable / Blocked raised, except for surveys, which never hold the line)."""
@@ -496,25 +547,32 @@ class _Push:
         self.blocked: Exception | None = None
 
     def send_chain(self, records: list[OutboxRecord]) -> None:
-        """Send records in order; a chain stops at the first record that cannot go now."""
-        for record in records:
+        """Send records in order (a request with its documents in one filing where the
+        server takes it); a chain stops at the first record that cannot go now."""
+        settled: set[int] = set()
+        for index, record in enumerate(records):
             if self.blocked is not None or self.engine._stop.is_set():
                 return
             with self.lock:
-                if record.id in self.refused:
+                if record.id in self.refused or record.id in settled:
                     continue
             try:
+                documents = self.engine.filing_documents(record, records[index + 1:])
+                if documents and self.engine._push_filing(record, documents, self):
+                    settled.update(d.id for d in documents)
+                    continue
                 self.engine._push_one(record, self)
             except (Unreachable, Blocked) as exc:
                 with self.lock:
                     self.blocked = self.blocked or exc
                 return
 
-    def acknowledge(self, ack: Ack) -> None:
+    def acknowledge(self, *acks: Ack) -> None:
+        """Gather acknowledgements (a filing's together: they are committed in one group)."""
         with self.lock:
-            self.acks.append(ack)
-            self.report.pushed += 1
-            self.report.replayed += ack.http_status == 200
+            self.acks.extend(acks)
+            self.report.pushed += len(acks)
+            self.report.replayed += sum(ack.http_status == 200 for ack in acks)
             flushed = self._flush() if len(self.acks) >= self.engine.policy.ack_group else False
         self._remove_discarded(flushed)
 

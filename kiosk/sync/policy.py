@@ -39,6 +39,8 @@ class KioskPolicy:
     batch: int = 200
     concurrency: int = 4
     """Chains of records sent side by side (1: one record at a time, strictly in order)."""
+    filings: bool = True
+    """Send a request with its documents in one call where the server takes it."""
     ack_group: int = 50
     """Acknowledgements committed together (a crash costs a replay of at most this many)."""
     purge_after_ack: bool = True

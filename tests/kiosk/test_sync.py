@@ -477,3 +477,82 @@ def test_a_drain_across_server_restarts_waits_only_until_the_server_answers(
         assert server.counts() == {"requests": 30, "documents": 30, "tickets": 0, "surveys": 0}
     finally:
         server.close()
+
+
+# --- a request and its documents in one call -----------------------------------------------
+
+class NotedPosts:
+    """WSGI middleware: notes the path of every POST; paths in `missing` answer 404
+    `not_found`, as a server from before them does."""
+
+    def __init__(self, app: Any, missing: tuple[str, ...] = ()) -> None:
+        self.app, self.missing, self.paths = app, missing, []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "POST":
+            self.paths.append(path)
+        if path in self.missing:
+            start_response("404 NOT FOUND", [("Content-Type", "application/json")])
+            return [b'{"code": "not_found", "message": "-"}']
+        return self.app(environ, start_response)
+
+    def count(self, suffix: str) -> int:
+        return sum(path.endswith(suffix) for path in self.paths)
+
+
+def test_a_request_and_its_documents_go_in_one_call(
+        server: LiveServer, tmp_path: Path, demo_catalog: Catalog) -> None:
+    noted = server.wsgi = NotedPosts(server.wsgi)
+    server.start()
+    config = config_for(server, tmp_path / "kiosk")
+    with KioskStore(config.data_dir) as store:
+        codes = file_some(make_kiosk(config_for(server, tmp_path / "off", "http://127.0.0.1:9"),
+                                     store), demo_catalog, 3)
+        report = engine_for(config, store).run_once()
+        assert report.ok and report.pushed == 6 and report.replayed == 0, report.summary()
+        assert store.counts() == {"pending": 0, "sent": 6, "failed": 0}
+    assert (noted.count("/filings"), noted.count("/requests"), noted.count("/documents")) \
+        == (3, 0, 0)
+    assert server.counts()["requests"] == server.counts()["documents"] == 3
+    assert server.codes() == sorted(codes)
+
+
+def test_an_older_server_gets_the_request_and_its_documents_one_by_one(
+        server: LiveServer, tmp_path: Path, demo_catalog: Catalog) -> None:
+    noted = server.wsgi = NotedPosts(server.wsgi, missing=("/api/v1/filings",))
+    server.start()
+    config = config_for(server, tmp_path / "kiosk")
+    with KioskStore(config.data_dir) as store:
+        offline = make_kiosk(config_for(server, tmp_path / "off", "http://127.0.0.1:9"), store)
+        codes = file_some(offline, demo_catalog, 3)
+        engine = engine_for(config, store, concurrency=1)
+        report = engine.run_once()
+        assert report.ok and report.pushed == 6 and report.failed == 0, report.summary()
+        codes += file_some(offline, demo_catalog, 1)
+        assert engine.run_once().pushed == 2
+    assert noted.count("/filings") == 1  # asked once, then remembered
+    assert (noted.count("/requests"), noted.count("/documents")) == (4, 4)
+    assert server.counts()["requests"] == server.counts()["documents"] == 4
+    assert server.codes() == sorted(codes)
+
+
+def test_a_filing_refused_for_its_document_files_the_request_and_refuses_only_the_document(
+        server: LiveServer, tmp_path: Path, demo_catalog: Catalog) -> None:
+    noted = server.wsgi = NotedPosts(server.wsgi)
+    server.start()
+    config = config_for(server, tmp_path / "kiosk")
+    with KioskStore(config.data_dir) as store:
+        offline = make_kiosk(config_for(server, tmp_path / "off", "http://127.0.0.1:9"), store)
+        [code] = file_some(offline, demo_catalog, 1)
+        [document] = store.records_for(code, "document")
+        assert document.file is not None
+        document.file.write_bytes(b"#!/bin/sh\nnot a scan\n")  # a scan gone bad on disk
+        report = engine_for(config, store).run_once()
+        assert report.ok and report.pushed == 1 and report.failed == 1, report.summary()
+        [failed] = store.failed()
+        assert failed.id == document.id and "document_format_not_accepted" in (
+            failed.last_error or "")
+    assert (noted.count("/filings"), noted.count("/requests"), noted.count("/documents")) \
+        == (1, 1, 1)
+    assert server.codes() == [code] and server.counts()["documents"] == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -59,6 +60,14 @@ def schema_valid_requests_are_not_malformed(ctx, response, case) -> None:  # noq
 def database_url(tmp_path: Path) -> str:
     """SQLite only: this checks the contract, not the database."""
     return f"sqlite:///{tmp_path / 'miz-contract.sqlite3'}"
+
+
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    """One kiosk token makes every generated call, faster than a kiosk ever would: its own
+    limit (tested in test_abuse_limits.py) is raised so that it never answers for the
+    contract."""
+    return {"KIOSK_RATE_LIMIT": "100000 per minute"}
 
 
 @pytest.fixture
