@@ -169,7 +169,7 @@ def main() -> None:
                     holder = None
                     if open_streams:
                         holder = Holder(streams.base, paths,
-                                        2 * (args.duration + args.warmup) + 25)
+                                        2 * (args.duration + args.warmup + 10) + 15)
                         time.sleep(8)  # every stream connected and sent its first event
                     rows = measure(api, url, plans, args.duration, args.warmup)
                     held = holder.result() if holder else {}
