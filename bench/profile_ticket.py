@@ -7,9 +7,9 @@ As `tickets.lua` sends it: the seeded kiosk's bearer token, a fresh `client_id` 
 with the production settings `lobby_bench.py` uses (the Redis limiter at `--redis`, the
 kiosk limit raised by configuration, queue hours not enforced). It prints every statement one
 warm call sends (SQLAlchemy's `before_cursor_execute`, the pool's pre-ping included), times
-`--calls` calls through Flask's test client, then prints cProfile's heaviest functions (CPU time,
-not wall: the machine is shared) by cumulative and by own time. Tickets it issues are left in the database (the office of the
-seeded kiosk, today).
+`--calls` calls through Flask's test client, then prints cProfile's heaviest functions (CPU
+time, not wall: the machine is shared) by cumulative and by own time. Tickets it issues are
+left in the database (the office of the seeded kiosk, today).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def main() -> None:
         body = {"client_id": str(uuid.uuid4()), "service": SERVICE}
         return client.post("/api/v1/tickets", json=body, headers=headers).status_code
 
-    print(f"app {common.app_version()} from {common.APP_ROOT} on {common.backend(args.database_url)}")
+    print(f"app {common.app_version()} from {common.APP_ROOT} "
+          f"on {common.backend(args.database_url)}")
     for _ in range(5):
         call()
     statements: list[str] = []
@@ -86,8 +87,8 @@ def main() -> None:
     for _ in range(args.calls):
         call()
     profiler.disable()
-    print(f"{args.calls} calls under cProfile: {1000 * (time.process_time() - cpu) / args.calls:.2f}"
-          " ms of CPU a call")
+    spent = 1000 * (time.process_time() - cpu) / args.calls
+    print(f"{args.calls} calls under cProfile: {spent:.2f} ms of CPU a call")
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

@@ -36,7 +36,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from lobby_bench import PRODUCTION, SERVICE, TICKETS_LUA, prepare, run_wrk, write_lines  # noqa: E402
+from lobby_bench import (  # noqa: E402
+    PRODUCTION,
+    SERVICE,
+    TICKETS_LUA,
+    prepare,
+    run_wrk,
+    write_lines,
+)
 from queue_bench import OFFICE, duplicates  # noqa: E402
 from track_bench import LUA, Server, wait_until_quiet  # noqa: E402
 
