@@ -3,11 +3,16 @@
     .venv/bin/pip install py-spy
     .venv/bin/python bench/pyspy_track.py --db sqlite --endpoint api
     .venv/bin/python bench/pyspy_track.py --db pg --endpoint page --seconds 20
+    .venv/bin/python bench/pyspy_track.py --endpoint ticket --production --server gthread:2x32 \
+        --connections 32 --database-url postgresql://postgres@127.0.0.1:5432/bench_tickets
 
 Unlike profile_track.py (in-process, Flask's test client) this sees what the real server does:
 gunicorn's request parsing, the sockets, the database driver. It prints the functions that
 were on the workers' stacks most often (inclusive) and where the samples ended (own time);
-the raw stacks go to var/bench/pyspy-<endpoint>-<db>.txt (flamegraph.pl input).
+the raw stacks go to var/bench/pyspy-<endpoint>-<db>.txt (flamegraph.pl input). `--endpoint
+ticket` takes tickets (`tickets.lua`: the seeded kiosk's token, a fresh `client_id` each);
+`--production` runs the server with `lobby_bench.py`'s production settings (Redis limiter,
+limits raised by configuration).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import time
 
 import common
 from track_bench import DB_SHORTCUTS, LUA, VENV_BIN, Server, ServerConfig, check
+
+TICKETS_LUA = common.BENCH_DIR / "tickets.lua"
+SERVICE = "tour-guide-card"
 
 
 def summarize(raw: str, top: int) -> None:
@@ -55,14 +63,22 @@ def summarize(raw: str, top: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=sorted(DB_SHORTCUTS), default="sqlite")
-    parser.add_argument("--endpoint", choices=("api", "page"), default="api")
+    parser.add_argument("--endpoint", choices=("api", "page", "ticket"), default="api")
+    parser.add_argument("--database-url", help="instead of --db")
+    parser.add_argument("--production", action="store_true",
+                        help="lobby_bench.py's production settings (Redis limiter at --redis)")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--server", type=ServerConfig.parse, default=ServerConfig("sync", 4, 1))
     parser.add_argument("--wsgi", default="counter_server:create_app()")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
-    url = DB_SHORTCUTS[args.db]
+    url = args.database_url or DB_SHORTCUTS[args.db]
+    if args.production:
+        from lobby_bench import PRODUCTION
+
+        os.environ.update(PRODUCTION, MIZ_RATELIMIT_STORAGE_URI=args.redis)
     codes, token = common.codes_file(url), common.token_file(url).read_text().strip()
     out = common.VAR_DIR / f"pyspy-{args.endpoint}-{common.backend(url)}.txt"
     (common.VAR_DIR / "logs").mkdir(parents=True, exist_ok=True)
@@ -70,11 +86,14 @@ def main() -> None:
     load = None
     try:
         server.start()
-        check(server.base, args.endpoint, codes.read_text().split()[0], token)
-        prefix = "/api/v1/track/" if args.endpoint == "api" else "/t/"
+        script, wrk_args = TICKETS_LUA, [token, SERVICE]
+        if args.endpoint != "ticket":
+            check(server.base, args.endpoint, codes.read_text().split()[0], token)
+            prefix = "/api/v1/track/" if args.endpoint == "api" else "/t/"
+            script, wrk_args = LUA, ["track", str(codes), token, prefix]
         load = subprocess.Popen(
             ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.seconds + 6}s",
-             "-s", str(LUA), server.base, "--", "track", str(codes), token, prefix],
+             "-s", str(script), server.base, "--", *wrk_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(3)  # warm
         assert server.process is not None
@@ -83,10 +102,11 @@ def main() -> None:
                         "--format", "raw", "--output", str(out), "--nonblocking"],
                        check=True, capture_output=True)
         output, _ = load.communicate(timeout=args.seconds + 30)
-        print(f"app {common.app_version()}; {args.db}; gunicorn {args.server}; "
+        print(f"app {common.app_version()}; {common.backend(url)}; gunicorn {args.server}; "
               f"wrk -c {args.connections}:")
         print("\n".join(line for line in output.splitlines()
-                        if "Requests/sec" in line or "Latency" in line))
+                        if "Requests/sec" in line or "Latency" in line
+                        or line.startswith("MIZ_RESULT")))
     finally:
         if load is not None and load.poll() is None:
             load.terminate()

@@ -57,6 +57,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "FILINGS_PER_ADDRESS": "30 per hour",
         "FILINGS_PER_MOBILE": "10 per day",
         "KIOSK_RATE_LIMIT": "1200 per minute",
+        # A kiosk's token is looked up at most this often per process (usecases/kiosks.py
+        # TokenCache): a revoked or renewed token stops working within it.
+        "KIOSK_TOKEN_CACHE_SECONDS": 1.0,
         # Lookups by tracking code per address (a citizen's browser; kiosks are exempt).
         "TRACK_RATE_LIMIT": "60 per minute",
         "SESSION_COOKIE_SECURE": True,
@@ -76,6 +79,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # The polled reads (a board, a ticket's state) ask whether the office's lobby moved at
         # most this often per process, and serve what they last read in between.
         "LOBBY_CACHE_SECONDS": 1.0,
+        # …and a ticket just taken gets its place in line and estimate from a view at most
+        # this old — what is printed on paper cannot be corrected, so as fresh as the board by
+        # default; raising it spares taking tickets the view's rebuild (it reads the whole
+        # day's tickets), at the price of a place in line up to that many seconds stale.
+        "LOBBY_ISSUED_VIEW_SECONDS": 1.0,
         "BOARD_HEARTBEAT_SECONDS": 15.0,
         # Live streams (lobby_events.py), per server process, sized for a province: 50 lobby
         # boards and 2,000 phones following their tickets, with room for connections that a

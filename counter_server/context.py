@@ -55,7 +55,22 @@ def close_session(_exc: BaseException | None = None) -> None:
 def unit_of_work(work: Callable[[Session], T]) -> T:
     """Run `work` and commit; when a concurrent writer won a unique key, roll back and run it
     again — the idempotent use cases then find the row the other writer committed."""
-    db_session = session()
+    return _attempts(session(), work)
+
+
+def statement_unit_of_work(work: Callable[[Session], T]) -> T:
+    """`unit_of_work` for a use case each of whose statements leaves the database whole
+    (`walk_in_queue.issue`): on PostgreSQL, in a session of its own whose statements commit
+    as they run (AUTOCOMMIT: no BEGIN, no COMMIT round trip, no lock held between two
+    statements); on SQLite, the request's transaction (its one writer is the lock)."""
+    if database().dialect != "postgresql":
+        return unit_of_work(work)
+    with database().session(writes=True) as own:
+        own.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return _attempts(own, work)
+
+
+def _attempts(db_session: Session, work: Callable[[Session], T]) -> T:
     for attempt in range(1, RETRIES + 1):
         try:
             result = work(db_session)

@@ -80,10 +80,12 @@ def empty_app(database_url: str, tmp_path: Path, app_settings: dict[str, Any]
     instance = tmp_path / "instance"
     # No quiet hours: tests that send SMS must not depend on the hour they run at (the quiet
     # hours have tests of their own, with a clock they set). The lobby's reads ask the database
-    # on every call (LOBBY_CACHE_SECONDS 0): a test reads right after the change it made.
+    # on every call (LOBBY_CACHE_SECONDS 0, and LOBBY_ISSUED_VIEW_SECONDS 0 for the place a
+    # new ticket is given): a test reads right after the change it made.
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": False,
                       "SMS_QUIET_HOURS": "", "LOBBY_CACHE_SECONDS": 0,
+                      "LOBBY_ISSUED_VIEW_SECONDS": 0,
                       **ONLINE_FILING, **app_settings})
     with app.app_context():
         migrate.upgrade(database())

@@ -11,8 +11,8 @@ from wtforms import ValidationError
 
 from counter_server.api.errors import ApiError
 from counter_server import quotas
-from counter_server.context import session
-from counter_server.models import Kiosk, User
+from counter_server.context import database
+from counter_server.models import User
 from counter_server.usecases import kiosks
 
 BEARER = "Bearer "
@@ -24,15 +24,24 @@ def bearer_token() -> str | None:
     return header[len(BEARER):].strip() if header.startswith(BEARER) else None
 
 
-def current_kiosk() -> Kiosk | None:
+def token_cache() -> kiosks.TokenCache:
+    """This process's kiosk tokens (`KIOSK_TOKEN_CACHE_SECONDS`)."""
+    cache: kiosks.TokenCache | None = current_app.extensions.get("miz.kiosk_tokens")
+    if cache is None:
+        cache = current_app.extensions.setdefault("miz.kiosk_tokens", kiosks.TokenCache(
+            float(current_app.config["KIOSK_TOKEN_CACHE_SECONDS"])))
+    return cache
+
+
+def current_kiosk() -> kiosks.Caller | None:
     """The kiosk whose token this call carries; 401 for an unknown or revoked token."""
     if "kiosk" not in g:
         token = bearer_token()
-        kiosk = kiosks.authenticate(session(), token) if token else None
+        kiosk = token_cache().authenticate(database(), token) if token else None
         if token and kiosk is None:
             raise ApiError(401, "invalid_token", "توکن کیوسک نامعتبر است یا باطل شده است.")
         g.kiosk = kiosk
-    kiosk_or_none: Kiosk | None = g.kiosk
+    kiosk_or_none: kiosks.Caller | None = g.kiosk
     return kiosk_or_none
 
 
@@ -65,7 +74,7 @@ def spend_kiosk_quota() -> None:
     not by the address: kiosks are exempt from the per-address limits); 429 past it."""
     if not is_kiosk_call():
         return
-    kiosk: Kiosk = g.kiosk
+    kiosk: kiosks.Caller = g.kiosk
     if not quotas.spend(current_app.config["KIOSK_RATE_LIMIT"], "kiosk", str(kiosk.id)):
         raise ApiError(429, "kiosk_rate_limited",
                        "این کیوسک در این دقیقه درخواست بسیار فرستاده است؛ کمی بعد دوباره بفرستید.")

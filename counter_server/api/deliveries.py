@@ -28,12 +28,13 @@ from counter_server.api.schemas import (
 )
 from counter_server.context import session
 from counter_server.delivery import keys
-from counter_server.models import Deliverable, Kiosk, ServiceRequest
+from counter_server.models import Deliverable, ServiceRequest
 from counter_server.usecases import delivery
+from counter_server.usecases.kiosks import Caller
 from shared import jalali
 
 
-def _kiosk_only() -> Kiosk:
+def _kiosk_only() -> Caller:
     kiosk = current_kiosk()
     if kiosk is None:
         raise ApiError(401, "kiosk_token_required", "این نشانی فقط برای کیوسک‌هاست.")

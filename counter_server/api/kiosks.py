@@ -23,6 +23,7 @@ from counter_server.api.schemas import (
 )
 from counter_server.clock import now
 from counter_server.context import unit_of_work
+from counter_server.models import Kiosk
 from counter_server.usecases import catalog_versions
 from counter_server.usecases import kiosk_status, surveys
 
@@ -89,7 +90,7 @@ def heartbeat() -> dict[str, Any]:
                              body.printer_state, body.kiosk_time)
 
     def work(db: Session) -> float:
-        return kiosk_status.record_heartbeat(db, db.merge(kiosk), beat, moment)
+        return kiosk_status.record_heartbeat(db, db.get_one(Kiosk, kiosk.id), beat, moment)
 
     offset = unit_of_work(work)
     return {"server_time": moment.isoformat(), "clock_offset_seconds": round(offset, 3),

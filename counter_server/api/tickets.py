@@ -32,7 +32,14 @@ from counter_server.api.schemas import (
     ValidationErrorBody,
 )
 from counter_server.clock import now
-from counter_server.context import database, lobby_cache, session, unit_of_work
+from counter_server.context import (
+    database,
+    lobby_cache,
+    public_url,
+    session,
+    statement_unit_of_work,
+    unit_of_work,
+)
 from counter_server.extensions import limiter
 from counter_server.models import Ticket
 from counter_server.usecases import catalog_versions
@@ -57,13 +64,17 @@ def lobby() -> Lobby:
         raise ApiError(503, "catalog_unavailable", "فهرست خدمات هنوز منتشر نشده است.") from None
 
 
-def office_view(db: Session, rules: Lobby, office: str) -> OfficeView:
-    """The office's lobby as this process last read it, fresh within LOBBY_CACHE_SECONDS."""
+def office_view(db: Session, rules: Lobby, office: str,
+                max_age: float | None = None) -> OfficeView:
+    """The office's lobby as this process last read it, fresh within `max_age` seconds
+    (LOBBY_CACHE_SECONDS by default)."""
     try:
         spec = rules.office(office)
     except QueueError as exc:
         raise _queue_error(exc) from None
-    return lobby_cache().view(db, rules, spec, float(current_app.config["LOBBY_CACHE_SECONDS"]))
+    if max_age is None:
+        max_age = float(current_app.config["LOBBY_CACHE_SECONDS"])
+    return lobby_cache().view(db, rules, spec, max_age)
 
 
 def cached_ticket(rules: Lobby, public_id: str) -> tuple[OfficeView, Row[Any]] | None:
@@ -78,11 +89,12 @@ def cached_ticket(rules: Lobby, public_id: str) -> tuple[OfficeView, Row[Any]] |
 
 
 def ticket_json(db: Session, rules: Lobby, ticket: Ticket | Row[Any],
-                with_code: bool = False) -> dict[str, Any]:
+                with_code: bool = False, view_age: float | None = None) -> dict[str, Any]:
     """The ticket as the API answers it (`lobby_reads.ticket_state`); its place in line and
-    estimate come from the office's cached view when the ticket is today's."""
+    estimate come from the office's cached view (at most `view_age` seconds old, see
+    `office_view`) when the ticket is today's."""
     if ticket.day == rules.today:
-        view = office_view(db, rules, ticket.office_slug)
+        view = office_view(db, rules, ticket.office_slug, view_age)
         ahead = view.ahead(ticket)
         guess = view.estimate(ticket, ahead)
     else:
@@ -131,13 +143,14 @@ def issue_ticket() -> tuple[dict[str, Any], int]:
                                    enforce_hours=enforce)
 
     try:
-        issued = unit_of_work(work)
+        issued = statement_unit_of_work(work)
     except QueueError as exc:
         raise _queue_error(exc) from None
     # The reply is built from the committed ticket and the office's cached view; a read
     # session (never the write lock) is opened only when the view must be looked at again.
     with database().session() as reads:
-        return (ticket_json(reads, rules, issued.ticket, with_code=True),
+        age = float(current_app.config["LOBBY_ISSUED_VIEW_SECONDS"])
+        return (ticket_json(reads, rules, issued.ticket, with_code=True, view_age=age),
                 201 if issued.created else 200)
 
 

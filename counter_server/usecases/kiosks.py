@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from counter_server.db import utcnow
+from counter_server.db import Database, utcnow
 from counter_server.models import Kiosk, Office
 
 MAX_ISSUER = 99
@@ -73,6 +76,45 @@ def authenticate(session: Session, token: str) -> Kiosk | None:
     if kiosk is None or kiosk.revoked_at is not None:
         return None
     return kiosk
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What a request needs of the kiosk that calls: who it is and where it stands."""
+
+    id: int
+    name: str
+    office_slug: str | None
+
+
+class TokenCache:
+    """The active kiosks by token hash, as this process last read them. An entry is read
+    again once it is `max_age` seconds old, so a revoked or renewed token stops working
+    within that; an unknown token is asked every time (a new kiosk works at once)."""
+
+    def __init__(self, max_age: float, clock: Callable[[], float] = time.monotonic):
+        self.max_age, self._clock = max_age, clock
+        self._entries: dict[str, tuple[Caller, float]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, database: Database, token: str) -> Caller | None:
+        """The kiosk of `token`, or None; read in a short session of its own when due (not
+        the request's, which on SQLite would take the write lock for a POST)."""
+        if not token:
+            return None
+        key, clock = hash_token(token), self._clock()
+        entry = self._entries.get(key)
+        if entry is not None and clock - entry[1] < self.max_age:
+            return entry[0]
+        with database.session() as reads:
+            kiosk = authenticate(reads, token)
+        with self._lock:
+            if kiosk is None:
+                self._entries.pop(key, None)
+                return None
+            caller = Caller(kiosk.id, kiosk.name, kiosk.office_slug)
+            self._entries[key] = (caller, clock)
+        return caller
 
 
 def find(session: Session, id_or_name: str) -> Kiosk:

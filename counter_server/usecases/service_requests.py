@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from counter_server.db import utcnow
-from counter_server.models import Kiosk, RequestEvent, ServiceRequest, User
+from counter_server.models import RequestEvent, ServiceRequest, User
 from counter_server.usecases import catalog_versions, inquiries, notifications
 from counter_server.usecases.catalog_versions import Snapshot
+from counter_server.usecases.kiosks import Caller
 from shared import tracking_codes
 from shared.catalog.schema import Channel, ServiceSpec
 from shared.forms import validate_applicant, validate_form
@@ -91,7 +92,7 @@ def _replay(session: Session, submission: Submission, digest: str) -> Filed | No
     return Filed(existing, created=False)
 
 
-def submit(session: Session, submission: Submission, *, kiosk: Kiosk | None = None,
+def submit(session: Session, submission: Submission, *, kiosk: Caller | None = None,
            user: User | None = None, public_url: str = "",
            mobile_check: inquiries.MobileCheck | None = None) -> Filed:
     """File `submission` (or return the request it already filed), with its inquiries due
@@ -136,7 +137,7 @@ def _actor(channel: str) -> str:
     return {"kiosk": "kiosk", "counter": "staff"}.get(channel, "citizen")
 
 
-def _check_channel(submission: Submission, kiosk: Kiosk | None, user: User | None) -> None:
+def _check_channel(submission: Submission, kiosk: Caller | None, user: User | None) -> None:
     if submission.channel == Channel.kiosk and kiosk is None:
         raise SubmissionRefused("kiosk_token_required",
                                 "درخواست کیوسک باید با توکن همان کیوسک فرستاده شود.", status=401)
@@ -208,7 +209,7 @@ def _snapshot_of(session: Session, version: int | None, current: Snapshot) -> Sn
     return Snapshot.from_row(row) if row else current
 
 
-def _kiosk_code(session: Session, submission: Submission, kiosk: Kiosk | None) -> str:
+def _kiosk_code(session: Session, submission: Submission, kiosk: Caller | None) -> str:
     if not submission.tracking_code:
         raise SubmissionRefused("tracking_code_required", tracking_codes.MESSAGE_REQUIRED,
                                 errors={"tracking_code": tracking_codes.MESSAGE_REQUIRED})

@@ -31,6 +31,7 @@ from counter_server.models import (
 )
 from counter_server.usecases import notifications
 from counter_server.usecases.catalog_versions import Snapshot
+from counter_server.usecases.kiosks import Caller
 from shared import tracking_codes
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -146,7 +147,7 @@ def open_invitation(session: Session, token: str, now: datetime) -> SurveyInvita
 # --- answers -------------------------------------------------------------------------------
 
 def record(session: Session, snapshot: Snapshot, given: Answers,
-           kiosk: Kiosk | None = None, *, survey_token: str | None = None,
+           kiosk: Caller | None = None, *, survey_token: str | None = None,
            now: datetime | None = None) -> tuple[SurveyAnswer, bool]:
     """Store the answers once; (row, created). A replayed client id returns the first row.
 
@@ -210,7 +211,7 @@ def _request_subject(session: Session, request: ServiceRequest) -> Subject:
                    clerk_id=request.assigned_to_id, channel=request.channel)
 
 
-def _kiosk_subject(session: Session, given: Answers, kiosk: Kiosk | None) -> Subject:
+def _kiosk_subject(session: Session, given: Answers, kiosk: Caller | None) -> Subject:
     """A kiosk's answer joined to the request (by tracking code) or ticket (by public id)
     it names, the same way an invitation's answer is. The channel is the one the service
     was asked through: the request's, the counter for a ticket, else the kiosk itself."""

@@ -13,6 +13,7 @@ ticket that has just come within `Lobby.near_ahead` people of the front.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -21,12 +22,26 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from counter_server.db import utcnow
 from counter_server.models import (
     Counter,
-    Kiosk,
     Lease,
     QueueDay,
     ServiceRequest,
@@ -36,6 +51,7 @@ from counter_server.models import (
 )
 from counter_server.usecases import queue_messages
 from counter_server.usecases.catalog_versions import Snapshot
+from counter_server.usecases.kiosks import Caller
 from shared import tracking_codes
 from shared.catalog.schema import Office, QueueSpec
 from shared.text import to_persian_digits
@@ -159,20 +175,55 @@ def _queue_day(session: Session, office: str, queue: str, day: date) -> QueueDay
     return row
 
 
-def _take_numbers(session: Session, office: str, queue: str, day: date, count: int) -> int:
+def commits_each_statement(session: Session) -> bool:
+    """True when the session's connection commits every statement as it runs (PostgreSQL's
+    AUTOCOMMIT, as `context.statement_unit_of_work` opens it for taking a ticket)."""
+    options = session.connection().get_execution_options()
+    return bool(options.get("isolation_level") == "AUTOCOMMIT")
+
+
+def _take_numbers(session: Session, office: str, queue: str, day: date, count: int,
+                  client_id: str | None = None) -> int | None:
     """Reserve `count` consecutive numbers; returns the first. Atomic on both databases; the
-    day's row is made by the first ticket of the day (one round trip for every other)."""
-    taking = (update(QueueDay)
-              .where(QueueDay.office_slug == office, QueueDay.queue_slug == queue,
-                     QueueDay.day == day)
-              .values(next_number=QueueDay.next_number + count)
-              .returning(QueueDay.next_number)
-              .execution_options(synchronize_session=False))
-    after = session.execute(taking).scalar_one_or_none()
+    day's row is made by the first ticket of the day (one round trip for every other).
+
+    With `client_id`, nothing is taken (None) when that client already has a ticket: the
+    replay check costs no round trip of its own. When each statement commits by itself, the
+    numbers are committed asynchronously (`synchronous_commit` off for this statement alone),
+    so the queue's row is not locked while the disk flushes: the ticket's own, synchronous,
+    commit comes later in the write-ahead log and flushes this one with it, so no ticket can
+    survive a crash that lost its number (a number lost with its ticket was never given)."""
+    taking = _taking(client_id is not None, commits_each_statement(session))
+    params = {"at_office": office, "at_queue": queue, "at_day": day, "count": count,
+              "client_id": client_id}
+    after = session.connection().execute(taking, params).scalar_one_or_none()
     if after is None:
+        if client_id is not None and _replayed(session, client_id):
+            return None
         _queue_day(session, office, queue, day)
-        after = session.execute(taking).scalar_one()
-    return after - count
+        after = session.connection().execute(taking, params).scalar_one_or_none()
+    return None if after is None else after - count
+
+
+@functools.cache
+def _taking(unless_client: bool, asynchronous: bool) -> Update:
+    """`_take_numbers`' statement, built once (its parameters are bound at each call)."""
+    days = QueueDay.__table__
+    taking = (update(days)
+              .where(days.c.office_slug == bindparam("at_office"),
+                     days.c.queue_slug == bindparam("at_queue"), days.c.day == bindparam("at_day"))
+              .values(next_number=days.c.next_number + bindparam("count", type_=Integer))
+              .returning(days.c.next_number))
+    if unless_client:
+        tickets = Ticket.__table__
+        taking = taking.where(~exists().where(tickets.c.client_id == bindparam("client_id")))
+    if asynchronous:
+        taking = taking.where(func.set_config("synchronous_commit", "off", True).is_not(None))
+    return taking
+
+
+def _replayed(session: Session, client_id: str) -> bool:
+    return session.scalar(select(Ticket.id).where(Ticket.client_id == client_id)) is not None
 
 
 def log(session: Session, ticket: Ticket, action: str, user: User | None = None) -> None:
@@ -202,42 +253,132 @@ def close_past_days(session: Session, office: str, today: date) -> int:
     return result.rowcount or 0
 
 
-def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Kiosk | None = None,
+def issue(session: Session, lobby: Lobby, order: TicketOrder, *, kiosk: Caller | None = None,
           user: User | None = None, enforce_hours: bool = True) -> Issued:
-    """Issue a ticket (or return the one this client id already got). The caller commits."""
+    """Issue a ticket (or return the one this client id already got). The caller commits.
+
+    Three round trips for a server-numbered ticket: the number (with the replay check), the
+    ticket with its event (one statement when each commits by itself), and the commit."""
     order = _with_clean_mobile(order)
     digest = order.digest()
-    existing = session.scalar(select(Ticket).where(Ticket.client_id == order.client_id))
-    if existing is not None:
-        if existing.body_digest != digest:
-            raise QueueError("idempotency_key_reused",
-                             "این شناسه نوبت پیش‌تر با محتوای دیگری به کار رفته است.")
-        return Issued(existing, created=False)
-    office = lobby.office(kiosk.office_slug if kiosk and kiosk.office_slug else order.office)
-    queue = lobby.queue_for(office, order.service)
-    _check_priority(queue, order.priority)
-    issued_at = _issued_at(order, lobby.now)
-    if order.number is None:
-        if enforce_hours and not queue.is_open(lobby.now, lobby.snapshot.calendar):
+    try:
+        office = lobby.office(kiosk.office_slug if kiosk and kiosk.office_slug else order.office)
+        queue = lobby.queue_for(office, order.service)
+        _check_priority(queue, order.priority)
+        issued_at = _issued_at(order, lobby.now)
+        if order.number is None and enforce_hours and \
+                not queue.is_open(lobby.now, lobby.snapshot.calendar):
             raise QueueError("queue_closed", f"نوبت‌دهی صف «{queue.title}» اکنون بسته است.")
+        public_id = _public_id(session, order, kiosk)
+    except QueueError:  # still answered when it replays a ticket issued before
+        if not _replayed(session, order.client_id):
+            raise
+        return _replay(session, order.client_id, digest)
+    if order.number is None:
         day = lobby.today
-        number = _take_numbers(session, office.slug, queue.slug, day, 1)
+        number = _take_numbers(session, office.slug, queue.slug, day, 1, order.client_id)
+        if number is None:
+            return _replay(session, order.client_id, digest)
     else:
+        if _replayed(session, order.client_id):
+            return _replay(session, order.client_id, digest)
         day = lobby.snapshot.calendar.local_date(issued_at)
         number = _leased_number(session, kiosk, office.slug, queue.slug, day, order.number)
     roll_over(session, office.slug, lobby.today)
-    ticket = Ticket(
-        public_id=_public_id(session, order, kiosk), client_id=order.client_id,
-        body_digest=digest,
+    values = dict(
+        public_id=public_id, client_id=order.client_id, body_digest=digest,
         office_slug=office.slug, queue_slug=queue.slug, service_slug=order.service, day=day,
         number=number, priority=order.priority, status=WAITING if day >= lobby.today else CLOSED,
         tracking_code=_linked_code(order.tracking_code), mobile=order.mobile,
         kiosk_id=kiosk.id if kiosk else None, issued_by_id=user.id if user else None,
         issued_at=issued_at, received_at=lobby.now)
+    ticket_id = _insert(session, values, user)
+    if ticket_id is None:  # another call with this client id won the race
+        return _replay(session, order.client_id, digest)
+    return Issued(_attached(session, Ticket(id=ticket_id, **values, **UNTOUCHED)), created=True)
+
+
+UNTOUCHED: dict[str, Any] = {
+    "recalls": 0, "assigned_counter_id": None, "counter_id": None, "called_by_id": None,
+    "called_at": None, "serving_started_at": None, "finished_at": None}
+
+
+def _replay(session: Session, client_id: str, digest: str) -> Issued:
+    """The ticket this client id already got (committed: tickets are never deleted), as a
+    replay; QueueError when its body was another."""
+    existing = session.scalars(select(Ticket).where(Ticket.client_id == client_id)).one()
+    if existing.body_digest != digest:
+        raise QueueError("idempotency_key_reused",
+                         "این شناسه نوبت پیش‌تر با محتوای دیگری به کار رفته است.")
+    return Issued(existing, created=False)
+
+
+def _insert(session: Session, values: dict[str, Any], user: User | None) -> int | None:
+    """Write the ticket and its «issued» event; the ticket's id, or None when its client id
+    was taken meanwhile. When each statement commits by itself, both rows go in one
+    statement (PostgreSQL's INSERT in a WITH), so neither is ever committed alone."""
+    connection = session.connection()
+    event = {"event_action": "issued", "event_user_id": user.id if user else None,
+             "event_at": utcnow()}
+    dialect = connection.dialect.name
+    params = {f"new_{name}": value for name, value in values.items()}
+    if commits_each_statement(session):
+        return connection.execute(_writing_both(dialect), {**params, **event}).scalar_one_or_none()
+    ticket_id = connection.execute(_writing_ticket(dialect), params).scalar_one_or_none()
+    if ticket_id is not None:
+        connection.execute(_writing_event(), {"event_office": values["office_slug"],
+                                              "event_ticket_id": ticket_id, **event})
+    return ticket_id
+
+
+TICKET_VALUES = ("public_id", "client_id", "body_digest", "office_slug", "queue_slug",
+                 "service_slug", "day", "number", "priority", "status", "tracking_code",
+                 "mobile", "kiosk_id", "issued_by_id", "issued_at", "received_at")
+
+
+@functools.cache
+def _writing_ticket(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING id, built once."""
+    tickets = Ticket.__table__
+    inserting = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (inserting(tickets)
+            .values({name: bindparam(f"new_{name}", type_=tickets.c[name].type)
+                     for name in TICKET_VALUES})
+            .on_conflict_do_nothing(index_elements=[tickets.c.client_id])
+            .returning(tickets.c.id, tickets.c.office_slug))
+
+
+def _event_columns() -> dict[str, Any]:
+    events = TicketEvent.__table__
+    return {"action": bindparam("event_action", type_=events.c.action.type),
+            "user_id": bindparam("event_user_id", type_=events.c.user_id.type),
+            "at": bindparam("event_at", type_=events.c.at.type)}
+
+
+@functools.cache
+def _writing_event() -> Insert:
+    events = TicketEvent.__table__
+    return insert(events).values(office_slug=bindparam("event_office"),
+                                 ticket_id=bindparam("event_ticket_id"), **_event_columns())
+
+
+@functools.cache
+def _writing_both(dialect: str) -> Insert:
+    """The ticket and its event in one statement (PostgreSQL), built once."""
+    written = _writing_ticket(dialect).cte("new_ticket")
+    columns = _event_columns()
+    return (insert(TicketEvent.__table__)
+            .from_select(["office_slug", "ticket_id", *columns],
+                         select(written.c.office_slug, written.c.id, *columns.values()))
+            .returning(TicketEvent.__table__.c.ticket_id))
+
+
+def _attached(session: Session, ticket: Ticket) -> Ticket:
+    """`ticket`, just written by a Core statement, as a persistent object of `session`
+    (no statement: its every column is known)."""
+    make_transient_to_detached(ticket)
     session.add(ticket)
-    session.flush()
-    log(session, ticket, "issued", user)
-    return Issued(ticket, created=True)
+    return ticket
 
 
 def _issued_at(order: TicketOrder, now: datetime) -> datetime:
@@ -262,7 +403,7 @@ def _with_clean_mobile(order: TicketOrder) -> TicketOrder:
         raise QueueError(exc.code, exc.message) from None
 
 
-def _public_id(session: Session, order: TicketOrder, kiosk: Kiosk | None) -> str:
+def _public_id(session: Session, order: TicketOrder, kiosk: Caller | None) -> str:
     """The id in the ticket's QR: the one a kiosk already printed, or a new random one."""
     if order.public_id is None:
         return secrets.token_urlsafe(9)
@@ -290,7 +431,7 @@ def _linked_code(code: str | None) -> str | None:
         raise QueueError(exc.code, exc.message) from None
 
 
-def _leased_number(session: Session, kiosk: Kiosk | None, office: str, queue: str, day: date,
+def _leased_number(session: Session, kiosk: Caller | None, office: str, queue: str, day: date,
                    number: int) -> int:
     if kiosk is None:
         raise QueueError("kiosk_token_required", "فقط کیوسک می‌تواند شماره نوبت را خودش بدهد.",
@@ -304,7 +445,7 @@ def _leased_number(session: Session, kiosk: Kiosk | None, office: str, queue: st
     return number
 
 
-def lease(session: Session, lobby: Lobby, kiosk: Kiosk, queue_slug: str, size: int,
+def lease(session: Session, lobby: Lobby, kiosk: Caller, queue_slug: str, size: int,
           day: date | None = None) -> Lease:
     """Reserve `size` numbers of a queue for `kiosk` on `day` (today by default)."""
     office = lobby.office(kiosk.office_slug)
@@ -319,6 +460,8 @@ def lease(session: Session, lobby: Lobby, kiosk: Kiosk, queue_slug: str, size: i
         raise QueueError("lease_size_out_of_range",
                          f"اندازه بازه باید بین ۱ و {to_persian_digits(MAX_LEASE)} باشد.")
     first = _take_numbers(session, office.slug, queue.slug, day, size)
+    if first is None:  # only when the day's row is made and gone at once: never in practice
+        raise QueueError("busy", "صف شلوغ است؛ دوباره بکوشید.", status=503)
     row = Lease(kiosk_id=kiosk.id, office_slug=office.slug, queue_slug=queue.slug, day=day,
                 first=first, last=first + size - 1)
     session.add(row)

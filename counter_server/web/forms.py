@@ -17,9 +17,10 @@ from werkzeug.datastructures import FileStorage
 
 from counter_server import quotas
 from counter_server.context import bus, database, session, unit_of_work
-from counter_server.models import Kiosk, ServiceRequest, User
+from counter_server.models import ServiceRequest, User
 from counter_server.db import utcnow
 from counter_server.usecases import documents, inquiries, mobile_confirmation, service_requests
+from counter_server.usecases.kiosks import Caller
 from counter_server.usecases.service_requests import Submission, SubmissionRefused
 from shared.catalog.schema import Channel, Document, FieldType, ServiceSpec
 from shared.forms import APPLICANT_FIELDS
@@ -136,7 +137,7 @@ def in_page_order(spec: ServiceSpec, errors: dict[str, str]) -> dict[str, str]:
 
 
 def file_request(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
-                 user: User | None = None, kiosk: Kiosk | None = None,
+                 user: User | None = None, kiosk: Caller | None = None,
                  confirmation: str | None = None) -> ServiceRequest | None:
     """File the request with its documents in one transaction; None when `posted.errors`
     (listed in the order of the fields on the page). An online filing needs the
@@ -163,7 +164,7 @@ def _mobile_check(spec: ServiceSpec, posted: PostedForm,
 
 
 def _file(spec: ServiceSpec, posted: PostedForm, channel: str, public_url: str,
-          user: User | None, kiosk: Kiosk | None,
+          user: User | None, kiosk: Caller | None,
           confirmation: str | None) -> ServiceRequest | None:
     check_documents(spec, posted)
     submission = Submission(client_id=posted.client_id, service=spec.slug, channel=channel,

@@ -284,3 +284,32 @@ def test_estimate_is_a_range_without_history_then_minutes(
         assert ticket.id == served.id
     guess = run(app, estimate)
     assert guess.range is None and guess.minutes == 2  # 6 minutes each over 3 counters
+
+
+def test_a_ticket_taken_statement_by_statement(app: Flask) -> None:
+    """As POST /api/v1/tickets takes it (`statement_unit_of_work`: on PostgreSQL each
+    statement commits by itself, the number asynchronously): a replay takes no number, and
+    the asynchronous commit stays with the number's own statement."""
+    from sqlalchemy import text
+
+    from counter_server.context import statement_unit_of_work
+
+    same = order()
+    with app.app_context():
+        def take(given: TicketOrder) -> walk_in_queue.Issued:
+            return statement_unit_of_work(
+                lambda s: walk_in_queue.issue(s, at(MORNING)(s), given))
+
+        first, again, later = take(same), take(same), take(order())
+        assert (first.created, again.created) == (True, False)
+        assert again.ticket.id == first.ticket.id
+        assert later.ticket.number == first.ticket.number + 1
+        with database().session(writes=True) as session:
+            if database().dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            walk_in_queue.issue(session, at(MORNING)(session), order())
+            session.commit()
+            if database().dialect == "postgresql":
+                assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    events = run(app, lambda s: s.scalar(select(func.count(TicketEvent.id))))
+    assert events == 3  # one «issued» event a ticket, none for the replay

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from counter_server.context import database
 from counter_server.models import Counter, Ticket
@@ -66,6 +67,37 @@ def test_ticket_replay_and_refusals(client: FlaskClient, kiosk: dict[str, str]) 
     assert refused.status_code == 422 and refused.get_json()["code"] == "no_queue_for_service"
     wrong = take(client, kiosk, priority="royalty")
     assert wrong.get_json()["code"] == "priority_not_offered"
+
+
+def test_a_revoked_kiosk_is_refused_once_its_cached_token_is_due(
+        lobby_app: Flask, client: FlaskClient, kiosk: dict[str, str]) -> None:
+    """A process keeps a kiosk's token for KIOSK_TOKEN_CACHE_SECONDS (1 s) at most: a revoked
+    kiosk is refused once that has passed, and a replayed ticket is refused with it."""
+    moment = [100.0]
+    lobby_app.extensions["miz.kiosk_tokens"] = kiosks.TokenCache(
+        lobby_app.config["KIOSK_TOKEN_CACHE_SECONDS"], clock=lambda: moment[0])
+    payload = {"client_id": str(uuid.uuid4()), "service": "tour-guide-card"}
+    assert client.post("/api/v1/tickets", json=payload, headers=kiosk).status_code == 201
+    run(lobby_app, lambda s: kiosks.revoke(s, "lobby"))
+    moment[0] += lobby_app.config["KIOSK_TOKEN_CACHE_SECONDS"]
+    for answer in (take(client, kiosk), client.post("/api/v1/tickets", json=payload,
+                                                    headers=kiosk)):
+        assert answer.status_code == 401 and answer.get_json()["code"] == "invalid_token"
+
+
+def test_a_renewed_token_replaces_the_old_one_within_the_cache_age(
+        lobby_app: Flask, client: FlaskClient, kiosk: dict[str, str]) -> None:
+    moment = [100.0]
+    lobby_app.extensions["miz.kiosk_tokens"] = kiosks.TokenCache(1.0, clock=lambda: moment[0])
+    assert take(client, kiosk).status_code == 201
+
+    def renew(session: Session) -> str:
+        return kiosks.renew_token(session, kiosks.find(session, "lobby"))
+
+    new = {"Authorization": f"Bearer {run(lobby_app, renew)}"}
+    assert take(client, new).status_code == 201  # a token not cached is read at once
+    moment[0] += 1.0
+    assert take(client, kiosk).status_code == 401 and take(client, new).status_code == 201
 
 
 def test_kiosk_lease_and_offline_numbers_over_the_api(lobby_app: Flask, client: FlaskClient,
