@@ -15,7 +15,7 @@ import re
 import tomllib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pyotp
@@ -28,7 +28,7 @@ from counter_server.db import utcnow
 from counter_server.models import Counter, Deliverable, Kiosk, ServiceRequest, Ticket, User
 from counter_server.usecases import documents, kiosks, lobby_admin, walk_in_queue, service_requests, staff
 from counter_server.usecases import delivery, surveys, two_factor
-from counter_server.usecases.catalog_versions import current_snapshot
+from counter_server.usecases.catalog_versions import Snapshot, current_snapshot
 from counter_server.usecases.walk_in_queue import Lobby, TicketOrder
 from counter_server.usecases.service_requests import Submission
 from counter_server.usecases.workflow import StaffAction, perform
@@ -168,9 +168,10 @@ def second_factor_code(username: str) -> str:
 
 
 def seed(session: Session, storage: Storage, public_url: str,
-         signing: delivery.Signing | None = None) -> Seeded:
+         signing: delivery.Signing | None = None, now: datetime | None = None) -> Seeded:
     """Create the demo users, kiosk, requests and lobby, unless there are staff already;
-    with `signing` (the keys made), the completed request's document too."""
+    with `signing` (the keys made), the completed request's document too. The lobby's
+    story ends at `now` (the present by default)."""
     if session.scalar(select(User).limit(1)) is not None:
         return Seeded([], None)
     created = []
@@ -201,7 +202,7 @@ def seed(session: Session, storage: Storage, public_url: str,
                 delivery.Issue(str(uuid.uuid5(_DELIVERY_IDS, slug))), utcnow(),
                 public_url=public_url)
             created.append(f"document {document.number} ({slug}, signed)")
-    created += _seed_lobby(session, users["supervisor"], utcnow())
+    created += _seed_lobby(session, users["supervisor"], now or utcnow())
     created.append(_seed_survey_answers(session, registration.kiosk, utcnow()))
     return Seeded(created, registration.token)
 
@@ -255,6 +256,15 @@ TICKETS = (
 )
 
 
+def lobby_minute(snapshot: Snapshot, now: datetime) -> timedelta:
+    """How long one of `TICKETS`' minutes lasts: a minute, or less when today began less
+    than the lobby's story ago (just after midnight), so that every ticket is today's."""
+    today_began = datetime.combine(snapshot.calendar.local_date(now), time(),
+                                   snapshot.calendar.zone)
+    story = timedelta(minutes=max(t[2] for t in TICKETS) + 1)
+    return timedelta(minutes=1) * min(1.0, (now - today_began) / story)
+
+
 def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
     """Counters in both offices, and a lobby in mid-morning: some served, some waiting."""
     for office, number, queues in COUNTERS:
@@ -262,17 +272,18 @@ def _seed_lobby(session: Session, supervisor: User, now: datetime) -> list[str]:
     counters = lobby_admin.all_counters(session)
     created = [f"{len(counters)} counters"]
     snapshot = current_snapshot(session)
+    minute = lobby_minute(snapshot, now)
     for service, priority, minutes_ago, served_minutes in TICKETS:
-        taken = now - timedelta(minutes=minutes_ago)
+        taken = now - minutes_ago * minute
         ticket = walk_in_queue.issue(session, Lobby(snapshot, taken), TicketOrder(
             client_id=str(uuid.uuid4()), service=service, priority=priority,
             office=LOBBY_OFFICE), user=supervisor, enforce_hours=False).ticket
         if served_minutes is not None:
             counter = next(c for c in counters if c.office_slug == LOBBY_OFFICE
                            and ticket.queue_slug in c.queues)
-            called = taken + timedelta(minutes=2)
+            called = taken + 2 * minute
             _serve(session, Lobby(snapshot, called), counter, supervisor,
-                   finished=called + timedelta(minutes=served_minutes))
+                   finished=called + served_minutes * minute)
     waiting = sum(1 for t in TICKETS if t[3] is None)
     created.append(f"{len(TICKETS)} tickets today, {waiting} waiting")
     return created

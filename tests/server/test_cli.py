@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import tomllib
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from flask.testing import FlaskCliRunner
 from counter_server import demo
 from counter_server.config import REPO_ROOT
 from counter_server.context import database
-from counter_server.models import ServiceRequest
+from counter_server.models import ServiceRequest, Ticket
 from counter_server.usecases import kiosks
 from kiosk.config import ConfigError, load_config
 
@@ -142,3 +143,16 @@ def test_make_demo_hands_host_and_port_to_the_demo() -> None:
     script = (REPO_ROOT / "scripts" / "demo.sh").read_text()
     assert 'demo-seed --host "$HOST" --port "$PORT"' in script
     assert 'run --host "$HOST" --port "$PORT"' in script
+
+
+def test_the_demo_lobby_just_after_midnight_is_all_today(app: Flask) -> None:
+    """Seeded at 00:20 in Tehran, the lobby's story (95 minutes long) is squeezed into the
+    twenty minutes of today: no ticket of yesterday, the served ones served."""
+    after_midnight = datetime(2026, 11, 30, 20, 50, tzinfo=UTC)  # 00:20 on 1 December
+    with app.app_context(), database().transaction() as session:
+        demo.seed(session, app.extensions["miz.storage"], "http://127.0.0.1:5000",
+                  now=after_midnight)
+        tickets = session.query(Ticket).all()
+    assert {t.day for t in tickets} == {date(2026, 12, 1)}
+    assert sorted(t.status for t in tickets).count("done") == 5
+    assert all(t.issued_at <= after_midnight for t in tickets)
