@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from counter_server.agencies.protocol import Bus
 from counter_server.db import Database
+from counter_server.usecases import kiosks
 from counter_server.usecases.lobby_cache import EXTENSION, LobbyCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,6 +29,15 @@ def lobby_cache() -> LobbyCache:
     cache: LobbyCache | None = current_app.extensions.get(EXTENSION)
     if cache is None:
         cache = current_app.extensions.setdefault(EXTENSION, LobbyCache())
+    return cache
+
+
+def kiosk_tokens() -> kiosks.TokenCache:
+    """This process's kiosk tokens (`KIOSK_TOKEN_CACHE_SECONDS`)."""
+    cache: kiosks.TokenCache | None = current_app.extensions.get("miz.kiosk_tokens")
+    if cache is None:
+        cache = current_app.extensions.setdefault("miz.kiosk_tokens", kiosks.TokenCache(
+            float(current_app.config["KIOSK_TOKEN_CACHE_SECONDS"])))
     return cache
 
 

@@ -11,7 +11,7 @@ from wtforms import ValidationError
 
 from counter_server.api.errors import ApiError
 from counter_server import quotas
-from counter_server.context import database
+from counter_server.context import database, kiosk_tokens
 from counter_server.models import User
 from counter_server.usecases import kiosks
 
@@ -24,20 +24,11 @@ def bearer_token() -> str | None:
     return header[len(BEARER):].strip() if header.startswith(BEARER) else None
 
 
-def token_cache() -> kiosks.TokenCache:
-    """This process's kiosk tokens (`KIOSK_TOKEN_CACHE_SECONDS`)."""
-    cache: kiosks.TokenCache | None = current_app.extensions.get("miz.kiosk_tokens")
-    if cache is None:
-        cache = current_app.extensions.setdefault("miz.kiosk_tokens", kiosks.TokenCache(
-            float(current_app.config["KIOSK_TOKEN_CACHE_SECONDS"])))
-    return cache
-
-
 def current_kiosk() -> kiosks.Caller | None:
     """The kiosk whose token this call carries; 401 for an unknown or revoked token."""
     if "kiosk" not in g:
         token = bearer_token()
-        kiosk = token_cache().authenticate(database(), token) if token else None
+        kiosk = kiosk_tokens().authenticate(database(), token) if token else None
         if token and kiosk is None:
             raise ApiError(401, "invalid_token", "توکن کیوسک نامعتبر است یا باطل شده است.")
         g.kiosk = kiosk

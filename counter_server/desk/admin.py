@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from counter_server.clock import now
-from counter_server.context import session
+from counter_server.context import kiosk_tokens, session
 from counter_server.desk import bp
 from counter_server.desk.auth import roles_required
 from counter_server.desk.two_factor import NO_STORE
@@ -202,6 +202,7 @@ def kiosk_revoke(kiosk_id: int) -> Response:
     else:
         _audit("kiosk.revoked", kiosk=kiosk.id)
         session().commit()
+        kiosk_tokens().forget(kiosk.id)
         flash(f"کیوسک {kiosk.name} باطل شد؛ توکن آن دیگر پذیرفته نمی‌شود.", "success")
     return redirect(url_for("desk.devices"))
 

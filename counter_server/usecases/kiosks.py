@@ -116,6 +116,13 @@ class TokenCache:
             self._entries[key] = (caller, clock)
         return caller
 
+    def forget(self, kiosk_id: int) -> None:
+        """Drop the kiosk's entries: its revocation or new token counts in this process at
+        once (other processes see it within `max_age`)."""
+        with self._lock:
+            for key in [k for k, (caller, _) in self._entries.items() if caller.id == kiosk_id]:
+                del self._entries[key]
+
 
 def find(session: Session, id_or_name: str) -> Kiosk:
     query = select(Kiosk).where(Kiosk.name == id_or_name)
